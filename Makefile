@@ -1,0 +1,53 @@
+# Entry points for users and CI. `make demo` and `make test` set everything up from nothing.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SSM := $(VENV)/bin/ssm-profile
+EXAMPLES := $(basename $(notdir $(wildcard examples/*.toml examples/*.yaml examples/*.json)))
+DEMO_OUT ?= out/basic
+
+.PHONY: install demo test test-fast modules check-modules snapshots clean
+
+install: $(VENV)/.installed
+
+# Re-runs when pyproject.toml changes; pip reaches PyPI only for what is missing.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+## demo: generate the basic example into out/basic, then validate and plan it offline
+demo: install
+	$(SSM) generate examples/basic.toml -o $(DEMO_OUT)
+	$(SSM) validate $(DEMO_OUT)
+	$(SSM) plan $(DEMO_OUT) --offline --json $(DEMO_OUT).plan.json
+
+## test: the whole suite, real Terraform and provider included (what CI runs)
+test: install
+	$(PY) -m pytest
+
+## test-fast: everything that does not run Terraform
+test-fast: install
+	$(PY) -m pytest -m "not terraform"
+
+## modules: regenerate the committed modules of every example under modules/
+modules: install
+	@for name in $(EXAMPLES); do \
+	  spec=$$(ls examples/$$name.* | head -n 1); \
+	  $(SSM) generate $$spec -o modules/$$name || exit $$?; \
+	done
+
+## check-modules: fail when modules/ is stale (the drift gate)
+check-modules: install
+	@for name in $(EXAMPLES); do \
+	  spec=$$(ls examples/$$name.* | head -n 1); \
+	  $(SSM) generate $$spec -o modules/$$name --check || exit $$?; \
+	done
+
+## snapshots: rewrite the plan snapshots under tests/snapshots/ (review the diff!)
+snapshots: install
+	$(PY) -m pytest -m terraform --snapshot-update
+
+clean:
+	rm -rf out .pytest_cache .hypothesis

@@ -1,0 +1,94 @@
+"""The catalog of AWS-owned S3 buckets SSM Agent reads from (``data/agent_buckets.json``).
+
+The data file holds facts copied from AWS's documentation, with their sources and the date
+they were read. This module only fills in its templates; it never invents a bucket name.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import string
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Mapping
+
+from .errors import SpecError
+
+SET_NAMES = ("seed", "current", "all")
+
+
+@dataclass(frozen=True)
+class RegionSuffixes:
+    """The per-Region suffixes of the Patch Manager buckets."""
+
+    patch_manager: str = ""
+    patch_manager_macos: str = ""
+    patch_baseline_snapshot: str = ""
+
+
+@functools.cache
+def catalog() -> dict[str, Any]:
+    """The raw catalog document."""
+    text = resources.files(__package__).joinpath("data/agent_buckets.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def catalog_suffixes(region: str) -> RegionSuffixes | None:
+    """The documented suffixes of ``region``, or None when AWS documents none."""
+    row = catalog()["region_suffixes"].get(region)
+    if row is None:
+        return None
+    return RegionSuffixes(**{key: value or "" for key, value in row.items()})
+
+
+def _templates(set_name: str) -> list[dict[str, str]]:
+    sets = catalog()["sets"]
+    if set_name == "all":
+        return sets["current"]["buckets"] + sets["seed"]["buckets"]
+    return sets[set_name]["buckets"]
+
+
+def set_needs_suffixes(set_name: str) -> bool:
+    """Whether any template of ``set_name`` needs a per-Region suffix."""
+    return any(_placeholders(entry["template"]) - {"region"} for entry in _templates(set_name))
+
+
+def covers(set_name: str, region: str) -> bool:
+    """Whether the catalog alone can name every bucket of ``set_name`` in ``region``."""
+    return not set_needs_suffixes(set_name) or catalog_suffixes(region) is not None
+
+
+def agent_buckets(
+    set_name: str, region: str, given: Mapping[str, RegionSuffixes] | None = None
+) -> tuple[str, ...]:
+    """The sorted bucket names of ``set_name`` in ``region``.
+
+    ``given`` holds suffixes from the spec (``s3.agent_bucket_suffixes``); they win over the
+    catalog. A Region with no suffixes from either source is an error under a set that
+    needs them: a guessed or dropped bucket would break patching behind a VPC endpoint.
+    """
+    suffixes = (given or {}).get(region) or catalog_suffixes(region)
+    names: set[str] = set()
+    for entry in _templates(set_name):
+        values = {"region": region}
+        if suffixes is not None:
+            values.update({k: v for k, v in vars(suffixes).items() if v})
+        if "if" in entry and not values.get(entry["if"]):
+            continue
+        if "unless" in entry and values.get(entry["unless"]):
+            continue
+        missing = _placeholders(entry["template"]) - set(values)
+        if missing:
+            raise SpecError(
+                f"s3.agent_bucket_suffixes.{region}",
+                f"bucket set {set_name!r} needs the {'/'.join(sorted(missing))} suffix in {region}, and AWS's "
+                f"documentation read for the catalog gives none; set it from AWS's patching bucket reference, "
+                f"or use s3.agent_buckets = \"seed\"",
+            )
+        names.add(entry["template"].format(**values))
+    return tuple(sorted(names))
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}

@@ -1,0 +1,157 @@
+"""The ``ssm-profile`` command: a thin click shell over the public API.
+
+Each command parses options, calls the API and lets :func:`main` turn an
+:class:`~ssm_profile.errors.SsmProfileError` into one line on stderr and its exit code:
+0 ok, 1 a check failed, 2 bad input or usage, 3 Terraform failed. Heavy modules are imported
+inside the commands so ``--help`` costs no more than click itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+
+from . import __version__
+
+SPEC_ARG = click.Path(dir_okay=False, path_type=Path)
+OUT_DIR = click.Path(file_okay=False, path_type=Path)
+
+
+def _source_label(spec: Path, out: Path) -> str:
+    """The spec's path relative to the module folder: stable whatever the working folder is."""
+    try:
+        return Path(os.path.relpath(spec.resolve(), out.resolve())).as_posix()
+    except ValueError:  # another drive on Windows
+        return spec.name
+
+
+class _Group(click.Group):
+    """Turns the one error base class into one line on stderr and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from .errors import SsmProfileError
+
+        try:
+            return super().invoke(ctx)
+        except SsmProfileError as error:
+            click.echo(f"ssm-profile: error: {error}", err=True)
+            ctx.exit(error.exit_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ssm-profile")
+def cli() -> None:
+    """Generate Terraform for AWS's instance profile for Systems Manager from a spec file."""
+
+
+@cli.command()
+@click.argument("spec", type=SPEC_ARG)
+@click.option("-o", "--out", "out", type=OUT_DIR, required=True, help="Module folder to write.")
+@click.option("--format", "format_", type=click.Choice(["hcl", "json"]), default="hcl", show_default=True)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when OUT differs from what SPEC generates.")
+@click.option("--force", is_flag=True, help="Overwrite files edited by hand since they were generated.")
+def generate(spec: Path, out: Path, format_: str, check: bool, force: bool) -> None:
+    """Generate the Terraform module for SPEC into OUT."""
+    from .pipeline import generate as run_generate
+    from .writer import check_module, write_module
+
+    module = run_generate(spec, format=format_, source=_source_label(spec, out))
+    if check:
+        check_module(module, out)
+        click.echo(f"{out}: up to date")
+        return
+    write_module(module, out, force=force)
+    click.echo(f"{out}: wrote {len(module.files)} files ({', '.join(n for n in module.files if not n.startswith('.'))})")
+
+
+@cli.command()
+@click.argument("out", type=OUT_DIR)
+def validate(out: Path) -> None:
+    """Check the module in OUT with terraform fmt -check (HCL), init and validate."""
+    from .terraform.harness import validate_module
+    from .terraform.runner import default_runner
+
+    runner = default_runner()
+    _fmt_check(runner, out)
+    validate_module(out, runner)
+    click.echo(f"{out}: valid (terraform {runner.version()})")
+
+
+def _fmt_check(runner, out: Path) -> None:  # type: ignore[no-untyped-def]
+    from .errors import CheckFailed
+
+    if any(p.suffix == ".tf" for p in out.glob("*.tf")):
+        unformatted = runner.fmt_check(out)
+        if unformatted:
+            raise CheckFailed(f"{out}: not formatted as terraform fmt would: {', '.join(unformatted)}")
+
+
+@cli.command()
+@click.argument("out", type=OUT_DIR)
+@click.option("--offline", is_flag=True, help="Plan with mock credentials; no AWS call is made.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the terraform show -json plan here.")
+@click.option("--normalised", is_flag=True, help="With --json: write the normalised plan (stable across runs) instead.")
+def plan(out: Path, offline: bool, json_out: Path | None, normalised: bool) -> None:
+    """Plan the module in OUT inside a throwaway root (init, validate, plan, show -json)."""
+    from .terraform.harness import normalise_plan, plan_module
+
+    document = plan_module(out, offline=offline)
+    changes = normalise_plan(document)["resource_changes"]
+    if json_out is not None:
+        payload = normalise_plan(document) if normalised else document
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    counts: dict[str, int] = {}
+    for change in changes:
+        key = "/".join(change["actions"])
+        counts[key] = counts.get(key, 0) + 1
+    summary = ", ".join(f"{n} to {a}" for a, n in sorted(counts.items())) or "no changes"
+    click.echo(f"{out}: plan ok: {summary}")
+
+
+@cli.command()
+@click.argument("spec", type=SPEC_ARG)
+@click.option("--name", help="Print only the policy with this name.")
+def policy(spec: Path, name: str | None) -> None:
+    """Print the custom S3 policy document(s) SPEC grants, as JSON.
+
+    One policy prints as its bare document, ready to paste into the IAM console. Several
+    (split to IAM's size limit) print as a list of {"PolicyName", "PolicyDocument"}.
+    """
+    from .errors import SpecError
+    from .grants import build_grants
+    from .spec import load_spec
+
+    policies = build_grants(load_spec(spec)).custom_policies
+    if name is not None:
+        chosen = [p for p in policies if p.name == name]
+        if not chosen:
+            raise SpecError("--name", f"{name!r} is not a policy of this spec; allowed: {', '.join(p.name for p in policies) or 'none'}")
+        policies = tuple(chosen)
+    if not policies:
+        raise SpecError("s3", "this spec grants no custom S3 policy (s3.vpc_endpoint is false and s3.buckets is empty)")
+    if len(policies) == 1:
+        payload: object = policies[0].document()
+    else:
+        payload = [{"PolicyName": p.name, "PolicyDocument": p.document()} for p in policies]
+    click.echo(json.dumps(payload, indent=2))
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of the spec format."""
+    from .spec import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2, sort_keys=True))
+
+
+def main() -> None:
+    """Console entry point."""
+    cli(prog_name="ssm-profile")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Stage 4 of the pipeline: renderers that write a Terraform document in one output format."""

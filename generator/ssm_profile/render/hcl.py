@@ -1,0 +1,145 @@
+"""HCL renderer: a :class:`~ssm_profile.document.Document` as ``terraform fmt``-clean files.
+
+Python lays out each line (quoting, indentation, and the ``=`` alignment that ``terraform fmt``
+applies to runs of single-line attributes); the Jinja template only places the lines.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..document import Block, Document, Expr, TypeConstraint, is_nested_blocks
+
+MAX_INLINE_WIDTH = 100
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+@dataclass
+class _Attr:
+    key: str
+    value: str
+    pad: str = ""
+    blank_before: bool = False
+    comment: tuple[str, ...] = ()
+
+
+@dataclass
+class _Nested:
+    header: str
+    items: list[Any] = field(default_factory=list)
+    blank_before: bool = False
+    comment: tuple[str, ...] = ()
+
+
+@functools.cache
+def _template() -> Any:
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("ssm_profile.render", "templates"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+    )
+    return environment.get_template("module.tf.j2")
+
+
+def render_files(document: Document, header: str) -> dict[str, str]:
+    """Each non-empty file of the module, as HCL text keyed by file name (``main.tf`` ...)."""
+    return {
+        f"{name}.tf": _template().render(header=header, blocks=[_layout_block(b, 0) for b in blocks])
+        for name, blocks in document.files().items()
+        if blocks
+    }
+
+
+def _layout_block(block: Block, depth: int) -> _Nested:
+    header = " ".join([block.kind, *(json.dumps(label) for label in block.labels)])
+    return _Nested(header=header, items=_layout_body(block.body, depth + 1), comment=block.comment)
+
+
+def _layout_body(body: dict[str, Any], depth: int) -> list[Any]:
+    items: list[Any] = []
+    for key, value in body.items():
+        if is_nested_blocks(value):
+            for child in value:
+                items.append(_layout_block(child, depth))
+        else:
+            items.append(_Attr(key=_key(key), value=render_value(value, depth)))
+    _space_and_align(items)
+    return items
+
+
+def _space_and_align(items: list[Any]) -> None:
+    """Blank lines around nested blocks; align ``=`` in runs of single-line attributes."""
+    for previous, item in zip(items, items[1:]):
+        if isinstance(item, _Nested) or isinstance(previous, _Nested) or item.comment:
+            item.blank_before = True
+    run: list[_Attr] = []
+    for item in [*items, None]:
+        single = isinstance(item, _Attr) and "\n" not in item.value and not item.blank_before
+        if single:
+            run.append(item)
+            continue
+        _align(run)
+        run = [item] if isinstance(item, _Attr) and "\n" not in item.value else []
+    _align(run)
+
+
+def _align(run: list[_Attr]) -> None:
+    width = max((len(a.key) for a in run), default=0)
+    for attr in run:
+        attr.pad = " " * (width - len(attr.key))
+
+
+def _key(key: str) -> str:
+    return key if _IDENTIFIER.match(key) else json.dumps(key)
+
+
+def render_value(value: Any, depth: int) -> str:
+    """One value as HCL at nesting ``depth`` (two spaces each); may span lines."""
+    if isinstance(value, Expr):
+        return value.text
+    if isinstance(value, TypeConstraint):
+        return value.text
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return quote(value)
+    if isinstance(value, list):
+        return _render_list(value, depth)
+    if isinstance(value, dict):
+        return _render_object(value, depth)
+    raise TypeError(f"cannot render {type(value).__name__} as HCL")
+
+
+def quote(text: str) -> str:
+    """An HCL string literal: JSON escapes plus HCL's template sequences escaped."""
+    return json.dumps(text, ensure_ascii=False).replace("${", "$${").replace("%{", "%%{")
+
+
+def _render_list(items: list[Any], depth: int) -> str:
+    rendered = [render_value(item, depth + 1) for item in items]
+    inline = "[" + ", ".join(rendered) + "]"
+    if "\n" not in inline and len(inline) + 2 * depth + 24 <= MAX_INLINE_WIDTH:
+        return inline
+    indent = "  " * (depth + 1)
+    return "[\n" + "".join(f"{indent}{item},\n" for item in rendered) + "  " * depth + "]"
+
+
+def _render_object(mapping: dict[str, Any], depth: int) -> str:
+    if not mapping:
+        return "{}"
+    attrs = [_Attr(key=_key(k), value=render_value(v, depth + 1)) for k, v in mapping.items()]
+    _space_and_align(attrs)
+    indent = "  " * (depth + 1)
+    lines = "".join(f"{indent}{a.key}{a.pad} = {a.value}\n" for a in attrs)
+    return "{\n" + lines + "  " * depth + "}"

@@ -1,0 +1,59 @@
+"""Terraform JSON renderer: the same :class:`~ssm_profile.document.Document` as ``*.tf.json``.
+
+Terraform JSON has no comments except the ``"//"`` property, which carries the header line.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..document import Block, Document, Expr, TypeConstraint, is_nested_blocks
+
+
+def render_files(document: Document, header: str) -> dict[str, str]:
+    """Each non-empty file of the module as Terraform JSON text, keyed by file name."""
+    files = {}
+    for name, blocks in document.files().items():
+        if not blocks:
+            continue
+        root: dict[str, Any] = {"//": header}
+        for block in blocks:
+            _place(root, block)
+        files[f"{name}.tf.json"] = json.dumps(root, indent=2, ensure_ascii=False) + "\n"
+    return files
+
+
+def _place(root: dict[str, Any], block: Block) -> None:
+    body = _body(block.body)
+    if block.kind in ("locals", "terraform"):
+        root.setdefault(block.kind, {}).update(body)
+        return
+    if block.kind in ("moved", "import", "check"):
+        root.setdefault(block.kind, []).append(body)
+        return
+    node = root.setdefault(block.kind, {})
+    for label in block.labels[:-1]:
+        node = node.setdefault(label, {})
+    node[block.labels[-1]] = body
+
+
+def _body(body: dict[str, Any]) -> dict[str, Any]:
+    return {key: _value(value) for key, value in body.items()}
+
+
+def _value(value: Any) -> Any:
+    if is_nested_blocks(value):
+        return [_body(child.body) for child in value]
+    if isinstance(value, Expr):
+        return "${" + value.text + "}"
+    if isinstance(value, TypeConstraint):
+        return value.text
+    if isinstance(value, str):
+        # Literal strings are templates in Terraform JSON too: escape template sequences.
+        return value.replace("${", "$${").replace("%{", "%%{")
+    if isinstance(value, list):
+        return [_value(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _value(item) for key, item in value.items()}
+    return value

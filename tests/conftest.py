@@ -1,0 +1,60 @@
+"""Shared fixtures: example specs, the snapshot flag, and cached real Terraform plans."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+MODULES = ROOT / "modules"
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
+UPDATE_COMMAND = "make snapshots  (or: .venv/bin/python -m pytest -m terraform --snapshot-update)"
+
+
+def example_specs() -> dict[str, Path]:
+    """Every example spec, keyed by example name."""
+    return {p.stem: p for p in sorted(EXAMPLES.iterdir()) if p.suffix in (".toml", ".yaml", ".yml", ".json")}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--snapshot-update", action="store_true", default=False, help="Rewrite snapshot files instead of comparing."
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _project_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Terraform's CLI config and plugin cache go to a folder of the project, never the
+    # user's own ~/.cache; kept between runs so the provider is linked, not copied, again.
+    os.environ.setdefault("SSM_PROFILE_CACHE", str(ROOT / ".cache" / "ssm-profile"))
+
+
+@pytest.fixture
+def snapshot(request: pytest.FixtureRequest):
+    """Compare a JSON-able value with ``tests/snapshots/<name>``; rewrite it with --snapshot-update."""
+    update = request.config.getoption("--snapshot-update")
+
+    def check(name: str, value: object) -> None:
+        path = SNAPSHOTS / name
+        text = json.dumps(value, indent=2, sort_keys=True) + "\n"
+        if update:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            return
+        if not path.is_file():
+            pytest.fail(f"no snapshot {path.relative_to(ROOT)}; create it with: {UPDATE_COMMAND}")
+        expected = path.read_text(encoding="utf-8")
+        if expected != text:
+            diff = "".join(
+                difflib.unified_diff(
+                    expected.splitlines(keepends=True), text.splitlines(keepends=True), str(path.name), "actual", n=2
+                )
+            )
+            pytest.fail(f"{path.relative_to(ROOT)} differs; if the change is intended run: {UPDATE_COMMAND}\n{diff}")
+
+    return check

@@ -1,0 +1,128 @@
+"""Stage 1: reading and validating spec files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ssm_profile.errors import SpecError
+from ssm_profile.spec import Spec, json_schema, load_spec, spec_from_data
+
+MINIMAL = {"version": 1, "regions": ["us-east-2"]}
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_follow_the_documented_spec() -> None:
+    spec = spec_from_data(MINIMAL)
+    assert spec.role.name == "SSMInstanceProfile"
+    assert spec.role.create is True
+    assert spec.instance_profile.create is True
+    assert spec.managed_policies.instance_core is True
+    assert spec.managed_policies.directory_service is False
+    assert spec.managed_policies.cloudwatch_agent is False
+    assert spec.s3.policy_name == "SSMInstanceProfileS3Policy"
+    assert spec.s3.vpc_endpoint is False
+    assert spec.s3.buckets == []
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("spec.toml", 'version = 1\nregions = ["eu-west-1"]\n[role]\nname = "R"\n'),
+        ("spec.yaml", "version: 1\nregions: [eu-west-1]\nrole:\n  name: R\n"),
+        ("spec.yml", "version: 1\nregions: [eu-west-1]\nrole: {name: R}\n"),
+        ("spec.json", json.dumps({"version": 1, "regions": ["eu-west-1"], "role": {"name": "R"}})),
+    ],
+)
+def test_every_format_reads_the_same_spec(tmp_path: Path, name: str, text: str) -> None:
+    spec = load_spec(write(tmp_path, name, text))
+    assert isinstance(spec, Spec)
+    assert spec.regions == ["eu-west-1"]
+    assert spec.role.name == "R"
+
+
+def error_of(data: object) -> SpecError:
+    with pytest.raises(SpecError) as caught:
+        spec_from_data(data)
+    return caught.value
+
+
+def test_unknown_key_names_the_path_and_suggests() -> None:
+    error = error_of({**MINIMAL, "role": {"nmae": "x"}})
+    assert str(error).startswith("role.nmae: unknown field (did you mean name?)")
+    assert "allowed: create, description, max_session_duration, name, path, permissions_boundary, tags" in str(error)
+
+
+def test_unknown_top_level_key_suggests() -> None:
+    assert str(error_of({**MINIMAL, "regoins": []})).startswith("regoins: unknown field (did you mean regions?)")
+
+
+def test_wrong_type_names_the_field() -> None:
+    assert str(error_of({**MINIMAL, "role": {"create": "yes"}})) == "role.create: expected true or false, got a string"
+
+
+def test_region_did_you_mean() -> None:
+    assert str(error_of({"version": 1, "regions": ["us-east-2", "us-esat-1"]})) == (
+        "regions[1]: 'us-esat-1' is not a Region of any supported partition (did you mean us-east-1?)"
+    )
+
+
+def test_bucket_list_entry_path() -> None:
+    error = error_of({**MINIMAL, "s3": {"buckets": [{"name": "ok-bucket"}, {"name": "Bad_Bucket"}]}})
+    assert str(error).startswith("s3.buckets[1].name: 'Bad_Bucket' may hold only lower-case letters")
+
+
+def test_missing_required_field() -> None:
+    assert str(error_of({"version": 1})) == "regions: is required"
+
+
+def test_enum_lists_allowed_values() -> None:
+    error = error_of({**MINIMAL, "s3": {"agent_buckets": "newest"}})
+    assert str(error) == 's3.agent_buckets: \'newest\' is not allowed; allowed: "all", "current", "seed"'
+
+
+def test_version_must_be_one() -> None:
+    assert str(error_of({"version": 2, "regions": ["us-east-1"]})) == "version: 2 is not allowed; allowed: 1"
+
+
+def test_regions_of_two_partitions_are_refused() -> None:
+    error = error_of({"version": 1, "regions": ["us-east-1", "cn-north-1"]})
+    assert "regions[1]: 'cn-north-1' is in partition aws-cn" in str(error)
+
+
+def test_partition_must_match_the_regions() -> None:
+    error = error_of({"version": 1, "regions": ["us-gov-west-1"], "partition": "aws"})
+    assert str(error) == "regions[0]: 'us-gov-west-1' belongs to partition aws-us-gov, but partition is 'aws'"
+
+
+def test_empty_file_is_one_clear_line(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match=r"spec.toml: the file is empty"):
+        load_spec(write(tmp_path, "spec.toml", "\n"))
+
+
+def test_malformed_toml_names_the_file(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match=r"spec.toml: not valid TOML: .*line 1"):
+        load_spec(write(tmp_path, "spec.toml", "version = = 1\n"))
+
+
+def test_unknown_extension(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match=r"unknown spec file type '.ini'"):
+        load_spec(write(tmp_path, "spec.ini", "x"))
+
+
+def test_schema_is_json_schema_of_the_spec() -> None:
+    schema = json_schema()
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    spec = schema["$defs"]["Spec"]
+    assert spec["required"] == ["version", "regions"]
+    assert spec["additionalProperties"] is False
+    assert set(spec["properties"]) == {
+        "version", "regions", "partition", "role", "instance_profile", "managed_policies", "s3", "limits"
+    }
