@@ -141,6 +141,42 @@ def policy(spec: Path, name: str | None) -> None:
 
 
 @cli.command()
+@click.option("--partition", "partition_id", help="Only this partition (aws, aws-cn, aws-us-gov).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def regions(partition_id: str | None, as_json: bool) -> None:
+    """List the known Regions and which agent bucket sets cover each."""
+    from . import catalog
+    from .errors import SpecError
+    from .regions import partitions, suggest
+
+    known = partitions()
+    if partition_id is not None and partition_id not in known:
+        raise SpecError("--partition", f"{partition_id!r} is not supported{suggest(partition_id, list(known))}; allowed: {', '.join(known)}")
+    rows = [
+        {
+            "partition": p.id,
+            "region": region,
+            "name": p.region_names[region],
+            "sets": {name: catalog.covers(name, region) for name in catalog.SET_NAMES},
+        }
+        for p in known.values()
+        if partition_id in (None, p.id)
+        for region in p.regions
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    width = max(len(r["region"]) for r in rows)
+    name_width = max(len(r["name"]) for r in rows)
+    header = f"{'partition':<11}{'region':<{width + 2}}{'name':<{name_width + 2}}" + "".join(f"{s:<9}" for s in catalog.SET_NAMES)
+    click.echo(header.rstrip())
+    for row in rows:
+        marks = "".join(f"{'yes' if ok else 'suffix':<9}" for ok in row["sets"].values())
+        click.echo(f"{row['partition']:<11}{row['region']:<{width + 2}}{row['name']:<{name_width + 2}}{marks}".rstrip())
+    click.echo("suffix: the set needs s3.agent_bucket_suffixes for that Region (AWS documents none).")
+
+
+@cli.command()
 def schema() -> None:
     """Print the JSON Schema of the spec format."""
     from .spec import json_schema

@@ -1,0 +1,152 @@
+"""The bad-input catalogue: every invalid spec or option exits 2 with one line naming the
+field and what is allowed, writes nothing, and leaves an existing module untouched."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from ssm_profile.cli import cli
+
+OK = {"version": 1, "regions": ["us-east-2"]}
+
+
+def spec(**changes: object) -> dict:
+    data = json.loads(json.dumps(OK))
+    for dotted, value in changes.items():
+        node = data
+        *parents, leaf = dotted.split("__")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    return data
+
+
+def bucket(**fields: object) -> dict:
+    return spec(s3__buckets=[{"name": "good-bucket", **fields}])
+
+
+# (case id, spec file name, file text or data, expected start of the message after "error: ")
+CASES = [
+    ("empty-toml", "s.toml", "", "s.toml: the file is empty"),
+    ("empty-yaml", "s.yaml", "   \n", "s.yaml: the file is empty"),
+    ("empty-json", "s.json", "", "s.json: the file is empty"),
+    ("malformed-toml", "s.toml", "version = = 1", "s.toml: not valid TOML"),
+    ("malformed-yaml", "s.yaml", "version: [1\nregions: x", "s.yaml: not valid YAML"),
+    ("malformed-json", "s.json", '{"version": 1,', "s.json: not valid JSON"),
+    ("yaml-list-top", "s.yaml", "- a\n- b\n", "spec: the top level must be a table of settings, got a list"),
+    ("json-string-top", "s.json", '"hello"', "spec: the top level must be a table of settings, got a string"),
+    ("unknown-extension", "s.ini", "x", "s.ini: unknown spec file type '.ini'"),
+    ("missing-version", "s.json", {"regions": ["us-east-2"]}, "version: is required"),
+    ("missing-regions", "s.json", {"version": 1}, "regions: is required"),
+    ("version-2", "s.json", spec(version=2), "version: 2 is not allowed; allowed: 1"),
+    ("version-string", "s.json", spec(version="1"), "version: expected an integer, got a string"),
+    ("regions-not-list", "s.json", spec(regions="us-east-2"), "regions: expected a list, got a string"),
+    ("regions-empty", "s.json", spec(regions=[]), "regions: must have at least 1 entries"),
+    ("region-unknown", "s.json", spec(regions=["us-east-9"]), "regions[0]: 'us-east-9' is not a Region of any supported partition (did you mean us-east-1?)"),
+    ("region-typo", "s.json", spec(regions=["eu-wset-1"]), "regions[0]: 'eu-wset-1' is not a Region of any supported partition (did you mean eu-west-1?)"),
+    ("region-wildcard", "s.json", spec(regions=["us-east-*"]), "regions[0]: 'us-east-*': a wildcard is not allowed"),
+    ("region-star", "s.json", spec(regions=["*"]), "regions[0]: '*': a wildcard is not allowed"),
+    ("region-duplicate", "s.json", spec(regions=["us-east-2", "us-east-2"]), "regions[1]: 'us-east-2' is listed twice"),
+    ("region-other-partition", "s.json", spec(regions=["us-east-2", "cn-north-1"]), "regions[1]: 'cn-north-1' is in partition aws-cn"),
+    ("region-not-in-partition", "s.json", spec(regions=["us-east-2"], partition="aws-cn"), "regions[0]: 'us-east-2' belongs to partition aws"),
+    ("region-int", "s.json", spec(regions=[1]), "regions[0]: expected a string, got an integer"),
+    ("partition-unknown", "s.json", spec(partition="aws-mars"), "partition: 'aws-mars' is not supported; allowed: aws, aws-cn, aws-us-gov"),
+    ("unknown-top-key", "s.json", {**OK, "rgions": []}, "rgions: unknown field (did you mean regions?)"),
+    ("unknown-role-key", "s.json", spec(role__nmae="x"), "role.nmae: unknown field (did you mean name?)"),
+    ("unknown-s3-key", "s.json", spec(s3__vpc_endpoints=True), "s3.vpc_endpoints: unknown field (did you mean vpc_endpoint?)"),
+    ("unknown-bucket-key", "s.json", bucket(encryptd=True), "s3.buckets[0].encryptd: unknown field (did you mean encrypted?)"),
+    ("role-name-too-long", "s.json", spec(role__name="R" * 65), "role.name: must have at most 64 characters"),
+    ("role-name-empty", "s.json", spec(role__name=""), "role.name: must have at least 1 characters"),
+    ("role-name-bad-chars", "s.json", spec(role__name="my role!"), "role.name: must use only letters, digits and + = , . @ _ -"),
+    ("role-create-string", "s.json", spec(role__create="yes"), "role.create: expected true or false, got a string"),
+    ("role-tags-not-map", "s.json", spec(role__tags=["a"]), "role.tags: expected a table, got a list"),
+    ("role-tag-value-int", "s.json", spec(role__tags={"Team": 1}), "role.tags"),
+    ("role-tag-aws-prefix", "s.json", spec(role__tags={"aws:owner": "me"}), "role.tags.aws:owner: tag keys starting with aws: are reserved"),
+    ("role-tag-too-long", "s.json", spec(role__tags={"k": "v" * 257}), "role.tags.k: tag values must be at most 256 characters"),
+    ("role-too-many-tags", "s.json", spec(role__tags={f"k{i}": "v" for i in range(51)}), "role.tags: must have at most 50 entries"),
+    ("role-path-no-slash", "s.json", spec(role__path="ssm"), "role.path: must be a path that starts and ends with /"),
+    ("role-path-too-long", "s.json", spec(role__path="/" + "a" * 511 + "/"), "role.path: must have at most 512 characters"),
+    ("role-boundary-not-arn", "s.json", spec(role__permissions_boundary="PlatformBoundary"), "role.permissions_boundary: 'PlatformBoundary' is not a managed policy ARN of partition aws"),
+    ("role-boundary-other-partition", "s.json", spec(role__permissions_boundary="arn:aws-cn:iam::111122223333:policy/B"), "role.permissions_boundary: 'arn:aws-cn:iam::111122223333:policy/B' is not a managed policy ARN of partition aws"),
+    ("role-session-too-short", "s.json", spec(role__max_session_duration=60), "role.max_session_duration: must be at least 3600"),
+    ("role-session-too-long", "s.json", spec(role__max_session_duration=43201), "role.max_session_duration: must be at most 43200"),
+    ("existing-role-description", "s.json", spec(role__create=False, role__description="x"), "role.description: only applies to a role ssm-profile creates"),
+    ("profile-name-too-long", "s.json", spec(instance_profile__name="p" * 129), "instance_profile.name: must have at most 128 characters"),
+    ("profile-name-without-profile", "s.json", spec(instance_profile__create=False, instance_profile__name="x"), "instance_profile.name: is set but instance_profile.create is false"),
+    ("managed-policy-string", "s.json", spec(managed_policies__cloudwatch_agent="true"), "managed_policies.cloudwatch_agent: expected true or false, got a string"),
+    ("policy-name-too-long", "s.json", spec(s3__policy_name="P" * 129), "s3.policy_name: must have at most 128 characters"),
+    ("policy-name-bad-chars", "s.json", spec(s3__policy_name="my policy"), "s3.policy_name"),
+    ("agent-set-unknown", "s.json", spec(s3__agent_buckets="latest"), "s3.agent_buckets: 'latest' is not allowed; allowed: \"all\", \"current\", \"seed\""),
+    ("bucket-upper-case", "s.json", spec(s3__buckets=[{"name": "DOC-EXAMPLE-BUCKET"}]), "s3.buckets[0].name: 'DOC-EXAMPLE-BUCKET' may hold only lower-case letters"),
+    ("bucket-double-dot", "s.json", spec(s3__buckets=[{"name": "my..bucket"}]), "s3.buckets[0].name: 'my..bucket' must not contain two adjacent dots"),
+    ("bucket-ip", "s.json", spec(s3__buckets=[{"name": "192.168.1.1"}]), "s3.buckets[0].name: '192.168.1.1' must not be formatted as an IP address"),
+    ("bucket-too-short", "s.json", spec(s3__buckets=[{"name": "ab"}]), "s3.buckets[0].name: must have at least 3 characters"),
+    ("bucket-hyphen-end", "s.json", spec(s3__buckets=[{"name": "bucket-"}]), "s3.buckets[0].name: 'bucket-' must begin and end with a letter or digit"),
+    ("bucket-reserved-prefix", "s.json", spec(s3__buckets=[{"name": "xn--bucket"}]), "s3.buckets[0].name: 'xn--bucket' must not start with 'xn--'"),
+    ("bucket-wildcard", "s.json", spec(s3__buckets=[{"name": "logs-*"}]), "s3.buckets[0].name: 'logs-*' may hold only lower-case letters"),
+    ("bucket-missing-name", "s.json", spec(s3__buckets=[{"encrypted": True}]), "s3.buckets[0].name: is required"),
+    ("bucket-duplicate", "s.json", spec(s3__buckets=[{"name": "same-bucket"}, {"name": "same-bucket"}]), "s3.buckets[1].name: 'same-bucket' is listed twice"),
+    ("suffix-for-other-region", "s.json", spec(s3__agent_bucket_suffixes={"eu-west-1": {"patch_manager": "abc"}}), "s3.agent_bucket_suffixes.eu-west-1: 'eu-west-1' is not one of the spec's regions"),
+    ("suffix-missing-region", "s.json", spec(regions=["ap-southeast-7"], s3__vpc_endpoint=True, s3__agent_buckets="current"), "s3.agent_bucket_suffixes.ap-southeast-7: bucket set 'current' needs the patch_manager"),
+    ("suffix-missing-cn", "s.json", spec(regions=["cn-north-1"], s3__vpc_endpoint=True), "s3.agent_bucket_suffixes.cn-north-1: bucket set 'all' needs"),
+    ("limits-too-high", "s.json", spec(limits__managed_policies_per_role=21), "limits.managed_policies_per_role: must be at most 20"),
+    ("limits-exceeded", "s.json", spec(managed_policies__directory_service=True, managed_policies__cloudwatch_agent=True, s3__buckets=[{"name": "b-one"}], limits__managed_policies_per_role=3), "limits.managed_policies_per_role: the role needs 4 managed policies"),
+]
+
+
+@pytest.mark.parametrize(("file_name", "content", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, file_name: str, content: object, expected: str) -> None:
+    path = tmp_path / file_name
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    elif file_name.endswith(".json"):
+        path.write_text(json.dumps(content), encoding="utf-8")
+    else:
+        path.write_text(yaml.safe_dump(content), encoding="utf-8")
+    out = tmp_path / "module"
+    result = CliRunner().invoke(cli, ["generate", str(path), "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    message = lines[0].removeprefix("ssm-profile: error: ")
+    if expected.startswith(("s.", "spec:")):
+        message = message.replace(str(tmp_path) + "/", "")
+    assert message.startswith(expected), message
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [file_name]
+
+
+def test_the_catalogue_is_large_enough() -> None:
+    assert len(CASES) >= 40
+
+
+def test_bad_input_leaves_an_existing_module_untouched(tmp_path: Path) -> None:
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(OK))
+    out = tmp_path / "module"
+    assert CliRunner().invoke(cli, ["generate", str(good), "-o", str(out)]).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    for _, file_name, content, _ in CASES:
+        path = tmp_path / file_name
+        path.write_text(content if isinstance(content, str) else json.dumps(content))
+        assert CliRunner().invoke(cli, ["generate", str(path), "-o", str(out)]).exit_code == 2
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["generate", "x.toml", "-o", "out", "--format", "yaml"], "Invalid value for '--format'"),
+        (["generate", "x.toml"], "Missing option '-o'"),
+        (["regions", "--partition", "aws-mars"], "--partition: 'aws-mars' is not supported"),
+        (["plan"], "Missing argument 'OUT'"),
+    ],
+)
+def test_bad_options_are_exit_2(args: list[str], expected: str) -> None:
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and expected in result.stderr
