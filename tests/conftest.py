@@ -21,6 +21,19 @@ def example_specs() -> dict[str, Path]:
     return {p.stem: p for p in sorted(EXAMPLES.iterdir()) if p.suffix in (".toml", ".yaml", ".yml", ".json")}
 
 
+_PLANS: dict[Path, dict] = {}
+
+
+def cached_plan(module_dir: Path) -> dict:
+    """The offline ``terraform show -json`` plan of ``module_dir``, planned once per session."""
+    from ssm_profile.terraform.harness import plan_module
+
+    key = Path(module_dir).resolve()
+    if key not in _PLANS:
+        _PLANS[key] = plan_module(key, offline=True)
+    return _PLANS[key]
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--snapshot-update", action="store_true", default=False, help="Rewrite snapshot files instead of comparing."

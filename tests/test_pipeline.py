@@ -19,7 +19,7 @@ EXAMPLES = example_specs()
 
 
 def test_there_are_the_documented_examples() -> None:
-    assert {"basic", "vpc-endpoint-multi-region", "existing-role", "all-options"} <= set(EXAMPLES)
+    assert {"basic", "vpc-endpoint-multi-region", "existing-role", "all-options", "multi-region-full"} <= set(EXAMPLES)
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))

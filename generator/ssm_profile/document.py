@@ -22,8 +22,24 @@ class Expr:
 
 
 @dataclass(frozen=True)
-class TypeConstraint:
-    """A variable's type constraint, e.g. ``map(string)`` (a bare string in Terraform JSON)."""
+class Bare:
+    """Written bare in HCL and as a plain string in Terraform JSON.
+
+    For what Terraform reads as a keyword or address rather than an expression: a variable's
+    type constraint (``map(string)``), a ``provider`` meta-argument (``aws.us_east_2``),
+    ``configuration_aliases`` entries, ``moved`` addresses.
+    """
+
+    text: str
+
+
+#: A variable's type constraint, e.g. ``map(string)``.
+TypeConstraint = Bare
+
+
+@dataclass(frozen=True)
+class Template:
+    """A string template whose ``${...}`` interpolations are meant, e.g. ``"arn:aws:ssm:${var.x}"``."""
 
     text: str
 
@@ -48,7 +64,7 @@ class Block:
         return ".".join((self.kind, *self.labels))
 
 
-Value = Union[str, int, bool, None, Expr, TypeConstraint, list, dict, Block]
+Value = Union[str, int, bool, None, Expr, Bare, Template, list, dict, Block]
 
 
 @dataclass(frozen=True)

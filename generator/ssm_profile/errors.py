@@ -50,3 +50,12 @@ class TerraformError(SsmProfileError):
     def __init__(self, message: str, output: str = "") -> None:
         self.output = output
         super().__init__(message)
+
+
+class JudgeError(SsmProfileError):
+    """A judge (checkov, parliament, policy_sentry) is missing, or could not run. Exit code 3.
+
+    A judge that runs and objects to the module is a :class:`CheckFailed`, not this.
+    """
+
+    exit_code = 3

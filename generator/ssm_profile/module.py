@@ -1,18 +1,42 @@
 """Stage 3 of the pipeline: the domain model becomes a Terraform module document.
 
-Only layout decisions live here (resource names, which file a block goes to, references);
-every value comes from :class:`~ssm_profile.grants.Grants`.
+Only layout decisions live here (resource names, which file a block goes to, references,
+which provider configuration a regional resource uses); every value comes from
+:class:`~ssm_profile.grants.Grants`.
 """
 
 from __future__ import annotations
 
-from .document import Block, Document, Expr, TypeConstraint, nested
-from .grants import CustomPolicy, Grants, Statement
+from .document import Bare, Block, Document, Expr, Template, TypeConstraint, nested
+from .grants import ACCOUNT, Condition, CustomPolicy, Grants, RegionalSetup, ServiceRole, Statement
 
 MIN_TERRAFORM = ">= 1.5.0"
 MIN_AWS_PROVIDER = ">= 5.0"
 
 AWS_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html"
+DHMC_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/fleet-manager-default-host-management-configuration.html"
+HYBRID_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/hybrid-multicloud-service-role.html"
+ENDPOINTS_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-create-vpc.html"
+
+#: Module inputs the generator may declare; the test harness gives each a placeholder value.
+ACCOUNT_ID_VARIABLE = "account_id"
+NETWORK_VARIABLE = "vpc_endpoint_network"
+NETWORK_TYPE = (
+    "map(object({ vpc_id = string, subnet_ids = list(string), security_group_ids = list(string), "
+    "route_table_ids = optional(list(string), []) }))"
+)
+
+
+def provider_alias(region: str) -> str:
+    """The provider configuration alias of a Region: ``us-east-2`` -> ``us_east_2``."""
+    return region.replace("-", "_")
+
+
+def arn_value(text: str) -> str | Template:
+    """A literal, or a template naming ``var.account_id`` where the domain model says ACCOUNT."""
+    if ACCOUNT in text:
+        return Template(text.replace(ACCOUNT, "${var." + ACCOUNT_ID_VARIABLE + "}"))
+    return text
 
 
 def module_document(grants: Grants) -> Document:
@@ -35,7 +59,7 @@ def module_document(grants: Grants) -> Document:
         ),
     ]
     if grants.role.create:
-        blocks += _role_blocks(grants)
+        blocks += _instance_role_blocks(grants)
     if grants.instance_profile is not None:
         blocks.append(
             Block(
@@ -59,12 +83,18 @@ def module_document(grants: Grants) -> Document:
                 comment=(f"{policy.name}: {policy.why}",),
             )
         )
-    for policy in grants.custom_policies:
-        blocks += _custom_policy_blocks(policy, role_name, len(grants.custom_policies), grants.role.path)
+    s3_count = sum(1 for p in grants.custom_policies if p.key.startswith("s3"))
+    for index, policy in enumerate(grants.custom_policies):
+        part = f" (part {index + 1} of {s3_count})" if s3_count > 1 and policy.key.startswith("s3") else ""
+        blocks += _custom_policy_blocks(policy, role_name, part, grants.role.path)
+    for role in grants.service_roles:
+        blocks += _service_role_blocks(role, grants)
+    for setup in grants.regional:
+        blocks += _regional_blocks(setup)
     blocks = _guard_first_resource(blocks, grants)
-    blocks += _variables()
+    blocks += _variables(grants)
     blocks += _outputs(grants)
-    blocks.append(_versions())
+    blocks.append(_versions(grants))
     return Document(tuple(blocks))
 
 
@@ -103,27 +133,31 @@ def _guard_first_resource(blocks: list[Block], grants: Grants) -> list[Block]:
     return blocks
 
 
-def _role_blocks(grants: Grants) -> list[Block]:
-    role = grants.role
-    trust = Block(
-        "data",
-        ("aws_iam_policy_document", "assume_role"),
-        {
-            "statement": nested(
-                Block(
-                    "statement",
-                    body={
-                        "sid": "EC2AssumeRole",
-                        "effect": "Allow",
-                        "actions": ["sts:AssumeRole"],
-                        "principals": nested(
-                            Block("principals", body={"type": "Service", "identifiers": [role.trusted_service]})
-                        ),
-                    },
-                )
+def _trust_document(key: str, service: str, conditions: tuple[Condition, ...], sid: str, comment: tuple[str, ...]) -> Block:
+    statement: dict[str, object] = {
+        "sid": sid,
+        "effect": "Allow",
+        "actions": ["sts:AssumeRole"],
+        "principals": nested(Block("principals", body={"type": "Service", "identifiers": [service]})),
+    }
+    if conditions:
+        statement["condition"] = nested(
+            *(
+                Block("condition", body={"test": c.test, "variable": c.variable, "values": [arn_value(v) for v in c.values]})
+                for c in conditions
             )
-        },
-        comment=("Trust policy: only the EC2 service may assume the role.", f"See {AWS_DOC}"),
+        )
+    return Block("data", ("aws_iam_policy_document", key), {"statement": nested(Block("statement", body=statement))}, comment=comment)
+
+
+def _instance_role_blocks(grants: Grants) -> list[Block]:
+    role = grants.role
+    trust = _trust_document(
+        "assume_role",
+        role.trusted_service,
+        (),
+        "EC2AssumeRole",
+        ("Trust policy: only the EC2 service may assume the role.", f"See {AWS_DOC}"),
     )
     body: dict[str, object] = {
         "name": role.name,
@@ -151,19 +185,18 @@ def _statement_block(statement: Statement) -> Block:
             "sid": statement.sid,
             "effect": "Allow",
             "actions": list(statement.actions),
-            "resources": list(statement.resources),
+            "resources": [arn_value(r) for r in statement.resources],
         },
         comment=(statement.why,) if statement.why else (),
     )
 
 
-def _custom_policy_blocks(policy: CustomPolicy, role_name: Expr | str, count: int, path: str) -> list[Block]:
-    part = f" (part {policy.key.rsplit('_', 1)[-1] if '_' in policy.key else 1} of {count})" if count > 1 else ""
+def _custom_policy_blocks(policy: CustomPolicy, role_name: Expr | str, part: str, path: str) -> list[Block]:
     document = Block(
         "data",
         ("aws_iam_policy_document", policy.key),
         {"statement": nested(*(_statement_block(s) for s in policy.statements))},
-        comment=(f"Custom S3 policy {policy.name}{part}: {policy.size} of IAM's 6,144 characters.",),
+        comment=(f"Custom policy {policy.name}{part}: {policy.size} of IAM's 6,144 characters.",),
     )
     resource = Block(
         "resource",
@@ -184,8 +217,100 @@ def _custom_policy_blocks(policy: CustomPolicy, role_name: Expr | str, count: in
     return [document, resource, attachment]
 
 
-def _variables() -> list[Block]:
-    return [
+def _service_role_blocks(role: ServiceRole, grants: Grants) -> list[Block]:
+    doc = DHMC_DOC if role.key == "default_host_management" else HYBRID_DOC
+    trust = _trust_document(
+        f"{role.key}_trust",
+        role.trusted_service,
+        role.conditions,
+        "SSMAssumeRole",
+        (f"Trust policy of the {role.name} role: only Systems Manager may assume it.", f"See {doc}"),
+    )
+    resource = Block(
+        "resource",
+        ("aws_iam_role", role.key),
+        {
+            "name": role.name,
+            "path": role.path,
+            "description": role.why[0].upper() + role.why[1:] + ".",
+            "assume_role_policy": Expr(f"data.aws_iam_policy_document.{role.key}_trust.json"),
+            "tags": Expr("local.tags"),
+        },
+        comment=(role.why[0].upper() + role.why[1:] + ".",),
+    )
+    blocks = [trust, resource]
+    name = Expr(f"aws_iam_role.{role.key}.name")
+    single = len(role.managed_policies) + len(role.custom_policy_keys) == 1
+    for policy in role.managed_policies:
+        key = role.key if single else f"{role.key}_{policy.key}"
+        blocks.append(
+            Block(
+                "resource",
+                ("aws_iam_role_policy_attachment", key),
+                {"role": name, "policy_arn": policy.arn},
+                comment=(f"{policy.name}: {policy.why}",),
+            )
+        )
+    for key in role.custom_policy_keys:
+        blocks.append(
+            Block(
+                "resource",
+                ("aws_iam_role_policy_attachment", f"{role.key}_{key}"),
+                {"role": name, "policy_arn": Expr(f"aws_iam_policy.{key}.arn")},
+            )
+        )
+    return blocks
+
+
+def _regional_blocks(setup: RegionalSetup) -> list[Block]:
+    alias = provider_alias(setup.region)
+    provider = Bare(f"aws.{alias}")
+    network = f'var.{NETWORK_VARIABLE}["{setup.region}"]'
+    blocks = []
+    if setup.default_host_management_role:
+        blocks.append(
+            Block(
+                "resource",
+                ("aws_ssm_service_setting", f"default_host_management_{alias}"),
+                {
+                    "provider": provider,
+                    "setting_id": arn_value(
+                        f"arn:${{local.partition}}:ssm:{setup.region}:{ACCOUNT}:servicesetting"
+                        "/ssm/managed-instance/default-ec2-instance-management-role"
+                    ),
+                    # Naming the role resource orders creation: the setting needs the role to exist.
+                    "setting_value": Template("service-role/${aws_iam_role.default_host_management.name}"),
+                },
+                comment=(f"Default Host Management Configuration in {setup.region}.",),
+            )
+        )
+    for endpoint in setup.endpoints:
+        body: dict[str, object] = {
+            "provider": provider,
+            "vpc_id": Expr(f"{network}.vpc_id"),
+            "service_name": endpoint.service_name,
+            "vpc_endpoint_type": endpoint.kind,
+        }
+        if endpoint.kind == "Interface":
+            body["private_dns_enabled"] = True
+            body["subnet_ids"] = Expr(f"{network}.subnet_ids")
+            body["security_group_ids"] = Expr(f"{network}.security_group_ids")
+        else:
+            body["route_table_ids"] = Expr(f"{network}.route_table_ids")
+        body["tags"] = Expr("local.tags")
+        blocks.append(
+            Block(
+                "resource",
+                ("aws_vpc_endpoint", f"{endpoint.service}_{alias}"),
+                body,
+                comment=(f"{endpoint.kind} endpoint for {endpoint.service} in {setup.region}.",),
+            )
+        )
+    return blocks
+
+
+def _variables(grants: Grants) -> list[Block]:
+    variables = [
         Block(
             "variable",
             ("tags",),
@@ -197,6 +322,69 @@ def _variables() -> list[Block]:
             file="variables",
         )
     ]
+    if grants.needs_account_id:
+        variables.append(
+            Block(
+                "variable",
+                (ACCOUNT_ID_VARIABLE,),
+                {
+                    "description": (
+                        "ID of the AWS account this module is applied in, for ARNs and trust conditions "
+                        "(an input because data.aws_caller_identity would call AWS at plan time)."
+                    ),
+                    "type": TypeConstraint("string"),
+                    "validation": nested(
+                        Block(
+                            "validation",
+                            body={
+                                "condition": Expr(f'can(regex("^[0-9]{{12}}$", var.{ACCOUNT_ID_VARIABLE}))'),
+                                "error_message": "account_id must be a 12-digit AWS account ID.",
+                            },
+                        )
+                    ),
+                },
+                file="variables",
+            )
+        )
+    endpoint_regions = [s.region for s in grants.regional if s.endpoints]
+    if endpoint_regions:
+        regions = "[" + ", ".join(f'"{r}"' for r in endpoint_regions) + "]"
+        gateway = any(e.kind == "Gateway" for s in grants.regional for e in s.endpoints)
+        checks = [
+            Block(
+                "validation",
+                body={
+                    "condition": Expr(f"alltrue([for region in {regions} : contains(keys(var.{NETWORK_VARIABLE}), region)])"),
+                    "error_message": f"{NETWORK_VARIABLE} needs an entry for each Region: {', '.join(endpoint_regions)}.",
+                },
+            )
+        ]
+        if gateway:
+            checks.append(
+                Block(
+                    "validation",
+                    body={
+                        "condition": Expr(f"alltrue([for network in values(var.{NETWORK_VARIABLE}) : length(network.route_table_ids) > 0])"),
+                        "error_message": "The S3 gateway endpoint needs route_table_ids in every Region.",
+                    },
+                )
+            )
+        variables.append(
+            Block(
+                "variable",
+                (NETWORK_VARIABLE,),
+                {
+                    "description": (
+                        "Per Region (key): the VPC, subnets and security groups of the interface endpoints"
+                        + (", and the route tables of the S3 gateway endpoint." if gateway else ".")
+                    ),
+                    "type": TypeConstraint(NETWORK_TYPE),
+                    "validation": nested(*checks),
+                },
+                file="variables",
+            )
+        )
+    return variables
 
 
 def _output(name: str, description: str, value: object) -> Block:
@@ -225,7 +413,7 @@ def _outputs(grants: Grants) -> list[Block]:
         _output(
             "s3_policy_arns",
             "ARNs of the custom S3 policies, in order (empty when the spec grants no S3 access).",
-            [Expr(f"aws_iam_policy.{p.key}.arn") for p in grants.custom_policies],
+            [Expr(f"aws_iam_policy.{p.key}.arn") for p in grants.custom_policies if p.key.startswith("s3")],
         )
     )
     outputs.append(
@@ -235,20 +423,29 @@ def _outputs(grants: Grants) -> list[Block]:
             [p.arn for p in grants.managed_policies] + [Expr(f"aws_iam_policy.{p.key}.arn") for p in grants.custom_policies],
         )
     )
+    for role in grants.service_roles:
+        outputs.append(_output(f"{role.key}_role_name", f"Name of the {role.name} role.", Expr(f"aws_iam_role.{role.key}.name")))
+        outputs.append(_output(f"{role.key}_role_arn", f"ARN of the {role.name} role.", Expr(f"aws_iam_role.{role.key}.arn")))
+    endpoints = {
+        s.region: {e.service: Expr(f"aws_vpc_endpoint.{e.service}_{provider_alias(s.region)}.id") for e in s.endpoints}
+        for s in grants.regional
+        if s.endpoints
+    }
+    if endpoints:
+        outputs.append(_output("vpc_endpoint_ids", "IDs of the VPC endpoints, by Region and service.", endpoints))
     return outputs
 
 
-def _versions() -> Block:
+def _versions(grants: Grants) -> Block:
+    aws: dict[str, object] = {"source": "hashicorp/aws", "version": MIN_AWS_PROVIDER}
+    aliases = [Bare(f"aws.{provider_alias(s.region)}") for s in grants.regional if not s.is_empty]
+    if aliases:
+        aws["configuration_aliases"] = aliases
     return Block(
         "terraform",
         body={
             "required_version": MIN_TERRAFORM,
-            "required_providers": nested(
-                Block(
-                    "required_providers",
-                    body={"aws": {"source": "hashicorp/aws", "version": MIN_AWS_PROVIDER}},
-                )
-            ),
+            "required_providers": nested(Block("required_providers", body={"aws": aws})),
         },
         file="versions",
     )

@@ -111,6 +111,45 @@ class S3Spec(_Section):
     buckets: list[BucketSpec] = field(default_factory=list)
 
 
+class DefaultHostManagementSpec(_Section):
+    """AWS's Default Host Management Configuration: Systems Manager manages every EC2 instance of a Region."""
+
+    enabled: bool = False
+    role_name: IamName64 = "AWSSystemsManagerDefaultEC2InstanceManagementRole"
+
+
+class HybridSpec(_Section):
+    """The service role for hybrid and multicloud activations."""
+
+    enabled: bool = False
+    role_name: IamName64 = "SSMServiceRole"
+
+
+class SessionManagerSpec(_Section):
+    """Extra instance-profile permissions Session Manager needs."""
+
+    enabled: bool = False
+    policy_name: Annotated[IamName128, Meta(min_length=1)] = "SSMSessionManagerPolicy"
+    kms_key_arn: Annotated[str, Meta(description="session encryption: kms:Decrypt on this key")] = ""
+    s3_log_bucket: Annotated[str, Meta(description="session logs to this S3 bucket")] = ""
+    s3_log_prefix: Annotated[str, Meta(max_length=512, pattern=r"^[A-Za-z0-9!_.*'()/-]*$")] = ""
+    s3_log_encrypted: bool = False
+    s3_log_cross_account: bool = False
+    cloudwatch_log_group: Annotated[str, Meta(max_length=512, pattern=r"^[\w./#-]*$")] = ""
+
+
+VpcEndpointService = Literal["ssm", "ssmmessages", "ec2messages", "s3"]
+
+
+class VpcEndpointsSpec(_Section):
+    """AWS's "create VPC endpoints" step, per Region."""
+
+    enabled: bool = False
+    services: Annotated[list[VpcEndpointService], Meta(min_length=1)] = field(
+        default_factory=lambda: ["ssm", "ssmmessages", "ec2messages"]
+    )
+
+
 class LimitsSpec(_Section):
     """IAM quotas of the account, where they were raised."""
 
@@ -127,6 +166,10 @@ class Spec(_Section):
     instance_profile: InstanceProfileSpec = field(default_factory=InstanceProfileSpec)
     managed_policies: ManagedPoliciesSpec = field(default_factory=ManagedPoliciesSpec)
     s3: S3Spec = field(default_factory=S3Spec)
+    default_host_management: DefaultHostManagementSpec = field(default_factory=DefaultHostManagementSpec)
+    hybrid: HybridSpec = field(default_factory=HybridSpec)
+    session_manager: SessionManagerSpec = field(default_factory=SessionManagerSpec)
+    vpc_endpoints: VpcEndpointsSpec = field(default_factory=VpcEndpointsSpec)
     limits: LimitsSpec = field(default_factory=LimitsSpec)
 
 
@@ -210,6 +253,7 @@ def check_spec(spec: Spec) -> Partition:
                 f"{bucket.name!r} is listed twice (also s3.buckets[{seen[bucket.name]}]); list each bucket once",
             )
         seen[bucket.name] = index
+    _check_regional(spec, partition)
     for region in spec.s3.agent_bucket_suffixes:
         if region not in spec.regions:
             raise SpecError(
@@ -257,6 +301,46 @@ def _check_regions(spec: Spec) -> Partition:
             found, first_index = partition, index
     assert found is not None  # msgspec guarantees at least one Region
     return found
+
+
+def _check_regional(spec: Spec, partition: Partition) -> None:
+    session = spec.session_manager
+    if session.kms_key_arn:
+        pattern = rf"^arn:{re.escape(partition.id)}:kms:[a-z0-9-]+:\d{{12}}:key/[A-Za-z0-9-]+$"
+        if not re.match(pattern, session.kms_key_arn):
+            raise SpecError(
+                "session_manager.kms_key_arn",
+                f"{session.kms_key_arn!r} is not a KMS key ARN of partition {partition.id} "
+                f"(arn:{partition.id}:kms:<region>:<account>:key/<key-id>; an alias ARN cannot be granted kms:Decrypt)",
+            )
+    if session.s3_log_bucket:
+        problem = bucket_name_problem(session.s3_log_bucket)
+        if problem:
+            raise SpecError("session_manager.s3_log_bucket", f"{session.s3_log_bucket!r} {problem}")
+    elif session.s3_log_prefix or session.s3_log_encrypted or session.s3_log_cross_account:
+        raise SpecError("session_manager.s3_log_bucket", "is required when s3_log_prefix, s3_log_encrypted or s3_log_cross_account is set")
+    if not session.enabled and (session.kms_key_arn or session.s3_log_bucket or session.cloudwatch_log_group):
+        raise SpecError("session_manager.enabled", "is false, but session_manager settings are given; set enabled = true")
+    services = spec.vpc_endpoints.services
+    for index, service in enumerate(services):
+        if service in services[:index]:
+            raise SpecError(f"vpc_endpoints.services[{index}]", f"{service!r} is listed twice")
+    if spec.vpc_endpoints.enabled and not spec.s3.vpc_endpoint:
+        raise SpecError(
+            "s3.vpc_endpoint",
+            "must be true when vpc_endpoints.enabled: behind VPC endpoints SSM Agent reaches AWS's own S3 buckets "
+            "only if the instance profile grants s3:GetObject on them (statement 1), as AWS's VPC endpoint setup requires",
+        )
+    names = {"role.name": spec.role.name}
+    if spec.default_host_management.enabled:
+        names["default_host_management.role_name"] = spec.default_host_management.role_name
+    if spec.hybrid.enabled:
+        names["hybrid.role_name"] = spec.hybrid.role_name
+    seen: dict[str, str] = {}
+    for path, name in names.items():
+        if name in seen:
+            raise SpecError(path, f"{name!r} is also {seen[name]}; each role needs its own name")
+        seen[name] = path
 
 
 def _check_role(spec: Spec, partition: Partition) -> None:

@@ -73,7 +73,7 @@ resource "aws_iam_role_policy_attachment" "cloudwatch_agent" {
   policy_arn = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
 }
 
-# Custom S3 policy SSMAllOptionsS3Policy: 2211 of IAM's 6,144 characters.
+# Custom policy SSMAllOptionsS3Policy: 2211 of IAM's 6,144 characters.
 data "aws_iam_policy_document" "s3" {
   # your buckets: SSM Agent reads and writes objects (output, logs, documents)
   statement {

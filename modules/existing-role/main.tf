@@ -37,7 +37,7 @@ resource "aws_iam_role_policy_attachment" "cloudwatch_agent" {
   policy_arn = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
 }
 
-# Custom S3 policy ExistingAppServerSSMS3Policy: 178 of IAM's 6,144 characters.
+# Custom policy ExistingAppServerSSMS3Policy: 178 of IAM's 6,144 characters.
 data "aws_iam_policy_document" "s3" {
   # your buckets: SSM Agent reads and writes objects (output, logs, documents)
   statement {

@@ -58,7 +58,7 @@ resource "aws_iam_role_policy_attachment" "instance_core" {
   policy_arn = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 }
 
-# Custom S3 policy SSMInstanceProfileVPCS3Policy: 2305 of IAM's 6,144 characters.
+# Custom policy SSMInstanceProfileVPCS3Policy: 2305 of IAM's 6,144 characters.
 data "aws_iam_policy_document" "s3" {
   # your buckets: SSM Agent reads and writes objects (output, logs, documents)
   statement {

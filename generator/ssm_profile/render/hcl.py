@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..document import Block, Document, Expr, TypeConstraint, is_nested_blocks
+from ..document import Bare, Block, Document, Expr, Template, is_nested_blocks
 
 MAX_INLINE_WIDTH = 100
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
@@ -104,8 +104,10 @@ def render_value(value: Any, depth: int) -> str:
     """One value as HCL at nesting ``depth`` (two spaces each); may span lines."""
     if isinstance(value, Expr):
         return value.text
-    if isinstance(value, TypeConstraint):
+    if isinstance(value, Bare):
         return value.text
+    if isinstance(value, Template):
+        return json.dumps(value.text, ensure_ascii=False).replace("%{", "%%{")
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:

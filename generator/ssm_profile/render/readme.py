@@ -1,4 +1,7 @@
-"""The module's README.md: what it grants and why, usage, and generated inputs/outputs tables."""
+"""The module's README.md: what it grants and why, a diagram, the permissions table a
+reviewer reads in a pull request, usage with the provider wiring, and the inputs/outputs
+tables between ``<!-- BEGIN_TF_DOCS -->`` markers (generated here: terraform-docs is not a
+dependency)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,12 @@ from typing import Any
 
 from ..document import Document
 from ..grants import Grants
-from ..module import AWS_DOC
+from ..module import AWS_DOC, DHMC_DOC, ENDPOINTS_DOC, HYBRID_DOC, provider_alias
+
+SESSION_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-add-permissions-to-existing-profile.html"
+PLACEHOLDER_INPUTS = {
+    "account_id": '"111122223333"',
+}
 
 
 @functools.cache
@@ -45,8 +53,149 @@ def grant_lines(grants: Grants) -> list[str]:
             "in each Region, written out per Region as AWS requires: needed when instances reach S3 through a VPC endpoint."
         )
     if not grants.custom_policies:
-        lines.append("Creates no custom S3 policy: the spec grants no S3 access beyond the managed policies.")
+        lines.append("Creates no custom policy: the spec grants nothing beyond the managed policies.")
+    for service_role in grants.service_roles:
+        attached = [p.name for p in service_role.managed_policies] + [
+            p.name for p in grants.custom_policies if p.key in service_role.custom_policy_keys
+        ]
+        lines.append(
+            f"Creates the role `{service_role.name}` (path `{service_role.path}`), trusted only by "
+            f"`{service_role.trusted_service}`: {service_role.why}. Attached: {', '.join(f'`{a}`' for a in attached)}."
+        )
     return lines
+
+
+def _diagram(grants: Grants) -> list[str]:
+    lines = []
+    role = f'role["{grants.role.name}<br/>(IAM role{"" if grants.role.create else ", existing"})"]'
+    if grants.instance_profile is not None:
+        lines.append(f'profile["{grants.instance_profile.name}<br/>(instance profile)"] --> {role}')
+    else:
+        lines.append(role)
+    for index, policy in enumerate(grants.managed_policies):
+        lines.append(f'role --> managed{index}["{policy.name}<br/>(AWS managed)"]')
+    for index, policy in enumerate(grants.custom_policies):
+        lines.append(f'role --> custom{index}["{policy.name}<br/>(custom, {policy.size} chars)"]')
+    for service_role in grants.service_roles:
+        lines.append(f'{service_role.key}["{service_role.name}<br/>(role trusted by {service_role.trusted_service})"]')
+        for index, policy in enumerate(service_role.managed_policies):
+            lines.append(f'{service_role.key} --> {service_role.key}_managed{index}["{policy.name}<br/>(AWS managed)"]')
+        for key in service_role.custom_policy_keys:
+            index = [p.key for p in grants.custom_policies].index(key)
+            lines.append(f"{service_role.key} --> custom{index}")
+    return lines
+
+
+def _permission_rows(grants: Grants) -> list[dict[str, str]]:
+    return [
+        {
+            "policy": policy.name,
+            "sid": statement.sid,
+            "region": statement.region or "all",
+            "actions": "<br>".join(f"`{a}`" for a in statement.actions),
+            "resources": "<br>".join(f"`{r}`" for r in statement.resources),
+            "why": statement.why,
+        }
+        for policy in grants.custom_policies
+        for statement in policy.statements
+    ]
+
+
+def _regional_rows(grants: Grants) -> list[dict[str, str]]:
+    rows = []
+    for setup in grants.regional:
+        if setup.is_empty:
+            continue
+        parts = []
+        if setup.default_host_management_role:
+            parts.append(f"service setting `default-ec2-instance-management-role` = `{setup.default_host_management_role}`")
+        parts += [f"{e.kind.lower()} endpoint `{e.service_name}`" for e in setup.endpoints]
+        rows.append({"region": setup.region, "alias": provider_alias(setup.region), "resources": "<br>".join(parts)})
+    return rows
+
+
+def _usage(grants: Grants, usage_source: str, required: list[str]) -> str:
+    aliases = [provider_alias(s.region) for s in grants.regional if not s.is_empty]
+    lines = []
+    if aliases:
+        lines.append('provider "aws" {')
+        lines.append(f'  region = "{grants.regions[0]}"')
+        lines.append("}")
+        for setup in grants.regional:
+            if setup.is_empty:
+                continue
+            lines.append("")
+            lines.append('provider "aws" {')
+            lines.append(f'  alias  = "{provider_alias(setup.region)}"')
+            lines.append(f'  region = "{setup.region}"')
+            lines.append("}")
+        lines.append("")
+    lines.append('module "ssm_instance_profile" {')
+    lines.append(f'  source = "{usage_source}"')
+    if "account_id" in required:
+        lines.append("")
+        lines.append('  account_id = "111122223333"')
+    if "vpc_endpoint_network" in required:
+        lines.append("")
+        lines.append("  vpc_endpoint_network = {")
+        for setup in grants.regional:
+            if setup.endpoints:
+                lines.append(f'    "{setup.region}" = {{')
+                lines.append('      vpc_id             = "vpc-0123456789abcdef0"')
+                lines.append('      subnet_ids         = ["subnet-0123456789abcdef0"]')
+                lines.append('      security_group_ids = ["sg-0123456789abcdef0"]')
+                if any(e.kind == "Gateway" for e in setup.endpoints):
+                    lines.append('      route_table_ids    = ["rtb-0123456789abcdef0"]')
+                lines.append("    }")
+        lines.append("  }")
+    if aliases:
+        lines.append("")
+        lines.append("  providers = {")
+        width = max(len(f"aws.{a}") for a in aliases)
+        lines.append(f"    {'aws':<{width}} = aws")
+        for alias in aliases:
+            lines.append(f"    {'aws.' + alias:<{width}} = aws.{alias}")
+        lines.append("  }")
+    lines.append("}")
+    if grants.instance_profile is not None:
+        lines += [
+            "",
+            'resource "aws_instance" "example" {',
+            "  # ...",
+            "  iam_instance_profile = module.ssm_instance_profile.instance_profile_name",
+            "}",
+        ]
+    return "\n".join(lines)
+
+
+def _notes(grants: Grants) -> list[str]:
+    notes = []
+    if any(s.default_host_management_role for s in grants.regional):
+        notes.append(
+            f"**Default Host Management** ([AWS docs]({DHMC_DOC})): it manages only instances that use IMDSv2 and "
+            "run SSM Agent 3.2.582.0 or later; an instance profile that allows `ssm:UpdateInstanceInformation` "
+            "(such as this module's, through `AmazonSSMManagedInstanceCore`) takes precedence over the "
+            "Default Host Management role on instances that have one."
+        )
+    if any(r.key == "hybrid" for r in grants.service_roles):
+        notes.append(
+            f"**Hybrid activations** ([AWS docs]({HYBRID_DOC})): create activations with this role's name; its trust "
+            "policy accepts Systems Manager only for your account (`aws:SourceAccount`) and for the spec's Regions "
+            "(`aws:SourceArn`)."
+        )
+    if grants.session_manager:
+        notes.append(
+            f"**Session Manager** ([AWS docs]({SESSION_DOC})): the channel and instance-information actions come "
+            "from `AmazonSSMManagedInstanceCore` when it is attached; the custom policy adds only the encryption "
+            "and logging grants, each on its exact resource. Actions AWS defines without a resource type "
+            "(`ssmmessages:*Channel`, `logs:DescribeLogGroups`) can only be granted on `*`."
+        )
+    if any(s.endpoints for s in grants.regional):
+        notes.append(
+            f"**VPC endpoints** ([AWS docs]({ENDPOINTS_DOC})): interface endpoints are created with private DNS; "
+            "their security groups must allow HTTPS (443) from the instances."
+        )
+    return notes
 
 
 def render_readme(grants: Grants, document: Document, header: str, usage_source: str) -> str:
@@ -56,7 +205,8 @@ def render_readme(grants: Grants, document: Document, header: str, usage_source:
             "name": block.labels[0],
             "description": block.body["description"],
             "type": block.body["type"].text,
-            "default": json.dumps(block.body.get("default")),
+            "default": f"`{json.dumps(block.body['default'])}`" if "default" in block.body else "n/a",
+            "required": "no" if "default" in block.body else "yes",
         }
         for block in document.of_kind("variable")
     ]
@@ -66,17 +216,22 @@ def render_readme(grants: Grants, document: Document, header: str, usage_source:
     requirements = [("terraform", terraform.body["required_version"])] + [
         (name, spec["version"]) for name, spec in providers.items()
     ]
+    aliases = [a.text for a in providers["aws"].get("configuration_aliases", [])]
+    required = [i["name"] for i in inputs if i["required"] == "yes"]
     return _template().render(
         header=header,
         title=grants.instance_profile.name if grants.instance_profile else grants.role.name,
-        aws_doc=AWS_DOC,
-        role=grants.role,
-        profile=grants.instance_profile,
+        docs={"instance_profile": AWS_DOC},
         regions=grants.regions,
         partition=grants.partition.id,
+        diagram=_diagram(grants),
         grant_lines=grant_lines(grants),
         policies=grants.custom_policies,
-        usage_source=usage_source,
+        permission_rows=_permission_rows(grants),
+        regional_rows=_regional_rows(grants),
+        usage=_usage(grants, usage_source, required),
+        aliases=aliases,
+        notes=_notes(grants),
         requirements=requirements,
         inputs=inputs,
         outputs=outputs,

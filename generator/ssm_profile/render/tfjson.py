@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..document import Block, Document, Expr, TypeConstraint, is_nested_blocks
+from ..document import Bare, Block, Document, Expr, Template, is_nested_blocks
 
 
 def render_files(document: Document, header: str) -> dict[str, str]:
@@ -42,12 +42,20 @@ def _body(body: dict[str, Any]) -> dict[str, Any]:
     return {key: _value(value) for key, value in body.items()}
 
 
+def json_value(value: Any) -> Any:
+    """One document value as Terraform JSON: ``Expr`` as ``"${...}"``, nested blocks as objects.
+
+    The CDK renderer writes every value through this too, so both engines spell values alike.
+    """
+    return _value(value)
+
+
 def _value(value: Any) -> Any:
     if is_nested_blocks(value):
         return [_body(child.body) for child in value]
     if isinstance(value, Expr):
         return "${" + value.text + "}"
-    if isinstance(value, TypeConstraint):
+    if isinstance(value, (Bare, Template)):
         return value.text
     if isinstance(value, str):
         # Literal strings are templates in Terraform JSON too: escape template sequences.
