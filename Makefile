@@ -6,7 +6,7 @@ SSM := $(VENV)/bin/ssm-profile
 EXAMPLES := $(basename $(notdir $(wildcard examples/*.toml examples/*.yaml examples/*.json)))
 DEMO_OUT ?= out/basic
 
-.PHONY: install demo test test-fast modules check-modules snapshots clean
+.PHONY: install demo test test-fast modules check-modules snapshots plan drift clean
 
 install: $(VENV)/.installed
 
@@ -17,6 +17,18 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
+# The judges of `ssm-profile check` get their own venv: checkov pins a botocore older than the
+# Region data ssm-profile generates from. ssm-profile finds .venv-judges by itself.
+JUDGES_VENV := .venv-judges
+.PHONY: install-judges
+install-judges: $(JUDGES_VENV)/.installed
+
+$(JUDGES_VENV)/.installed: requirements-judges.txt
+	$(PYTHON) -m venv $(JUDGES_VENV)
+	$(JUDGES_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(JUDGES_VENV)/bin/python -m pip install --quiet -r requirements-judges.txt
+	touch $@
+
 ## demo: generate the basic example into out/basic, then validate and plan it offline
 demo: install
 	$(SSM) generate examples/basic.toml -o $(DEMO_OUT)
@@ -24,7 +36,7 @@ demo: install
 	$(SSM) plan $(DEMO_OUT) --offline --json $(DEMO_OUT).plan.json
 
 ## test: the whole suite, real Terraform and provider included (what CI runs)
-test: install
+test: install install-judges
 	$(PY) -m pytest
 
 ## test-fast: everything that does not run Terraform
@@ -48,6 +60,20 @@ check-modules: install
 ## snapshots: rewrite the plan snapshots under tests/snapshots/ (review the diff!)
 snapshots: install
 	$(PY) -m pytest -m terraform --snapshot-update
+
+## plan: the pipeline pattern for one module: drift gate, validate, its own tests, plan against the snapshot
+EXAMPLE ?= basic
+plan: install
+	$(SSM) generate $$(ls examples/$(EXAMPLE).* | head -n 1) -o modules/$(EXAMPLE) --check
+	$(SSM) validate modules/$(EXAMPLE)
+	$(SSM) test modules/$(EXAMPLE)
+	@mkdir -p out
+	$(SSM) plan modules/$(EXAMPLE) --offline --json out/$(EXAMPLE).plan.json --normalised
+	diff -u tests/snapshots/$(EXAMPLE).plan.json out/$(EXAMPLE).plan.json
+
+## drift: every generated module in the repository is up to date with its spec (the pre-commit hook)
+drift: install
+	$(SSM) drift
 
 clean:
 	rm -rf out .pytest_cache .hypothesis

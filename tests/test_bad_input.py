@@ -130,12 +130,12 @@ def test_bad_input_leaves_an_existing_module_untouched(tmp_path: Path) -> None:
     good.write_text(json.dumps(OK))
     out = tmp_path / "module"
     assert CliRunner().invoke(cli, ["generate", str(good), "-o", str(out)]).exit_code == 0
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     for _, file_name, content, _ in CASES:
         path = tmp_path / file_name
         path.write_text(content if isinstance(content, str) else json.dumps(content))
         assert CliRunner().invoke(cli, ["generate", str(path), "-o", str(out)]).exit_code == 2
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
 @pytest.mark.parametrize(

@@ -62,5 +62,7 @@ def test_json_and_hcl_come_from_one_document() -> None:
     hcl = generate(EXAMPLES["all-options"], format="hcl")
     tfjson = generate(EXAMPLES["all-options"], format="json")
     assert hcl.document == tfjson.document
-    assert set(hcl.files) == {".ssm-profile.json", "README.md", "main.tf", "outputs.tf", "variables.tf", "versions.tf"}
-    assert set(tfjson.files) == {".ssm-profile.json", "README.md", "main.tf.json", "outputs.tf.json", "variables.tf.json", "versions.tf.json"}
+    tests = {"tests/policies.tftest.hcl", "tests/wiring.tftest.hcl"}
+    assert set(hcl.files) == {".ssm-profile.json", "README.md", "main.tf", "outputs.tf", "variables.tf", "versions.tf"} | tests
+    assert set(tfjson.files) == {".ssm-profile.json", "README.md", "main.tf.json", "outputs.tf.json", "variables.tf.json", "versions.tf.json"} | tests
+    assert hcl.files["tests/policies.tftest.hcl"] == tfjson.files["tests/policies.tftest.hcl"]

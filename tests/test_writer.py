@@ -16,7 +16,7 @@ def test_write_then_check_is_clean(tmp_path: Path) -> None:
     module = generate(BASIC, source="spec.toml")
     write_module(module, tmp_path / "out")
     check_module(module, tmp_path / "out")
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(module.files)
+    assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file()) == sorted(module.files)
     assert [p.name for p in tmp_path.iterdir()] == ["out"], "no staging folder is left behind"
 
 
@@ -83,3 +83,12 @@ def test_a_failed_write_leaves_the_old_module(tmp_path: Path, monkeypatch: pytes
     check_module(old, out)
     assert (out / "notes.txt").read_text() == "mine\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_user_files_inside_a_generated_folder_survive(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_module(generate(BASIC), out)
+    (out / "tests" / "mine.tftest.hcl").write_text("# my own test\n")
+    write_module(generate(WITH_BUCKET), out)
+    assert (out / "tests" / "mine.tftest.hcl").read_text() == "# my own test\n"
+    assert (out / "tests" / "policies.tftest.hcl").is_file()

@@ -13,6 +13,7 @@ from .document import Document
 from .errors import SpecError
 from .grants import Grants, build_grants
 from .module import module_document, provider_alias
+from .release import CHANGELOG_FILE, RELEASE_FILE, ReleaseRecord, changelog_text, moved_blocks
 from .spec import Spec, load_spec, spec_from_data
 
 FORMATS = ("hcl", "json")
@@ -44,13 +45,20 @@ def header_line(source: str) -> str:
 
 
 def generate(
-    spec: Spec | dict[str, Any] | str | Path, *, format: str | None = None, source: str = "", engine: str = "native"
+    spec: Spec | dict[str, Any] | str | Path,
+    *,
+    format: str | None = None,
+    source: str = "",
+    engine: str = "native",
+    release: ReleaseRecord | None = None,
 ) -> GeneratedModule:
     """Generate the module for ``spec`` (a :class:`Spec`, plain spec data, or a spec file path).
 
     ``source`` names the spec in each file's header (default: the path, or ``spec``).
     ``engine`` is ``native`` (HCL by default, or Terraform JSON) or ``cdk``: the same document
     synthesised through CDK for Terraform, always Terraform JSON (needs the ``cdk`` extra).
+    ``release`` is the module's release record (:mod:`ssm_profile.release`): when given, the
+    module carries its ``moved`` blocks, its CHANGELOG.md, the record itself and the version stamp.
     """
     if engine not in ENGINES:
         raise SpecError("--engine", f"{engine!r} is not an engine; allowed: {', '.join(ENGINES)}")
@@ -68,6 +76,8 @@ def generate(
     source = source or "spec"
     grants = build_grants(spec)
     document = module_document(grants)
+    if release is not None:
+        document = Document(document.blocks + moved_blocks(release))
     header = header_line(source)
     if engine == "cdk":  # imported only here: the native engine never starts Node
         from .render.cdk import render_files
@@ -78,15 +88,25 @@ def generate(
     files = render_files(document, header)
     from .render.readme import render_readme
 
-    files["README.md"] = render_readme(grants, document, header, usage_source="./modules/ssm-profile")
-    files[MANIFEST] = _manifest(files, grants, document, format, source, engine)
+    files["README.md"] = render_readme(
+        grants, document, header, usage_source="./modules/ssm-profile", module_version=release.version if release else ""
+    )
+    if release is not None:
+        files[CHANGELOG_FILE] = changelog_text(release, header)
+        files[RELEASE_FILE] = release.to_json()
+    from .render.tftest import render_test_files
+
+    files.update(render_test_files(grants, [b.labels[0] for b in document.of_kind("variable")], header))
+    files[MANIFEST] = _manifest(files, grants, document, format, source, engine, release.version if release else "")
     return GeneratedModule(
         files=dict(sorted(files.items())), grants=grants, document=document, format=format, engine=engine
     )
 
 
-def _manifest(files: dict[str, str], grants: Grants, document: Document, format: str, source: str, engine: str) -> str:
-    manifest = {
+def _manifest(
+    files: dict[str, str], grants: Grants, document: Document, format: str, source: str, engine: str, module_version: str = ""
+) -> str:
+    manifest: dict[str, Any] = {
         "generator": "ssm-profile",
         "version": __version__,
         "spec": source,
@@ -99,4 +119,6 @@ def _manifest(files: dict[str, str], grants: Grants, document: Document, format:
         "provider_aliases": {s.region: provider_alias(s.region) for s in grants.regional if not s.is_empty},
         "files": {name: hashlib.sha256(text.encode()).hexdigest() for name, text in sorted(files.items())},
     }
+    if module_version:  # stamped by `ssm-profile release`
+        manifest["module_version"] = module_version
     return json.dumps(manifest, indent=2) + "\n"

@@ -66,16 +66,14 @@ def write_module(module: GeneratedModule, out: str | Path, *, force: bool = Fals
     carried: list[str] = []
     try:
         for name, text in module.files.items():
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
             (staging / name).write_text(text, encoding="utf-8", newline="\n")
         if out.is_dir():
             previous = set((manifest or {}).get("files", {})) | {MANIFEST}
             retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
             os.rename(out, retired / "module")
             # Keep what the user put beside the module (.terraform/, lock files, tests of their own).
-            for entry in sorted((retired / "module").iterdir()):
-                if entry.name not in previous and entry.name not in module.files:
-                    os.rename(entry, staging / entry.name)
-                    carried.append(entry.name)
+            carried = _carry_over(retired / "module", staging, previous | set(module.files))
         os.rename(staging, out)
     except BaseException:
         if retired is not None and (retired / "module").is_dir() and not out.exists():
@@ -88,6 +86,22 @@ def write_module(module: GeneratedModule, out: str | Path, *, force: bool = Fals
         if retired is not None:
             shutil.rmtree(retired, ignore_errors=True)
     return out
+
+
+def _carry_over(old: Path, new: Path, generated: set[str], prefix: str = "") -> list[str]:
+    """Move every entry of ``old`` that is not a generated file into ``new``; return their paths."""
+    carried = []
+    for entry in sorted(old.iterdir()):
+        relative = prefix + entry.name
+        if relative in generated:
+            continue
+        if entry.is_dir() and not entry.is_symlink() and any(g.startswith(relative + "/") for g in generated):
+            (new / entry.name).mkdir(exist_ok=True)
+            carried += _carry_over(entry, new / entry.name, generated, relative + "/")
+            continue
+        os.rename(entry, new / entry.name)
+        carried.append(relative)
+    return carried
 
 
 def module_differences(module: GeneratedModule, out: str | Path) -> list[str]:

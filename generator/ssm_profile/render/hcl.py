@@ -50,11 +50,12 @@ def _template() -> Any:
 
 def render_files(document: Document, header: str) -> dict[str, str]:
     """Each non-empty file of the module, as HCL text keyed by file name (``main.tf`` ...)."""
-    return {
-        f"{name}.tf": _template().render(header=header, blocks=[_layout_block(b, 0) for b in blocks])
-        for name, blocks in document.files().items()
-        if blocks
-    }
+    return {f"{name}.tf": render_blocks(blocks, header) for name, blocks in document.files().items() if blocks}
+
+
+def render_blocks(blocks: list[Block], header: str) -> str:
+    """One HCL file holding ``blocks`` under the header line (also used for ``.tftest.hcl`` files)."""
+    return _template().render(header=header, blocks=[_layout_block(b, 0) for b in blocks])
 
 
 def _layout_block(block: Block, depth: int) -> _Nested:
@@ -103,7 +104,8 @@ def _key(key: str) -> str:
 def render_value(value: Any, depth: int) -> str:
     """One value as HCL at nesting ``depth`` (two spaces each); may span lines."""
     if isinstance(value, Expr):
-        return value.text
+        # A multi-line expression is written with relative indentation; place it at this depth.
+        return value.text.replace("\n", "\n" + "  " * depth)
     if isinstance(value, Bare):
         return value.text
     if isinstance(value, Template):

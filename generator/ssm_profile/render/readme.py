@@ -198,8 +198,8 @@ def _notes(grants: Grants) -> list[str]:
     return notes
 
 
-def render_readme(grants: Grants, document: Document, header: str, usage_source: str) -> str:
-    """README.md text for the module built from ``grants``."""
+def render_readme(grants: Grants, document: Document, header: str, usage_source: str, module_version: str = "") -> str:
+    """README.md text for the module built from ``grants``; ``module_version`` is stamped by a release."""
     inputs = [
         {
             "name": block.labels[0],
@@ -221,6 +221,7 @@ def render_readme(grants: Grants, document: Document, header: str, usage_source:
     return _template().render(
         header=header,
         title=grants.instance_profile.name if grants.instance_profile else grants.role.name,
+        module_version=module_version,
         docs={"instance_profile": AWS_DOC},
         regions=grants.regions,
         partition=grants.partition.id,

@@ -148,6 +148,20 @@ def plan_module(
         return runner.show(root, PLAN_FILE)
 
 
+def test_module(module_dir: Path, runner: TerraformRunner | None = None) -> str:
+    """Run the module's own ``terraform test`` files offline; return Terraform's report."""
+    runner = runner or default_runner()
+    module_dir = Path(module_dir)
+    module_info(module_dir)  # a generated module, or a clear error
+    if not any((module_dir / "tests").glob("*.tftest.hcl")):
+        raise SpecError(str(module_dir), "has no tests/*.tftest.hcl; regenerate it with this version of ssm-profile")
+    with tempfile.TemporaryDirectory(prefix="ssm-profile-test-") as tmp:
+        root = Path(tmp) / "module"
+        shutil.copytree(module_dir, root, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", ".terraform.lock.hcl"))
+        runner.init(root)
+        return runner.test(root)
+
+
 POLICY_ATTRIBUTES = ("policy", "assume_role_policy")
 
 

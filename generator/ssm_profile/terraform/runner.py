@@ -25,6 +25,7 @@ class TerraformRunner(Protocol):
     def plan(self, workdir: Path, plan_file: str) -> None: ...
     def show(self, workdir: Path, plan_file: str) -> dict[str, Any]: ...
     def fmt_check(self, workdir: Path) -> list[str]: ...
+    def test(self, workdir: Path) -> str: ...
     def version(self) -> str: ...
 
 
@@ -75,6 +76,9 @@ class BinaryRunner:
     def show(self, workdir: Path, plan_file: str) -> dict[str, Any]:
         return json.loads(self._run(workdir, "show", "-json", "-no-color", plan_file, step="show"))
 
+    def test(self, workdir: Path) -> str:
+        return self._run(workdir, "test", "-no-color", step="test")
+
     def fmt_check(self, workdir: Path) -> list[str]:
         if self._env is None:
             self._env = terraform_env()
@@ -121,6 +125,9 @@ class LibraryRunner:
 
     def show(self, workdir: Path, plan_file: str) -> dict[str, Any]:
         return json.loads(self._run(workdir, ["show", "-json", "-no-color", plan_file], "show"))
+
+    def test(self, workdir: Path) -> str:
+        return self._run(workdir, ["test", "-no-color"], "test")
 
     def fmt_check(self, workdir: Path) -> list[str]:
         saved = dict(os.environ)

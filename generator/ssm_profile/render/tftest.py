@@ -1,0 +1,223 @@
+"""The module's own ``terraform test`` files, so the module carries its assertions with it.
+
+Scanners let a wildcard Region through (``aws-ssm-*/*`` passes checkov and parliament), so
+every generated module asserts its own policies from the planned JSON:
+
+* ``tests/policies.tftest.hcl`` plans with the real provider and mock credentials: no ``*``
+  action, ``*`` resource only for actions AWS defines without a resource type, no wildcard in
+  a bucket ARN, exactly the expected actions and resources, each policy under IAM's size limit,
+  and trust policies naming only their service.
+* ``tests/wiring.tftest.hcl`` applies against mock providers: the instance profile carries the
+  role, every attachment names the right role and policy, the outputs are wired.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..document import Bare, Block, Expr, nested
+from ..grants import ACCOUNT, MANAGED_POLICY_MAX_CHARS, RESOURCELESS_ACTIONS, CustomPolicy, Grants
+from ..module import ACCOUNT_ID_VARIABLE, NETWORK_VARIABLE, provider_alias
+
+TEST_ACCOUNT = "111122223333"
+MOCK_CREDENTIALS = {
+    "access_key": "mock-access-key",
+    "secret_key": "mock-secret-key",
+    "skip_credentials_validation": True,
+    "skip_requesting_account_id": True,
+    "skip_metadata_api_check": True,
+    "skip_region_validation": True,
+}
+
+
+def render_test_files(grants: Grants, document_variables: list[str], header: str) -> dict[str, str]:
+    """``tests/*.tftest.hcl`` files for the module built from ``grants``."""
+    from .hcl import render_blocks
+
+    variables = _variables_block(grants, document_variables)
+    policies = [*_providers(grants, mock=False), *variables, _policy_run(grants)]
+    wiring = [*_providers(grants, mock=True), *variables, _wiring_run(grants)]
+    return {
+        "tests/policies.tftest.hcl": render_blocks(policies, header),
+        "tests/wiring.tftest.hcl": render_blocks(wiring, header),
+    }
+
+
+def _aliases(grants: Grants) -> list[tuple[str, str]]:
+    return [(s.region, provider_alias(s.region)) for s in grants.regional if not s.is_empty]
+
+
+def _providers(grants: Grants, mock: bool) -> list[Block]:
+    configs: list[tuple[str, str]] = [(grants.regions[0], ""), *_aliases(grants)]
+    blocks = []
+    for region, alias in configs:
+        if mock:
+            body: dict[str, object] = {"alias": alias} if alias else {}
+            if not alias:
+                body.update(_mock_defaults(grants))
+            blocks.append(
+                Block(
+                    "mock_provider",
+                    ("aws",),
+                    body,
+                    comment=() if alias else ("Mock providers: nothing is planned against AWS; computed values come from the defaults below.",),
+                )
+            )
+        else:
+            body = {"alias": alias} if alias else {}
+            body.update({"region": region, **MOCK_CREDENTIALS})
+            blocks.append(
+                Block(
+                    "provider",
+                    ("aws",),
+                    body,
+                    comment=() if alias else ("The real provider with mock credentials: plans need no AWS call.",),
+                )
+            )
+    return blocks
+
+
+def _mock_defaults(grants: Grants) -> dict[str, object]:
+    account = TEST_ACCOUNT
+    iam = f"arn:{grants.partition.id}:iam::{account}"
+    empty_policy = json.dumps({"Version": "2012-10-17", "Statement": []}, separators=(",", ":"))
+    return {
+        "mock_data": nested(
+            Block("mock_data", ("aws_iam_policy_document",), {"defaults": {"json": empty_policy}}),
+            Block("mock_data", ("aws_partition",), {"defaults": {"partition": grants.partition.id}}),
+        ),
+        "mock_resource": nested(
+            Block("mock_resource", ("aws_iam_role",), {"defaults": {"arn": f"{iam}:role/mock"}}),
+            Block("mock_resource", ("aws_iam_policy",), {"defaults": {"arn": f"{iam}:policy/mock"}}),
+            Block("mock_resource", ("aws_iam_instance_profile",), {"defaults": {"arn": f"{iam}:instance-profile/mock"}}),
+        ),
+    }
+
+
+def _variables_block(grants: Grants, names: list[str]) -> list[Block]:
+    values: dict[str, object] = {}
+    if ACCOUNT_ID_VARIABLE in names:
+        values[ACCOUNT_ID_VARIABLE] = TEST_ACCOUNT
+    if NETWORK_VARIABLE in names:
+        values[NETWORK_VARIABLE] = {
+            setup.region: {
+                "vpc_id": "vpc-0123456789abcdef0",
+                "subnet_ids": ["subnet-0123456789abcdef0"],
+                "security_group_ids": ["sg-0123456789abcdef0"],
+                "route_table_ids": ["rtb-0123456789abcdef0"],
+            }
+            for setup in grants.regional
+            if setup.endpoints
+        }
+    return [Block("variables", body=values, comment=("Example inputs (AWS's documentation account).",))] if values else []
+
+
+def _hcl_list(items: list[str]) -> str:
+    """A multi-line HCL list literal with relative indentation (the renderer places it)."""
+    return "[\n" + "".join(f"  {json.dumps(item)},\n" for item in items) + "]"
+
+
+def _assert(condition: str, message: str) -> Block:
+    return Block("assert", body={"condition": Expr(condition), "error_message": message})
+
+
+def _policy_asserts(policy: CustomPolicy, partition: str) -> list[Block]:
+    doc = f"jsondecode(aws_iam_policy.{policy.key}.policy).Statement"
+    actions = f"flatten([for s in {doc} : s.Action])"
+    resources = f"flatten([for s in {doc} : s.Resource])"
+    expected_actions = sorted({a for s in policy.statements for a in s.actions})
+    expected_resources = sorted({r.replace(ACCOUNT, TEST_ACCOUNT) for s in policy.statements for r in s.resources})
+    resourceless = "[" + ", ".join(json.dumps(a) for a in sorted(RESOURCELESS_ACTIONS)) + "]"
+    name = policy.name
+    s3_prefix = f"arn:{partition}:s3:::"
+    return [
+        _assert(
+            f'length(replace(aws_iam_policy.{policy.key}.policy, "/\\\\s/", "")) <= {MANAGED_POLICY_MAX_CHARS}',
+            f"{name} exceeds IAM's {MANAGED_POLICY_MAX_CHARS:,} characters.",
+        ),
+        _assert(
+            f'alltrue([for a in {actions} : a != "*" && !endswith(a, ":*")])',
+            f"{name} grants a wildcard action.",
+        ),
+        _assert(
+            f'alltrue([for s in {doc} : !contains(flatten([s.Resource]), "*") || '
+            f"alltrue([for a in flatten([s.Action]) : contains({resourceless}, a)])])",
+            f"{name} grants * as a resource to an action that has a resource type.",
+        ),
+        _assert(
+            f'alltrue([for r in {resources} : length(regexall("[*?]", try(split(":", r)[3], ""))) == 0])',
+            f"{name} has a wildcard Region in an ARN.",
+        ),
+        _assert(
+            f'alltrue([for r in {resources} : !startswith(r, "{s3_prefix}") || '
+            f'length(regexall("[*?]", split("/", r)[0])) == 0])',
+            f"{name} has a wildcard in a bucket name.",
+        ),
+        _assert(f"toset({actions}) == toset({_hcl_list(expected_actions)})", f"{name} grants other actions than expected."),
+        _assert(
+            f"toset({resources}) == toset({_hcl_list(expected_resources)})",
+            f"{name} names other resources than expected.",
+        ),
+    ]
+
+
+def _policy_run(grants: Grants) -> Block:
+    asserts: list[Block] = []
+    if grants.role.create:
+        asserts.append(
+            _assert(
+                'jsondecode(aws_iam_role.this.assume_role_policy).Statement[0].Principal.Service == '
+                f'"{grants.role.trusted_service}"',
+                "The instance role must be trusted by EC2 only.",
+            )
+        )
+    for role in grants.service_roles:
+        asserts.append(
+            _assert(
+                f"jsondecode(aws_iam_role.{role.key}.assume_role_policy).Statement[0].Principal.Service == "
+                f'"{role.trusted_service}"',
+                f"{role.name} must be trusted by Systems Manager only.",
+            )
+        )
+    for policy in grants.custom_policies:
+        asserts += _policy_asserts(policy, grants.partition.id)
+    managed = sorted(p.arn for p in grants.managed_policies)
+    if managed:
+        attachments = ", ".join(f"aws_iam_role_policy_attachment.{p.key}.policy_arn" for p in grants.managed_policies)
+        asserts.append(
+            _assert(f"toset([{attachments}]) == toset({_hcl_list(managed)})", "The AWS managed policies differ from the spec.")
+        )
+    return Block(
+        "run",
+        ("policies_are_least_privilege",),
+        {"command": Bare("plan"), "assert": nested(*asserts)},
+        comment=("Every grant is checked from the planned policy JSON, not from this module's source.",),
+    )
+
+
+def _wiring_run(grants: Grants) -> Block:
+    role = "aws_iam_role.this.name" if grants.role.create else json.dumps(grants.role.name)
+    asserts = [_assert(f"output.role_name == {json.dumps(grants.role.name)}", "role_name output is not the role's name.")]
+    if grants.instance_profile is not None:
+        asserts.append(_assert(f"aws_iam_instance_profile.this.role == {role}", "The instance profile must carry the role."))
+    for policy in grants.managed_policies:
+        asserts.append(
+            _assert(
+                f"aws_iam_role_policy_attachment.{policy.key}.role == {role}",
+                f"{policy.name} must be attached to the instance role.",
+            )
+        )
+    for policy in grants.custom_policies:
+        asserts.append(
+            _assert(
+                f"aws_iam_role_policy_attachment.{policy.key}.policy_arn == aws_iam_policy.{policy.key}.arn && "
+                f"aws_iam_role_policy_attachment.{policy.key}.role == {role}",
+                f"{policy.name} must be attached to the instance role.",
+            )
+        )
+    return Block(
+        "run",
+        ("resources_are_wired",),
+        {"command": Bare("apply"), "assert": nested(*asserts)},
+        comment=("Applies against the mock providers above: offline, nothing is created.",),
+    )

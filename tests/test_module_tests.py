@@ -1,0 +1,50 @@
+"""Every generated module carries terraform test files; they pass offline and catch what
+scanners miss (a wildcard Region in a bucket ARN)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import MODULES, example_specs
+from ssm_profile import TerraformError, generate
+from ssm_profile.cli import cli
+from ssm_profile.terraform.harness import test_module as run_module_tests
+
+pytestmark = pytest.mark.terraform
+
+
+def test_every_module_ships_its_tests() -> None:
+    for name, spec in example_specs().items():
+        files = generate(spec).files
+        assert {"tests/policies.tftest.hcl", "tests/wiring.tftest.hcl"} <= set(files), name
+
+
+@pytest.mark.parametrize("name", sorted(example_specs()))
+def test_module_tests_pass_offline(name: str) -> None:
+    result = CliRunner().invoke(cli, ["test", str(MODULES / name)])
+    assert result.exit_code == 0, result.stderr
+    assert "Success!" in result.stdout and "0 failed" in result.stdout
+
+
+def test_module_tests_catch_a_wildcard_region(tmp_path: Path) -> None:
+    module = tmp_path / "module"
+    shutil.copytree(MODULES / "vpc-endpoint-multi-region", module)
+    main = module / "main.tf"
+    text = main.read_text()
+    assert '"arn:aws:s3:::aws-ssm-eu-west-1/*"' in text
+    main.write_text(text.replace('"arn:aws:s3:::aws-ssm-eu-west-1/*"', '"arn:aws:s3:::aws-ssm-*/*"'))
+    with pytest.raises(TerraformError, match="wildcard in a bucket name"):
+        run_module_tests(module)
+
+
+def test_module_tests_catch_an_unexpected_action(tmp_path: Path) -> None:
+    module = tmp_path / "module"
+    shutil.copytree(MODULES / "existing-role", module)
+    main = module / "main.tf"
+    main.write_text(main.read_text().replace('["s3:GetObject", "s3:PutObject"]', '["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]'))
+    with pytest.raises(TerraformError, match="other actions than expected"):
+        run_module_tests(module)
