@@ -62,7 +62,23 @@ def test_json_and_hcl_come_from_one_document() -> None:
     hcl = generate(EXAMPLES["all-options"], format="hcl")
     tfjson = generate(EXAMPLES["all-options"], format="json")
     assert hcl.document == tfjson.document
-    tests = {"tests/policies.tftest.hcl", "tests/wiring.tftest.hcl"}
-    assert set(hcl.files) == {".ssm-profile.json", "README.md", "main.tf", "outputs.tf", "variables.tf", "versions.tf"} | tests
-    assert set(tfjson.files) == {".ssm-profile.json", "README.md", "main.tf.json", "outputs.tf.json", "variables.tf.json", "versions.tf.json"} | tests
-    assert hcl.files["tests/policies.tftest.hcl"] == tfjson.files["tests/policies.tftest.hcl"]
+    hcl_tests = {"tests/policies.tftest.hcl", "tests/wiring.tftest.hcl"}
+    json_tests = {"tests/policies.tftest.json", "tests/wiring.tftest.json"}
+    assert set(hcl.files) == {".ssm-profile.json", "README.md", "main.tf", "outputs.tf", "variables.tf", "versions.tf"} | hcl_tests
+    assert set(tfjson.files) == {".ssm-profile.json", "README.md", "main.tf.json", "outputs.tf.json", "variables.tf.json", "versions.tf.json"} | json_tests
+
+
+def test_json_output_never_imports_jinja2(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "from ssm_profile.cli import main\n"
+        "sys.argv = ['ssm-profile', 'generate', sys.argv[1], '-o', sys.argv[2], '--format', 'json']\n"
+        "try:\n    main()\nexcept SystemExit as exit:\n    assert exit.code in (0, None), exit.code\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('jinja2', 'yaml', 'botocore'))\n"
+        "print('loaded:' + ','.join(loaded))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(EXAMPLES["multi-region-full"]), str(tmp_path / "out")],
+        capture_output=True, text=True, check=True,
+    )
+    assert result.stdout.strip().splitlines()[-1] == "loaded:", result.stdout

@@ -6,15 +6,17 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .document import Document
 from .errors import SpecError
 from .grants import Grants, build_grants
 from .module import module_document, provider_alias
-from .release import CHANGELOG_FILE, RELEASE_FILE, ReleaseRecord, changelog_text, moved_blocks
 from .spec import Spec, load_spec, spec_from_data
+
+if TYPE_CHECKING:
+    from .release import ReleaseRecord
 
 FORMATS = ("hcl", "json")
 ENGINES = ("native", "cdk")
@@ -77,6 +79,8 @@ def generate(
     grants = build_grants(spec)
     document = module_document(grants)
     if release is not None:
+        from .release import moved_blocks
+
         document = Document(document.blocks + moved_blocks(release))
     header = header_line(source)
     if engine == "cdk":  # imported only here: the native engine never starts Node
@@ -92,11 +96,13 @@ def generate(
         grants, document, header, usage_source="./modules/ssm-profile", module_version=release.version if release else ""
     )
     if release is not None:
+        from .release import CHANGELOG_FILE, RELEASE_FILE, changelog_text
+
         files[CHANGELOG_FILE] = changelog_text(release, header)
         files[RELEASE_FILE] = release.to_json()
     from .render.tftest import render_test_files
 
-    files.update(render_test_files(grants, [b.labels[0] for b in document.of_kind("variable")], header))
+    files.update(render_test_files(grants, [b.labels[0] for b in document.of_kind("variable")], header, format))
     files[MANIFEST] = _manifest(files, grants, document, format, source, engine, release.version if release else "")
     return GeneratedModule(
         files=dict(sorted(files.items())), grants=grants, document=document, format=format, engine=engine

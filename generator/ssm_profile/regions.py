@@ -7,7 +7,6 @@ through the import system and parsed with :mod:`json` directly.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib.util
 import json
@@ -92,6 +91,8 @@ def suggest(value: str, choices: list[str] | tuple[str, ...]) -> str:
     """
     if not choices:
         return ""
+    import difflib
+
     limit = max(1, len(value) // 3)
     scored = sorted(
         (_edit_distance(value, choice), -difflib.SequenceMatcher(None, value, choice).ratio(), choice)

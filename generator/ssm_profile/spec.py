@@ -9,7 +9,6 @@ message starts with the field path, e.g. ``regions[2]: "us-east-9" is not a Regi
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from pathlib import Path
@@ -391,6 +390,8 @@ def bucket_name_problem(name: str) -> str:
         return "must begin and end with a letter or digit"
     if ".." in name:
         return "must not contain two adjacent dots"
+    import ipaddress
+
     try:
         ipaddress.IPv4Address(name)
         return "must not be formatted as an IP address"

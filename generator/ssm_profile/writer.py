@@ -7,7 +7,6 @@ edited by hand since the last generation stops the write unless forced.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import os
@@ -116,6 +115,8 @@ def module_differences(module: GeneratedModule, out: str | Path) -> list[str]:
             continue
         current = path.read_text(encoding="utf-8")
         if current != text:
+            import difflib
+
             diff = list(difflib.unified_diff(current.splitlines(), text.splitlines(), lineterm="", n=0))
             added = sum(1 for d in diff if d.startswith("+") and not d.startswith("+++"))
             removed = sum(1 for d in diff if d.startswith("-") and not d.startswith("---"))

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import functools
 import json
+import string
+from importlib import resources
 from typing import Any
 
 from ..document import Document
@@ -20,17 +22,15 @@ PLACEHOLDER_INPUTS = {
 
 
 @functools.cache
-def _template() -> Any:
-    import jinja2
+def _template() -> string.Template:
+    # A stdlib template, not Jinja: Terraform JSON output then never imports jinja2. Python
+    # builds every table and list below; the template only places them.
+    text = resources.files(__package__).joinpath("templates/README.md.tmpl").read_text(encoding="utf-8")
+    return string.Template(text)
 
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("ssm_profile.render", "templates"),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-    )
-    environment.filters["code"] = lambda text: f"`{text}`"
-    return environment.get_template("README.md.j2")
+
+def _lines(rows: list[str]) -> str:
+    return "\n".join(rows)
 
 
 def grant_lines(grants: Grants) -> list[str]:
@@ -218,22 +218,64 @@ def render_readme(grants: Grants, document: Document, header: str, usage_source:
     ]
     aliases = [a.text for a in providers["aws"].get("configuration_aliases", [])]
     required = [i["name"] for i in inputs if i["required"] == "yes"]
-    return _template().render(
+    permissions = ""
+    if grants.custom_policies:
+        rows = [
+            f"| `{r['policy']}` | `{r['sid']}` | {r['region']} | {r['actions']} | {r['resources']} | {r['why']} |"
+            for r in _permission_rows(grants)
+        ]
+        permissions = _lines(
+            [
+                "",
+                "## Permissions",
+                "",
+                "Every statement of the custom policies, as the plan will create them.",
+                "",
+                "| Policy | Sid | Region | Actions | Resources | Why |",
+                "| --- | --- | --- | --- | --- | --- |",
+                *rows,
+                "",
+            ]
+        )
+    per_region = ""
+    regional = _regional_rows(grants)
+    if regional:
+        per_region = _lines(
+            [
+                "",
+                "## Per Region",
+                "",
+                "Created once per Region, each with the provider configuration of its Region.",
+                "",
+                "| Region | Provider | Resources |",
+                "| --- | --- | --- |",
+                *(f"| {r['region']} | `aws.{r['alias']}` | {r['resources']} |" for r in regional),
+                "",
+            ]
+        )
+    version_line = (
+        f"\nModule version **{module_version}**: [CHANGELOG.md](CHANGELOG.md) lists what changed in each release.\n"
+        if module_version
+        else ""
+    )
+    return _template().substitute(
         header=header,
         title=grants.instance_profile.name if grants.instance_profile else grants.role.name,
-        module_version=module_version,
-        docs={"instance_profile": AWS_DOC},
-        regions=grants.regions,
+        version_line=version_line,
+        instance_profile_doc=AWS_DOC,
+        regions=", ".join(grants.regions),
         partition=grants.partition.id,
-        diagram=_diagram(grants),
-        grant_lines=grant_lines(grants),
-        policies=grants.custom_policies,
-        permission_rows=_permission_rows(grants),
-        regional_rows=_regional_rows(grants),
+        diagram=_lines(f"  {line}" for line in _diagram(grants)),
+        grant_lines=_lines(f"- {line}" for line in grant_lines(grants)),
+        permissions=permissions,
+        per_region=per_region,
         usage=_usage(grants, usage_source, required),
-        aliases=aliases,
-        notes=_notes(grants),
-        requirements=requirements,
-        inputs=inputs,
-        outputs=outputs,
+        alias_sentence=", plus one\naliased configuration per Region, passed in `providers`" if aliases else "",
+        notes="".join(f"\n{note}\n" for note in _notes(grants)),
+        requirements=_lines(f"| {name} | `{version}` |" for name, version in requirements),
+        aliases=", ".join(f"`{a}`" for a in aliases) if aliases else "none",
+        inputs=_lines(
+            f"| `{v['name']}` | {v['description']} | `{v['type']}` | {v['default']} | {v['required']} |" for v in inputs
+        ),
+        outputs=_lines(f"| `{o['name']}` | {o['description']} |" for o in outputs),
     )

@@ -13,24 +13,31 @@ from ..document import Bare, Block, Document, Expr, Template, is_nested_blocks
 
 def render_files(document: Document, header: str) -> dict[str, str]:
     """Each non-empty file of the module as Terraform JSON text, keyed by file name."""
-    files = {}
-    for name, blocks in document.files().items():
-        if not blocks:
-            continue
-        root: dict[str, Any] = {"//": header}
-        for block in blocks:
-            _place(root, block)
-        files[f"{name}.tf.json"] = json.dumps(root, indent=2, ensure_ascii=False) + "\n"
-    return files
+    return {f"{name}.tf.json": render_blocks(blocks, header) for name, blocks in document.files().items() if blocks}
+
+
+def render_blocks(blocks: list[Block], header: str) -> str:
+    """One Terraform JSON file holding ``blocks`` (also used for ``.tftest.json`` files)."""
+    root: dict[str, Any] = {"//": header}
+    for block in blocks:
+        _place(root, block)
+    return json.dumps(root, indent=2, ensure_ascii=False) + "\n"
+
+
+#: Blocks that may repeat with the same labels: Terraform JSON takes them as a list.
+_REPEATABLE_LABELLED = ("provider", "mock_provider")
 
 
 def _place(root: dict[str, Any], block: Block) -> None:
     body = _body(block.body)
-    if block.kind in ("locals", "terraform"):
+    if block.kind in ("locals", "terraform", "variables"):
         root.setdefault(block.kind, {}).update(body)
         return
     if block.kind in ("moved", "import", "check"):
         root.setdefault(block.kind, []).append(body)
+        return
+    if block.kind in _REPEATABLE_LABELLED:
+        root.setdefault(block.kind, {}).setdefault(block.labels[0], []).append(body)
         return
     node = root.setdefault(block.kind, {})
     for label in block.labels[:-1]:
@@ -40,6 +47,17 @@ def _place(root: dict[str, Any], block: Block) -> None:
 
 def _body(body: dict[str, Any]) -> dict[str, Any]:
     return {key: _value(value) for key, value in body.items()}
+
+
+def _labelled(children: list[Block]) -> dict[str, Any]:
+    """Nested blocks with labels (``mock_data "aws_partition" {}``) as objects keyed by label."""
+    node: dict[str, Any] = {}
+    for child in children:
+        target = node
+        for label in child.labels[:-1]:
+            target = target.setdefault(label, {})
+        target[child.labels[-1]] = _body(child.body)
+    return node
 
 
 def json_value(value: Any) -> Any:
@@ -52,6 +70,8 @@ def json_value(value: Any) -> Any:
 
 def _value(value: Any) -> Any:
     if is_nested_blocks(value):
+        if value[0].labels:
+            return _labelled(value)
         return [_body(child.body) for child in value]
     if isinstance(value, Expr):
         return "${" + value.text + "}"

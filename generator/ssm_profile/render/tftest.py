@@ -30,16 +30,20 @@ MOCK_CREDENTIALS = {
 }
 
 
-def render_test_files(grants: Grants, document_variables: list[str], header: str) -> dict[str, str]:
-    """``tests/*.tftest.hcl`` files for the module built from ``grants``."""
-    from .hcl import render_blocks
+def render_test_files(grants: Grants, document_variables: list[str], header: str, format: str = "hcl") -> dict[str, str]:
+    """``tests/*.tftest.hcl`` (or ``.tftest.json`` beside a Terraform JSON module) for ``grants``."""
+    if format == "hcl":
+        from .hcl import render_blocks
+    else:
+        from .tfjson import render_blocks
 
     variables = _variables_block(grants, document_variables)
     policies = [*_providers(grants, mock=False), *variables, _policy_run(grants)]
     wiring = [*_providers(grants, mock=True), *variables, _wiring_run(grants)]
+    suffix = "hcl" if format == "hcl" else "json"
     return {
-        "tests/policies.tftest.hcl": render_blocks(policies, header),
-        "tests/wiring.tftest.hcl": render_blocks(wiring, header),
+        f"tests/policies.tftest.{suffix}": render_blocks(policies, header),
+        f"tests/wiring.tftest.{suffix}": render_blocks(wiring, header),
     }
 
 

@@ -153,8 +153,8 @@ def test_module(module_dir: Path, runner: TerraformRunner | None = None) -> str:
     runner = runner or default_runner()
     module_dir = Path(module_dir)
     module_info(module_dir)  # a generated module, or a clear error
-    if not any((module_dir / "tests").glob("*.tftest.hcl")):
-        raise SpecError(str(module_dir), "has no tests/*.tftest.hcl; regenerate it with this version of ssm-profile")
+    if not any((module_dir / "tests").glob("*.tftest.*")):
+        raise SpecError(str(module_dir), "has no tests/*.tftest.hcl or .tftest.json; regenerate it with this version of ssm-profile")
     with tempfile.TemporaryDirectory(prefix="ssm-profile-test-") as tmp:
         root = Path(tmp) / "module"
         shutil.copytree(module_dir, root, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", ".terraform.lock.hcl"))
