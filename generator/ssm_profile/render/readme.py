@@ -13,12 +13,10 @@ from typing import Any
 
 from ..document import Document
 from ..grants import Grants
-from ..module import AWS_DOC, DHMC_DOC, ENDPOINTS_DOC, HYBRID_DOC, provider_alias
+from ..module import AWS_DOC, DHMC_DOC, ENDPOINTS_DOC, HYBRID_DOC, example_inputs, provider_alias
+from .hcl import render_value
 
 SESSION_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-add-permissions-to-existing-profile.html"
-PLACEHOLDER_INPUTS = {
-    "account_id": '"111122223333"',
-}
 
 
 @functools.cache
@@ -132,22 +130,10 @@ def _usage(grants: Grants, usage_source: str, required: list[str]) -> str:
         lines.append("")
     lines.append('module "ssm_instance_profile" {')
     lines.append(f'  source = "{usage_source}"')
-    if "account_id" in required:
+    network_regions = [s.region for s in grants.regional if s.endpoints]
+    for name, value in example_inputs(required, network_regions).items():
         lines.append("")
-        lines.append('  account_id = "111122223333"')
-    if "vpc_endpoint_network" in required:
-        lines.append("")
-        lines.append("  vpc_endpoint_network = {")
-        for setup in grants.regional:
-            if setup.endpoints:
-                lines.append(f'    "{setup.region}" = {{')
-                lines.append('      vpc_id             = "vpc-0123456789abcdef0"')
-                lines.append('      subnet_ids         = ["subnet-0123456789abcdef0"]')
-                lines.append('      security_group_ids = ["sg-0123456789abcdef0"]')
-                if any(e.kind == "Gateway" for e in setup.endpoints):
-                    lines.append('      route_table_ids    = ["rtb-0123456789abcdef0"]')
-                lines.append("    }")
-        lines.append("  }")
+        lines.append(f"  {name} = {render_value(value, 1)}")
     if aliases:
         lines.append("")
         lines.append("  providers = {")

@@ -17,17 +17,9 @@ import json
 
 from ..document import Bare, Block, Expr, nested
 from ..grants import ACCOUNT, MANAGED_POLICY_MAX_CHARS, RESOURCELESS_ACTIONS, CustomPolicy, Grants
-from ..module import ACCOUNT_ID_VARIABLE, NETWORK_VARIABLE, provider_alias
+from ..module import EXAMPLE_ACCOUNT, OFFLINE_PROVIDER, example_inputs, provider_alias
 
-TEST_ACCOUNT = "111122223333"
-MOCK_CREDENTIALS = {
-    "access_key": "mock-access-key",
-    "secret_key": "mock-secret-key",
-    "skip_credentials_validation": True,
-    "skip_requesting_account_id": True,
-    "skip_metadata_api_check": True,
-    "skip_region_validation": True,
-}
+TEST_ACCOUNT = EXAMPLE_ACCOUNT
 
 
 def render_test_files(grants: Grants, document_variables: list[str], header: str, format: str = "hcl") -> dict[str, str]:
@@ -69,7 +61,7 @@ def _providers(grants: Grants, mock: bool) -> list[Block]:
             )
         else:
             body = {"alias": alias} if alias else {}
-            body.update({"region": region, **MOCK_CREDENTIALS})
+            body.update({"region": region, **OFFLINE_PROVIDER})
             blocks.append(
                 Block(
                     "provider",
@@ -99,20 +91,7 @@ def _mock_defaults(grants: Grants) -> dict[str, object]:
 
 
 def _variables_block(grants: Grants, names: list[str]) -> list[Block]:
-    values: dict[str, object] = {}
-    if ACCOUNT_ID_VARIABLE in names:
-        values[ACCOUNT_ID_VARIABLE] = TEST_ACCOUNT
-    if NETWORK_VARIABLE in names:
-        values[NETWORK_VARIABLE] = {
-            setup.region: {
-                "vpc_id": "vpc-0123456789abcdef0",
-                "subnet_ids": ["subnet-0123456789abcdef0"],
-                "security_group_ids": ["sg-0123456789abcdef0"],
-                "route_table_ids": ["rtb-0123456789abcdef0"],
-            }
-            for setup in grants.regional
-            if setup.endpoints
-        }
+    values = example_inputs(names, [s.region for s in grants.regional if s.endpoints])
     return [Block("variables", body=values, comment=("Example inputs (AWS's documentation account).",))] if values else []
 
 

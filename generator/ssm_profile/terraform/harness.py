@@ -17,42 +17,22 @@ from typing import Any, Iterator
 from contextlib import contextmanager
 
 from ..errors import SpecError
+from ..module import EXAMPLE_ACCOUNT, OFFLINE_PROVIDER, example_inputs
 from ..pipeline import MANIFEST
 from .runner import TerraformRunner, default_runner
 
 PLAN_FILE = "ssm-profile.tfplan"
 MODULE_SUFFIXES = (".tf", ".tf.json", ".tftest.hcl", ".tftest.json")
 
-#: Mock credentials for offline plans: the provider signs nothing it does not send.
-OFFLINE_PROVIDER = {
-    "access_key": "mock-access-key",
-    "secret_key": "mock-secret-key",
-    "skip_credentials_validation": True,
-    "skip_requesting_account_id": True,
-    "skip_metadata_api_check": True,
-    "skip_region_validation": True,
-}
 
 
-#: Placeholder values for the inputs a generated module may require, for offline plans.
-PLACEHOLDER_ACCOUNT = "111122223333"
+#: The account ID offline plans pass for `account_id`.
+PLACEHOLDER_ACCOUNT = EXAMPLE_ACCOUNT
 
 
 def placeholder_inputs(info: "ModuleInfo") -> dict[str, Any]:
     """Documentation-style values (AWS's example account, example IDs) for every required input."""
-    values: dict[str, Any] = {
-        "account_id": PLACEHOLDER_ACCOUNT,
-        "vpc_endpoint_network": {
-            region: {
-                "vpc_id": "vpc-0123456789abcdef0",
-                "subnet_ids": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
-                "security_group_ids": ["sg-0123456789abcdef0"],
-                "route_table_ids": ["rtb-0123456789abcdef0"],
-            }
-            for region in info.regions
-        },
-    }
-    return {name: values[name] for name in info.required_inputs if name in values}
+    return example_inputs(info.required_inputs, info.regions)
 
 
 @dataclass(frozen=True)
