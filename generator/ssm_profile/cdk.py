@@ -1,0 +1,226 @@
+"""The instance profile for Systems Manager as a construct for your own CDK for Terraform app.
+
+::
+
+    from ssm_profile.cdk import SsmInstanceProfile
+
+    profile = SsmInstanceProfile(stack, "ssm", spec="ssm-profile.toml")
+    TerraformOutput(stack, "instance_profile", value=profile.instance_profile_name)
+
+The construct declares, inside your stack, the resources the generated module would create —
+from the same :class:`~ssm_profile.grants.Grants` and the same
+:class:`~ssm_profile.document.Document`, declared raw through CDK Terrain (``cdktn``) or
+``cdktf`` with no typed provider package. Names are prefixed with the construct's path so
+several instances can share a stack: ``aws_iam_role.this`` becomes ``aws_iam_role.ssm_this``.
+The module's input variables become locals set from ``variables=`` (else their defaults); its
+outputs become locals, exposed as tokens (:attr:`SsmInstanceProfile.role_arn` ...).
+
+The module's ``terraform`` block is not copied: your stack configures the ``hashicorp/aws``
+provider (version 5.0 or later), as it does for the rest of your app.
+
+Importing this module starts CDK's Node process; it needs ``pip install 'ssm-profile[cdk]'``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from .document import Block, Document
+from .errors import SpecError
+from .grants import Grants, build_grants
+from .module import module_document
+from .render.cdk import CDK_LIBRARIES, NULL_EXPRESSION, cdk_library, cdk_value, declare_block, unused_construct_id
+from .spec import Spec, load_spec, spec_from_data
+
+cdk_library()  # imports cdktn (else cdktf) with jsii's Node warnings off, before constructs starts Node
+
+from constructs import Construct  # noqa: E402  (after the quiet start above)
+
+__all__ = ["SsmInstanceProfile"]
+
+#: Top-level blocks whose last label is a name in the configuration's namespace, and how a
+#: reference to one is spelled.
+_NAMED_KINDS = {"resource": "{0}.{1}", "data": "data.{0}.{1}", "module": "module.{0}", "check": None}
+
+
+class SsmInstanceProfile(Construct):
+    """The role, instance profile and policies a spec describes, declared in a CDK stack.
+
+    ``spec`` is a :class:`~ssm_profile.spec.Spec`, plain spec data (a mapping) or the path of
+    a spec file. ``variables`` sets the module's input variables (``{"tags": {...}}``).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        spec: Spec | Mapping[str, Any] | str | Path,
+        variables: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        cdk = _library_of(scope)
+        self.grants: Grants = build_grants(_as_spec(spec))
+        self.document: Document = module_document(self.grants)
+        self.prefix: str = _prefix(self, cdk)
+        given = dict(variables or {})
+        declared = {block.labels[0] for block in self.document.of_kind("variable")}
+        unknown = sorted(set(given) - declared)
+        if unknown:
+            raise SpecError(f"variables.{unknown[0]}", f"not a variable of the module; allowed: {', '.join(sorted(declared))}")
+        renames = _renames(self.document, self.prefix)
+        rename = _renamer(renames)
+        #: The declared resources, data sources and locals, by their address in the generated module.
+        self.elements: dict[str, Any] = {}
+        #: The module's outputs as locals of this construct, by output name.
+        self.outputs: dict[str, Any] = {}
+        for block in self.document.blocks:
+            if block.kind == "terraform":
+                continue
+            if block.kind == "variable":
+                name = block.labels[0]
+                if name in given:
+                    value = NULL_EXPRESSION if given[name] is None else given[name]
+                elif "default" in block.body:
+                    value = cdk_value(block.body["default"])
+                else:
+                    raise SpecError(f"variables.{name}", "required: the module's variable has no default")
+                self._local(cdk, f"variable.{name}", renames[f"var.{name}"], value)
+            elif block.kind == "output":
+                name = block.labels[0]
+                value = cdk_value(rename(block.body.get("value")))
+                self.outputs[name] = self._local(cdk, f"output.{name}", f"local.{self.prefix}_output_{name}", value)
+            else:
+                declared_block = _renamed_block(block, self.prefix, rename)
+                elements = declare_block(self, declared_block, cdk, unused_construct_id(block.address, self))
+                if block.kind == "locals":
+                    originals = {f"local.{self.prefix}_{key}": f"local.{key}" for key in block.body}
+                else:
+                    originals = {declared_block.address: block.address}
+                self.elements.update({originals.get(address, address): e for address, e in elements.items()})
+
+    def _local(self, cdk: ModuleType, construct_id: str, reference: str, value: Any) -> Any:
+        local = cdk.TerraformLocal(self, construct_id, value)
+        local.override_logical_id(reference.removeprefix("local."))
+        return local
+
+    def _string(self, output: str) -> str | None:
+        local = self.outputs.get(output)
+        return None if local is None else local.as_string
+
+    def _list(self, output: str) -> list[str]:
+        local = self.outputs.get(output)
+        return [] if local is None else local.as_list
+
+    @property
+    def role_name(self) -> str:
+        """Name of the IAM role (created here, or the existing role the spec names), as a token."""
+        return self._string("role_name")  # type: ignore[return-value]
+
+    @property
+    def role_arn(self) -> str | None:
+        """ARN of the IAM role as a token; ``None`` when the spec attaches to an existing role."""
+        return self._string("role_arn")
+
+    @property
+    def instance_profile_name(self) -> str | None:
+        """Name of the instance profile as a token; ``None`` when the spec creates none."""
+        return self._string("instance_profile_name")
+
+    @property
+    def instance_profile_arn(self) -> str | None:
+        """ARN of the instance profile as a token; ``None`` when the spec creates none."""
+        return self._string("instance_profile_arn")
+
+    @property
+    def policy_arns(self) -> list[str]:
+        """ARNs of every managed policy attached to the role, AWS managed and custom (a list token)."""
+        return self._list("policy_arns")
+
+    @property
+    def s3_policy_arns(self) -> list[str]:
+        """ARNs of the custom S3 policies, in order (a list token; empty when none is granted)."""
+        return self._list("s3_policy_arns")
+
+
+def _as_spec(spec: Spec | Mapping[str, Any] | str | Path) -> Spec:
+    if isinstance(spec, Spec):
+        return spec
+    if isinstance(spec, Mapping):
+        return spec_from_data(dict(spec))
+    return load_spec(spec)
+
+
+def _library_of(scope: Any) -> ModuleType:
+    """The CDK library the scope's own classes come from, so a construct never mixes cdktn and cdktf."""
+    for cls in type(scope).__mro__:
+        root = cls.__module__.split(".")[0]
+        if root in CDK_LIBRARIES and sys.modules.get(root) is not None:
+            return sys.modules[root]
+    if isinstance(scope, Construct) and scope.node.scope is not None:
+        return _library_of(scope.node.scope)
+    return cdk_library()
+
+
+def _prefix(construct: Construct, cdk: ModuleType) -> str:
+    """A name prefix from the construct's path inside its stack, e.g. ``network_ssm``."""
+    stack_path = cdk.TerraformStack.of(construct).node.path
+    relative = construct.node.path[len(stack_path) :].strip("/")
+    prefix = "_".join(re.sub(r"[^A-Za-z0-9_]", "_", part) for part in relative.split("/"))
+    return prefix if re.match(r"^[A-Za-z_]", prefix) else f"_{prefix}"
+
+
+def _renames(document: Document, prefix: str) -> dict[str, str]:
+    """Each name the module's expressions can refer to, and its prefixed name in the stack."""
+    renames: dict[str, str] = {}
+    for block in document.blocks:
+        spelling = _NAMED_KINDS.get(block.kind)
+        if spelling:
+            renames[spelling.format(*block.labels)] = spelling.format(*block.labels[:-1], f"{prefix}_{block.labels[-1]}")
+        elif block.kind == "locals":
+            renames.update({f"local.{key}": f"local.{prefix}_{key}" for key in block.body})
+        elif block.kind == "variable":
+            renames[f"var.{block.labels[0]}"] = f"local.{prefix}_var_{block.labels[0]}"
+    return renames
+
+
+def _renamer(renames: dict[str, str]) -> Any:
+    if not renames:
+        return lambda value: value
+    # A name only where it stands alone: `aws_iam_policy.s3` never inside `aws_iam_policy.s3_2`
+    # or `data.aws_iam_policy.s3`.
+    alternatives = "|".join(re.escape(name) for name in sorted(renames, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w.])(?:{alternatives})(?![\w-])")
+
+    def rename(value: Any) -> Any:
+        if _is_text_value(value):  # Expr, and what Terraform reads as an address or a template
+            return dataclasses.replace(value, text=pattern.sub(lambda match: renames[match.group(0)], value.text))
+        if isinstance(value, Block):
+            return Block(value.kind, value.labels, rename(value.body), value.comment, value.file)
+        if isinstance(value, list):
+            return [rename(item) for item in value]
+        if isinstance(value, dict):
+            return {key: rename(item) for key, item in value.items()}
+        return value
+
+    return rename
+
+
+def _is_text_value(value: Any) -> bool:
+    return dataclasses.is_dataclass(value) and not isinstance(value, (type, Block)) and isinstance(getattr(value, "text", None), str)
+
+
+def _renamed_block(block: Block, prefix: str, rename: Any) -> Block:
+    body = rename(block.body)
+    labels = block.labels
+    if block.kind in _NAMED_KINDS and labels:
+        labels = (*labels[:-1], f"{prefix}_{labels[-1]}")
+    elif block.kind == "locals":
+        body = {f"{prefix}_{key}": value for key, value in body.items()}
+    return Block(block.kind, labels, body, block.comment, block.file)

@@ -1,0 +1,286 @@
+"""The CDK engine and the SsmInstanceProfile construct, against the native engine and real Terraform.
+
+Nothing here skips: without cdktn (or cdktf) and node these tests fail, and say what to install.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import EXAMPLES as EXAMPLES_DIR
+from conftest import MODULES, ROOT, cached_plan, example_specs
+from ssm_profile import GenerationError, SpecError, generate, write_module
+from ssm_profile.cli import cli
+from ssm_profile.document import Block, Document, Expr
+from ssm_profile.pipeline import MANIFEST
+from ssm_profile.render import cdk as cdk_engine
+from ssm_profile.render import tfjson
+from ssm_profile.terraform.harness import OFFLINE_PROVIDER, PLAN_FILE, normalise_plan
+from ssm_profile.terraform.runner import default_runner
+
+pytestmark = pytest.mark.cdk
+EXAMPLES = example_specs()
+CDK_APP = EXAMPLES_DIR / "cdk-app"
+
+# jsii unpacks the CDK packages into a cache under the home folder by default; the tests keep
+# it in the project's own (ignored) cache folder instead, as they do Terraform's.
+os.environ.setdefault("JSII_RUNTIME_PACKAGE_CACHE_ROOT", str(ROOT / ".cache" / "jsii"))
+
+
+def cdk():  # type: ignore[no-untyped-def]
+    return cdk_engine.cdk_library()
+
+
+@pytest.fixture(scope="session")
+def cdk_modules(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cdk-modules")
+    for name, spec in EXAMPLES.items():
+        write_module(generate(spec, engine="cdk"), root / name)
+    return root
+
+
+# --- the engine, without Terraform -------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_cdk_module_is_the_native_json_module(name: str) -> None:
+    native = generate(EXAMPLES[name], format="json", source="spec")
+    synthesized = generate(EXAMPLES[name], engine="cdk", source="spec")
+    assert sorted(synthesized.files) == sorted(native.files)
+    for file, text in native.files.items():
+        if file.endswith(".tf.json"):
+            assert json.loads(synthesized.files[file]) == json.loads(text), file
+        elif file != MANIFEST:  # README.md and whatever else the pipeline adds: engine-independent
+            assert synthesized.files[file] == text, file
+    manifest, native_manifest = synthesized.manifest, native.manifest
+    assert (manifest["engine"], native_manifest["engine"]) == ("cdk", "native")
+    assert {k: v for k, v in manifest.items() if k not in ("engine", "files")} == {
+        k: v for k, v in native_manifest.items() if k not in ("engine", "files")
+    }
+
+
+def test_cdk_module_is_clean_and_deterministic() -> None:
+    first = generate(EXAMPLES["all-options"], engine="cdk")
+    second = generate(EXAMPLES["all-options"], engine="cdk")
+    assert first.files == second.files
+    text = "".join(text for name, text in first.files.items() if name.endswith(".tf.json"))
+    for trace in ("backend", "cdktn", "cdktf", "metadata", "uniqueId", cdk_engine.STACK_ID, "tfstate"):
+        assert trace not in text, trace
+    main = json.loads(first.files["main.tf.json"])
+    assert "this" in main["resource"]["aws_iam_role"]
+    assert first.format == "json" and first.engine == "cdk"
+
+
+def test_every_block_kind_is_declared_generically() -> None:
+    # Kinds and values the document may grow: meta-arguments, moved/import/check blocks,
+    # nulls, literal "${" text, several blocks of one kind.
+    document = Document(
+        (
+            Block("locals", body={"nothing": None, "literal": "${not-an-expression}", "list": [None, 1, True]}),
+            Block(
+                "resource",
+                ("aws_iam_role", "this"),
+                {
+                    "name": "r",
+                    "provider": Expr("aws.use1"),
+                    "depends_on": [Expr("aws_iam_policy.p")],
+                    "lifecycle": [Block("lifecycle", body={"ignore_changes": [Expr("tags")]})],
+                },
+            ),
+            Block("resource", ("aws_iam_policy", "p"), {"name": "p", "description": None}),
+            Block("moved", body={"from": Expr("aws_iam_role.old"), "to": Expr("aws_iam_role.this")}),
+            Block("moved", body={"from": Expr("aws_iam_policy.old"), "to": Expr("aws_iam_policy.p")}),
+            Block("import", body={"to": Expr("aws_iam_policy.p"), "id": "arn:aws:iam::111122223333:policy/p"}),
+            Block("variable", ("optional",), {"type": Expr("string"), "default": None}, file="variables"),
+            Block("output", ("nothing",), {"value": None}, file="outputs"),
+            Block(
+                "terraform",
+                body={
+                    "required_providers": [
+                        Block(
+                            "required_providers",
+                            body={"aws": {"source": "hashicorp/aws", "configuration_aliases": [Expr("aws.use1")]}},
+                        )
+                    ]
+                },
+                file="versions",
+            ),
+        )
+    )
+    synthesized = cdk_engine.render_files(document, "h")
+    native = tfjson.render_files(document, "h")
+    assert {k: json.loads(v) for k, v in synthesized.items()} == {k: json.loads(v) for k, v in native.items()}
+    # check blocks are labelled: Terraform JSON keys them by name
+    checked = Document((Block("check", ("health",), {"assert": [Block("assert", body={"condition": Expr("true"), "error_message": "m"})]}),))
+    main = json.loads(cdk_engine.render_files(checked, "h")["main.tf.json"])
+    assert main["check"] == {"health": {"assert": [{"condition": "${true}", "error_message": "m"}]}}
+
+
+def test_what_the_synth_adds_beyond_the_document_is_an_error() -> None:
+    synthesized = {"//": {}, "resource": {"aws_iam_role": {"this": {"name": "r"}}}, "provider": {"aws": [{"region": "x"}]}}
+    document = Document((Block("resource", ("aws_iam_role", "this"), {"name": "r"}),))
+    with pytest.raises(GenerationError, match='added {"provider"'):
+        cdk_engine.module_files(synthesized, document, "h")
+    with pytest.raises(GenerationError, match="aws_iam_policy.p is missing"):
+        cdk_engine.module_files(synthesized, Document((Block("resource", ("aws_iam_policy", "p")),)), "h")
+
+
+def test_cdk_engine_writes_only_terraform_json() -> None:
+    with pytest.raises(SpecError, match="--format: 'hcl' is not a format of the cdk engine"):
+        generate(EXAMPLES["basic"], engine="cdk", format="hcl")
+    with pytest.raises(SpecError, match="--engine: 'pulumi' is not an engine; allowed: native, cdk"):
+        generate(EXAMPLES["basic"], engine="pulumi")
+
+
+def test_missing_extra_names_the_extra_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    for name in cdk_engine.CDK_LIBRARIES:
+        monkeypatch.setitem(sys.modules, name, None)  # as if not installed: import raises
+    with pytest.raises(cdk_engine.CdkNotInstalled) as caught:
+        generate(EXAMPLES["basic"], engine="cdk")
+    assert isinstance(caught.value, GenerationError) and isinstance(caught.value, ImportError)
+    result = CliRunner().invoke(cli, ["generate", str(EXAMPLES["basic"]), "-o", str(tmp_path / "m"), "--engine", "cdk"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "ssm-profile: error: --engine cdk: needs CDK Terrain (cdktn) or cdktf, and neither is installed; "
+        "install the extra: pip install 'ssm-profile[cdk]'\n"
+    )
+    assert not (tmp_path / "m").exists()
+
+
+def test_cli_leaves_nothing_behind_and_prints_no_node_warning(tmp_path: Path) -> None:
+    work, scratch = tmp_path / "work", tmp_path / "tmp"
+    work.mkdir()
+    scratch.mkdir()
+    (work / "spec.toml").write_text('version = 1\nregions = ["us-east-2"]\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JSII_SILENCE")}
+    env["TMPDIR"] = str(scratch)
+    result = subprocess.run(
+        [sys.executable, "-m", "ssm_profile.cli", "generate", "spec.toml", "-o", "mod", "--engine", "cdk"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.startswith("mod: wrote ")
+    written = {p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file()}
+    expected = generate(work / "spec.toml", engine="cdk").files
+    assert written == {"spec.toml", *(f"mod/{name}" for name in expected)}
+    assert {"mod/main.tf.json", "mod/versions.tf.json"} <= written
+    assert list(scratch.iterdir()) == []
+
+
+def test_native_engine_never_imports_cdk() -> None:
+    code = (
+        "import sys, ssm_profile\n"
+        f"ssm_profile.generate({str(EXAMPLES['all-options'])!r})\n"
+        f"ssm_profile.generate({str(EXAMPLES['all-options'])!r}, format='json')\n"
+        "from ssm_profile.cli import cli\n"
+        "loaded = sorted(m for m in ('cdktn', 'cdktf', 'jsii', 'constructs', 'ssm_profile.render.cdk') if m in sys.modules)\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- the construct, without Terraform ----------------------------------------------------
+
+
+def synth_stack(build) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    from ssm_profile.cdk import SsmInstanceProfile
+
+    lib = cdk()
+    app = lib.Testing.app()
+    stack = lib.TerraformStack(app, "test")
+    build(stack, SsmInstanceProfile)
+    return json.loads(lib.Testing.synth(stack))
+
+
+def test_construct_declares_the_module_resources_under_its_own_names() -> None:
+    captured = {}
+
+    def build(stack, SsmInstanceProfile):  # type: ignore[no-untyped-def]
+        captured["a"] = SsmInstanceProfile(stack, "a", spec=EXAMPLES["vpc-endpoint-multi-region"])
+        captured["b"] = SsmInstanceProfile(stack, "b-2", spec=EXAMPLES["existing-role"], variables={"tags": {"x": "y"}})
+
+    synthesized = synth_stack(build)
+    native = generate(EXAMPLES["vpc-endpoint-multi-region"]).document
+    resources = {f"{t}.{n}" for t, names in synthesized["resource"].items() for n in names}
+    expected_a = {f"{b.labels[0]}.a_{b.labels[1]}" for b in native.of_kind("resource")}
+    expected_b = {f"{b.labels[0]}.b_2_{b.labels[1]}" for b in generate(EXAMPLES["existing-role"]).document.of_kind("resource")}
+    assert resources == expected_a | expected_b
+    a, b = captured["a"], captured["b"]
+    assert set(a.elements) >= {b.address for b in native.blocks if b.kind in ("resource", "data")}
+    assert a.role_arn and a.instance_profile_arn and a.policy_arns and a.s3_policy_arns
+    assert b.role_arn is None  # the existing-role spec creates no role
+    assert synthesized["locals"]["b_2_var_tags"] == {"x": "y"}
+    assert synthesized["locals"]["a_var_tags"] == {}
+    policy = synthesized["resource"]["aws_iam_role_policy_attachment"]["a_s3"]
+    assert policy["policy_arn"] == "${aws_iam_policy.a_s3.arn}"
+    assert "terraform" not in synthesized or "required_version" not in synthesized["terraform"]
+
+
+def test_construct_rejects_an_unknown_variable() -> None:
+    def build(stack, SsmInstanceProfile):  # type: ignore[no-untyped-def]
+        SsmInstanceProfile(stack, "a", spec={"version": 1, "regions": ["us-east-2"]}, variables={"tgas": {}})
+
+    with pytest.raises(SpecError, match="variables.tgas: not a variable of the module; allowed: tags"):
+        synth_stack(build)
+
+
+# --- real Terraform ------------------------------------------------------------------------
+
+
+@pytest.mark.terraform
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_cdk_engine_plans_exactly_like_the_native_engine(name: str, cdk_modules: Path) -> None:
+    assert normalise_plan(cached_plan(cdk_modules / name)) == normalise_plan(cached_plan(MODULES / name))
+
+
+@pytest.mark.terraform
+def test_example_app_plans_the_same_resources_as_the_native_module(tmp_path: Path) -> None:
+    app = runpy.run_path(str(CDK_APP / "main.py"))
+    app["main"](tmp_path / "cdktf.out")
+    manifest = json.loads((tmp_path / "cdktf.out" / "manifest.json").read_text())
+    stack = json.loads((tmp_path / "cdktf.out" / manifest["stacks"]["ssm-demo"]["synthesizedStackPath"]).read_text())
+    # The test root, not the app, holds what an offline plan needs: no backend (init runs with
+    # -backend=false) and a provider override with mock credentials.
+    stack["terraform"].pop("backend")
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "cdk.tf.json").write_text(json.dumps(stack), encoding="utf-8")
+    (root / "offline_override.tf.json").write_text(json.dumps({"provider": {"aws": OFFLINE_PROVIDER}}), encoding="utf-8")
+    runner = default_runner()
+    runner.init(root)
+    runner.validate(root)
+    runner.plan(root, PLAN_FILE)
+    plan = runner.show(root, PLAN_FILE)
+
+    native_dir = tmp_path / "native"
+    write_module(generate(CDK_APP / "ssm-profile.toml"), native_dir)
+    native = {c["address"].removeprefix("module.ssm_profile."): c for c in normalise_plan(cached_plan(native_dir))["resource_changes"]}
+    planned = {c["address"]: c for c in normalise_plan(plan)["resource_changes"]}
+    assert set(planned) == {f"{a.split('.')[0]}.ssm_{a.split('.')[1]}" for a in native}
+    for address, change in native.items():
+        kind, name = address.split(".")
+        mine = planned[f"{kind}.ssm_{name}"]
+        assert mine["actions"] == change["actions"] == ["create"]
+        expected = dict(change["after"])
+        for attribute in ("tags", "tags_all"):  # the app sets the module's tags variable
+            if attribute in expected:
+                expected[attribute] = {**(expected[attribute] or {}), "Stack": "ssm-demo"}
+        assert mine["after"] == expected, address
+    outputs = plan["planned_values"]["outputs"]
+    assert outputs["instance_profile_name"]["value"] == "AppSSMInstanceRole"
+    assert set(outputs) == {"instance_profile_name", "role_arn", "policy_arns"}
+    # policy_arns holds the custom policy's ARN, unknown until apply; the AWS managed ones are known
+    assert "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" in json.dumps(plan["output_changes"]["policy_arns"])
