@@ -33,7 +33,7 @@ def _place(root: dict[str, Any], block: Block) -> None:
     if block.kind in ("locals", "terraform", "variables"):
         root.setdefault(block.kind, {}).update(body)
         return
-    if block.kind in ("moved", "import", "check"):
+    if block.kind in ("moved", "import"):
         root.setdefault(block.kind, []).append(body)
         return
     if block.kind in _REPEATABLE_LABELLED:
