@@ -6,7 +6,7 @@ SSM := $(VENV)/bin/ssm-profile
 EXAMPLES := $(basename $(notdir $(wildcard examples/*.toml examples/*.yaml examples/*.json)))
 DEMO_OUT ?= out/basic
 
-.PHONY: install demo test test-fast modules check-modules snapshots plan drift clean
+.PHONY: install demo test test-fast modules check-modules snapshots plan drift release clean
 
 install: $(VENV)/.installed
 
@@ -70,6 +70,11 @@ plan: install
 	@mkdir -p out
 	$(SSM) plan modules/$(EXAMPLE) --offline --json out/$(EXAMPLE).plan.json --normalised
 	diff -u tests/snapshots/$(EXAMPLE).plan.json out/$(EXAMPLE).plan.json
+
+## release: release one example's module, e.g. make release EXAMPLE=basic VERSION=0.2.0 (version stamp, CHANGELOG.md entry, moved blocks)
+release: install
+	@test -n "$(VERSION)" -a "$(origin EXAMPLE)" != file || { echo "usage: make release EXAMPLE=<example> VERSION=X.Y.Z" >&2; exit 2; }
+	$(SSM) release modules/$(EXAMPLE) --version $(VERSION)
 
 ## drift: every generated module in the repository is up to date with its spec (the pre-commit hook)
 drift: install
