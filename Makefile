@@ -80,5 +80,11 @@ release: install
 drift: install
 	$(SSM) drift
 
+## bench: whole-process benchmarks (issue 7; figures in docs/BENCHMARKS.md), e.g. make bench BENCH_ARGS="--only startup --wait 1200"
+BENCH_ARGS ?=
+.PHONY: bench
+bench: install install-judges
+	$(PY) bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf out .pytest_cache .hypothesis

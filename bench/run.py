@@ -1,0 +1,626 @@
+"""Benchmarks of issue 7: whole ``ssm-profile`` processes against the floors users compare with.
+
+    make bench                                              # everything; what docs/BENCHMARKS.md records
+    .venv/bin/python bench/run.py --only startup,scaling    # just the generate benchmarks
+    .venv/bin/python bench/run.py --wait 1200               # first wait up to 20 min for a quiet machine
+
+Five benchmarks, each timing whole processes (interpreter start, imports, Terraform and its
+provider included) and reporting the median and the spread (min – max) over several runs:
+
+``startup``   native ``generate`` of the largest spec (HCL and JSON) and ``ssm-profile --help``
+              against ``python -c 'import click'`` on the same interpreter (goal: generate ≤ 2x).
+``engines``   native against the CDK engine on the same spec (goal: native ≥ 5x faster).
+``scaling``   generate time and peak memory for 1, 10, all Regions and 1, 10, 100 own buckets.
+``check``     ``ssm-profile check`` (without and with the judges) against bare
+              ``terraform init -backend=false && validate && plan`` on the same module (goal ≤ 1.3x).
+``parallel``  ``ssm-profile check --no-judges`` of every module under modules/, one at a time
+              against one process per core.
+
+Commands compared with each other run in the same rounds, one untimed warm-up each, then
+alternating (each round starts one command later) so background load hits all alike; ratios
+are of medians, with the spread of the per-round ratios beside them. Peak memory is the child's
+``ru_maxrss`` (its largest process, waited-for descendants included) from ``wait4``. Every run
+gets a fresh output folder or Terraform root; Terraform runs share ssm-profile's CLI config and
+plugin cache, so the provider is linked, never copied. Results go to stdout as Markdown and to
+bench/results/bench-<UTC time>.json (and .md) unless ``--json`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+LARGEST = ROOT / "bench" / "specs" / "largest.toml"
+RESULTS = ROOT / "bench" / "results"
+BENCHMARKS = ("startup", "engines", "scaling", "check", "parallel")
+
+GOAL_GENERATE_OVER_CLICK = 2.0
+GOAL_CDK_OVER_NATIVE = 5.0
+GOAL_CHECK_OVER_TERRAFORM = 1.3
+
+
+# --- one timed process --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One timed run: wall-clock seconds and peak resident memory (KiB) of its largest process."""
+
+    seconds: float
+    peak_kib: int
+
+
+def run_process(argv: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None, ok_codes=(0,)) -> Sample:
+    """Run ``argv`` to completion; its time and its ``ru_maxrss`` from ``wait4``.
+
+    Output goes to files, never pipes, so a chatty process (terraform plan) cannot block on a
+    full pipe while nobody reads it.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode not in ok_codes:
+            out.seek(0)
+            err.seek(0)
+            tail = (err.read() + out.read()).decode(errors="replace").strip().splitlines()[-15:]
+            raise RuntimeError(f"{' '.join(argv)} (in {cwd or Path.cwd()}): exit {process.returncode}\n" + "\n".join(tail))
+    return Sample(elapsed, usage.ru_maxrss)
+
+
+@dataclass(frozen=True)
+class Case:
+    """A command to time: ``run`` gets a fresh scratch folder for each run (removed afterwards)."""
+
+    label: str
+    run: Callable[[Path], Sample]
+    note: str = ""
+
+
+def process_case(label: str, argv: Callable[[Path], list[str]], *, prepare: Callable[[Path], Path | None] | None = None,
+                 env: dict[str, str] | None = None, ok_codes=(0,), note: str = "") -> Case:
+    """A case timing one process; ``prepare`` (untimed) may return the working folder."""
+
+    def run(scratch: Path) -> Sample:
+        cwd = prepare(scratch) if prepare else None
+        return run_process(argv(scratch), cwd=cwd or ROOT, env=env, ok_codes=ok_codes)
+
+    return Case(label, run, note)
+
+
+def batch_case(label: str, argvs: list[list[str]], jobs: int, *, env: dict[str, str] | None = None, note: str = "") -> Case:
+    """A case timing a batch of processes, ``jobs`` at a time; peak memory is the largest one's."""
+
+    def run(scratch: Path) -> Sample:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            samples = list(pool.map(lambda argv: run_process(argv, cwd=ROOT, env=env), argvs))
+        return Sample(time.perf_counter() - started, max(s.peak_kib for s in samples))
+
+    return Case(label, run, note)
+
+
+@dataclass
+class Series:
+    """The samples of one case; ``rounds[i]`` is its sample in round ``i``."""
+
+    label: str
+    note: str = ""
+    samples: list[Sample] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> list[float]:
+        return [s.seconds for s in self.samples]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def peak_mib(self) -> float:
+        return statistics.median(s.peak_kib for s in self.samples) / 1024
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "note": self.note,
+            "median_s": round(self.median, 4),
+            "min_s": round(min(self.seconds), 4),
+            "max_s": round(max(self.seconds), 4),
+            "runs_s": [round(s, 4) for s in self.seconds],
+            "peak_rss_mib": round(self.peak_mib, 1),
+        }
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def measure(cases: list[Case], runs: int, *, warmup: bool = True, say: Callable[[str], None] = progress) -> dict[str, Series]:
+    """Time ``cases`` side by side: one untimed warm-up each, then ``runs`` rounds, each round
+    starting one case later than the one before."""
+    series = {case.label: Series(case.label, case.note) for case in cases}
+    with tempfile.TemporaryDirectory(prefix="ssm-profile-bench-") as tmp:
+        counter = 0
+
+        def once(case: Case) -> Sample:
+            nonlocal counter
+            counter += 1
+            scratch = Path(tmp) / f"run-{counter}"
+            scratch.mkdir()
+            try:
+                return case.run(scratch)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+
+        if warmup:
+            for case in cases:
+                once(case)
+        for index in range(runs):
+            shift = index % len(cases)
+            for case in cases[shift:] + cases[:shift]:
+                series[case.label].samples.append(once(case))
+            say(f"  round {index + 1}/{runs}: " + ", ".join(f"{c.label} {series[c.label].samples[-1].seconds:.2f} s" for c in cases))
+    return series
+
+
+def ratio(numerator: Series, denominator: Series) -> dict[str, float]:
+    """The ratio of the medians, and the spread of the ratios within each round."""
+    per_round = [n / d for n, d in zip(numerator.seconds, denominator.seconds)]
+    return {
+        "of_medians": round(numerator.median / denominator.median, 3),
+        "per_round_min": round(min(per_round), 3),
+        "per_round_max": round(max(per_round), 3),
+    }
+
+
+def fmt_ratio(value: dict[str, float]) -> str:
+    return f"{value['of_medians']:.2f}x ({value['per_round_min']:.2f} – {value['per_round_max']:.2f})"
+
+
+def series_table(series: dict[str, Series], *, memory: bool = False) -> list[str]:
+    head = "| command | median | min – max |" + (" peak RSS |" if memory else "")
+    rows = [head, "| --- | --- | --- |" + (" --- |" if memory else "")]
+    for s in series.values():
+        row = f"| {s.label} | {_secs(s.median)} | {_secs(min(s.seconds))} – {_secs(max(s.seconds))} |"
+        rows.append(row + (f" {s.peak_mib:.0f} MiB |" if memory else ""))
+    return rows
+
+
+def _secs(value: float) -> str:
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+# --- what to run -------------------------------------------------------------------------
+
+
+def ssm_profile() -> list[str]:
+    """The ``ssm-profile`` console script beside this interpreter (what users run)."""
+    script = Path(sys.executable).parent / "ssm-profile"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ssm_profile.cli"]
+
+
+def generate_case(label: str, spec: Path, *extra: str) -> Case:
+    return process_case(label, lambda scratch: [*ssm_profile(), "generate", str(spec), "-o", str(scratch / "module"), *extra])
+
+
+def generated_module(spec: Path, folder: Path, *extra: str) -> Path:
+    """Generate ``spec`` into ``folder`` once (untimed) and return the module folder."""
+    run_process([*ssm_profile(), "generate", str(spec), "-o", str(folder), *extra])
+    return folder
+
+
+def terraform_setup() -> tuple[str, dict[str, str]]:
+    """The terraform binary ssm-profile runs, and ssm-profile's environment for it (its CLI
+    config with the local mirror and the shared plugin cache)."""
+    from ssm_profile.terraform.locate import TerraformBinary, find_terraform
+    from ssm_profile.terraform.runner import terraform_env
+
+    found = find_terraform()
+    if not isinstance(found, TerraformBinary):
+        raise SystemExit("the Terraform benchmarks need a terraform binary ($TERRAFORM or PATH)")
+    return str(found.path), terraform_env()
+
+
+def bare_terraform_case(module: Path, terraform: str, env: dict[str, str]) -> Case:
+    """Plain ``terraform init -backend=false && validate && plan`` in a throwaway root written
+    like ssm-profile's (the module beside a root that calls it with offline providers)."""
+    from ssm_profile.terraform.harness import MODULE_SUFFIXES, module_info, root_config
+
+    config = json.dumps(root_config(module_info(module), offline=True), indent=2)
+
+    def prepare(scratch: Path) -> Path:
+        shutil.copytree(module, scratch / "module", ignore=lambda d, names: [n for n in names if
+                        (Path(d, n).is_file() and not n.endswith(MODULE_SUFFIXES)) or n in (".terraform", "tests")])
+        (scratch / "main.tf.json").write_text(config + "\n", encoding="utf-8")
+        return scratch
+
+    script = (
+        f"{terraform} init -backend=false -input=false -no-color"
+        f" && {terraform} validate -no-color"
+        f" && {terraform} plan -input=false -no-color"
+    )
+    return process_case("terraform init + validate + plan", lambda scratch: ["sh", "-c", script], prepare=prepare, env=env)
+
+
+def judges_available() -> str:
+    """Empty when ``ssm-profile check`` can find its judges from the repository root, else why not."""
+    cwd = Path.cwd()
+    try:
+        os.chdir(ROOT)
+        from ssm_profile.judges import find_judges
+
+        find_judges()
+        return ""
+    except Exception as error:  # noqa: BLE001 - any reason is reported, not raised
+        return str(error)
+    finally:
+        os.chdir(cwd)
+
+
+# --- the benchmarks ------------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    """Markdown lines, the JSON document and the goal verdicts, built up benchmark by benchmark."""
+
+    lines: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    goals: list[dict[str, Any]] = field(default_factory=list)
+
+    def goal(self, name: str, measured: float, target: str, met: bool) -> None:
+        self.goals.append({"goal": name, "measured": round(measured, 3), "target": target, "met": met})
+
+
+def bench_startup(args: argparse.Namespace, report: Report) -> None:
+    spec = args.spec
+    cases = [
+        process_case("python -c pass", lambda s: [sys.executable, "-c", "pass"], note="bare interpreter"),
+        process_case("python -c 'import click'", lambda s: [sys.executable, "-c", "import click"], note="the floor"),
+        process_case("ssm-profile --help", lambda s: [*ssm_profile(), "--help"]),
+        generate_case("generate --format hcl", spec, "--format", "hcl"),
+        generate_case("generate --format json", spec, "--format", "json"),
+    ]
+    series = measure(cases, args.runs)
+    floor = series["python -c 'import click'"]
+    ratios = {label: ratio(series[label], floor) for label in ("ssm-profile --help", "generate --format hcl", "generate --format json")}
+    report.lines += [f"## 1. Generate against the click floor ({args.runs} runs, spec {_rel(spec)})", ""]
+    report.lines += series_table(series, memory=True) + ["", "| command | / import click |", "| --- | --- |"]
+    report.lines += [f"| {label} | {fmt_ratio(value)} |" for label, value in ratios.items()] + [""]
+    report.data["startup"] = {"spec": _rel(spec), "runs": args.runs, "series": [s.as_json() for s in series.values()], "ratios_over_click": ratios}
+    for label in ("generate --format hcl", "generate --format json"):
+        value = ratios[label]["of_medians"]
+        report.goal(f"{label} / import click", value, f"≤ {GOAL_GENERATE_OVER_CLICK:g}x", value <= GOAL_GENERATE_OVER_CLICK)
+
+
+def bench_engines(args: argparse.Namespace, report: Report) -> None:
+    spec = args.spec
+    why_not = _cdk_missing()
+    report.lines += [f"## 2. Native against the CDK engine ({args.slow_runs} runs, spec {_rel(spec)})", ""]
+    if why_not:
+        report.lines += [f"Not run: {why_not}.", ""]
+        report.data["engines"] = {"skipped": why_not}
+        return
+    cases = [
+        generate_case("native (hcl)", spec, "--format", "hcl"),
+        generate_case("native (json)", spec, "--format", "json"),
+        generate_case("cdk (json)", spec, "--engine", "cdk"),
+    ]
+    series = measure(cases, args.slow_runs)
+    ratios = {label: ratio(series["cdk (json)"], series[label]) for label in ("native (hcl)", "native (json)")}
+    report.lines += series_table(series, memory=True) + ["", "| cdk / native | ratio |", "| --- | --- |"]
+    report.lines += [f"| cdk / {label} | {fmt_ratio(value)} |" for label, value in ratios.items()] + [""]
+    report.data["engines"] = {"spec": _rel(spec), "runs": args.slow_runs, "series": [s.as_json() for s in series.values()], "cdk_over_native": ratios}
+    worst = min(value["of_medians"] for value in ratios.values())
+    report.goal("cdk / native (the slower native format)", worst, f"≥ {GOAL_CDK_OVER_NATIVE:g}x", worst >= GOAL_CDK_OVER_NATIVE)
+
+
+def scaled_spec(base: dict[str, Any], regions: int | None, buckets: int | None) -> dict[str, Any]:
+    """``base`` with its first ``regions`` Regions and ``buckets`` own buckets (None: as in base);
+    the buckets' flags cycle through the four combinations."""
+    spec = json.loads(json.dumps(base))
+    if regions is not None:
+        spec["regions"] = spec["regions"][:regions]
+    if buckets is not None:
+        spec["s3"]["buckets"] = [
+            {"name": f"org-ssm-bucket-{i:03d}", "cross_account": i % 4 in (0, 3), "encrypted": i % 2 == 0} for i in range(buckets)
+        ]
+    return spec
+
+
+def fit_quota(spec: dict[str, Any]) -> dict[str, Any]:
+    """Raise ``limits.managed_policies_per_role`` to IAM's maximum (20) when the split policy
+    needs more managed policies than the spec allows; an untimed in-process generate decides."""
+    from ssm_profile import SpecError, generate
+
+    try:
+        generate(spec)
+    except SpecError as error:
+        if "managed_policies_per_role" not in str(error):
+            raise
+        spec = {**spec, "limits": {**spec.get("limits", {}), "managed_policies_per_role": 20}}
+        generate(spec)
+    return spec
+
+
+def bench_scaling(args: argparse.Namespace, report: Report) -> None:
+    from ssm_profile import generate
+
+    base = tomllib.loads(args.spec.read_text(encoding="utf-8"))
+    all_regions = len(base["regions"])
+    base_buckets = len(base.get("s3", {}).get("buckets", []))
+    region_counts = [all_regions if n == "all" else int(n) for n in args.regions]
+    variants: dict[tuple[int, int], dict[str, Any]] = {}
+    for n in region_counts:
+        variants[(min(n, all_regions), base_buckets)] = scaled_spec(base, n, None)
+    for n in args.buckets:
+        variants.setdefault((all_regions, n), scaled_spec(base, None, n))
+    with tempfile.TemporaryDirectory(prefix="ssm-profile-bench-specs-") as tmp:
+        cases, facts = [], {}
+        for (regions, buckets), spec in sorted(variants.items()):
+            spec = fit_quota(spec)
+            path = Path(tmp) / f"r{regions}-b{buckets}.json"
+            path.write_text(json.dumps(spec, indent=2), encoding="utf-8")
+            module = generate(spec)
+            label = f"{regions} Regions, {buckets} buckets"
+            facts[label] = {
+                "regions": regions,
+                "buckets": buckets,
+                "managed_policies_per_role": spec.get("limits", {}).get("managed_policies_per_role", 10),
+                "custom_policies": len(module.grants.custom_policies),
+                "blocks": len(module.document.blocks),
+                "output_bytes": sum(len(text.encode()) for text in module.files.values()),
+            }
+            cases.append(generate_case(label, path))
+        series = measure(cases, args.runs)
+    smallest = min(series.values(), key=lambda s: s.median)
+    report.lines += [f"## 3. Scaling of generate ({args.runs} runs, HCL, variants of {_rel(args.spec)})", ""]
+    report.lines += [
+        "| Regions | own buckets | median | min – max | / fastest | peak RSS | custom policies | blocks | output |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    rows = []
+    for label, s in series.items():
+        f = facts[label]
+        rows.append({**f, **s.as_json(), "over_fastest": round(s.median / smallest.median, 3)})
+        quota = f" (quota {f['managed_policies_per_role']})" if f["managed_policies_per_role"] != 10 else ""
+        report.lines.append(
+            f"| {f['regions']} | {f['buckets']} | {_secs(s.median)} | {_secs(min(s.seconds))} – {_secs(max(s.seconds))} | "
+            f"{s.median / smallest.median:.2f}x | {s.peak_mib:.0f} MiB | {f['custom_policies']}{quota} | {f['blocks']} | "
+            f"{f['output_bytes'] / 1024:.0f} KiB |"
+        )
+    report.lines.append("")
+    report.data["scaling"] = {"base_spec": _rel(args.spec), "runs": args.runs, "variants": rows}
+
+
+def bench_check(args: argparse.Namespace, report: Report) -> None:
+    terraform, env = terraform_setup()
+    report.lines += [f"## 4. ssm-profile check against bare Terraform ({args.tf_runs} runs, spec {_rel(args.check_spec)})", ""]
+    with tempfile.TemporaryDirectory(prefix="ssm-profile-bench-module-") as tmp:
+        module = generated_module(args.check_spec, Path(tmp) / "module")
+        cases = [
+            bare_terraform_case(module, terraform, env),
+            process_case("ssm-profile check --no-judges", lambda s: [*ssm_profile(), "check", str(module), "--no-judges"]),
+        ]
+        why_not = judges_available() if args.judges else "--no-judges given"
+        if not why_not:
+            suppressions = ROOT / "judges-suppressions.toml"
+            extra = ["--suppressions", str(suppressions)] if suppressions.is_file() else []
+            cases.append(process_case("ssm-profile check (judges)", lambda s: [*ssm_profile(), "check", str(module), *extra]))
+        series = measure(cases, args.tf_runs)
+    bare = series["terraform init + validate + plan"]
+    ratios = {label: ratio(series[label], bare) for label in series if label != bare.label}
+    report.lines += series_table(series, memory=True) + ["", "| command | / bare terraform |", "| --- | --- |"]
+    report.lines += [f"| {label} | {fmt_ratio(value)} |" for label, value in ratios.items()]
+    if why_not:
+        report.lines += ["", f"With judges: not run ({why_not})."]
+    report.lines.append("")
+    report.data["check"] = {
+        "spec": _rel(args.check_spec), "runs": args.tf_runs, "series": [s.as_json() for s in series.values()],
+        "ratios_over_bare_terraform": ratios, "judges_skipped": why_not,
+    }
+    for label, value in ratios.items():
+        report.goal(f"{label} / bare terraform", value["of_medians"], f"≤ {GOAL_CHECK_OVER_TERRAFORM:g}x",
+                    value["of_medians"] <= GOAL_CHECK_OVER_TERRAFORM)
+
+
+def bench_parallel(args: argparse.Namespace, report: Report) -> None:
+    modules = sorted(p.parent for p in (ROOT / "modules").glob("*/.ssm-profile.json"))
+    if args.modules:
+        modules = [m for m in modules if m.name in args.modules]
+    jobs = args.jobs or os.cpu_count() or 1
+    argvs = [[*ssm_profile(), "check", str(m), "--no-judges"] for m in modules]
+    cases = [
+        batch_case("one at a time", argvs, 1),
+        batch_case(f"{jobs} at a time", argvs, jobs),
+    ]
+    series = measure(cases, args.tf_runs)
+    speedup = ratio(series["one at a time"], series[f"{jobs} at a time"])
+    names = ", ".join(m.name for m in modules)
+    report.lines += [f"## 5. Many modules: check --no-judges of {len(modules)} modules ({args.tf_runs} runs)", "", f"Modules: {names}.", ""]
+    report.lines += series_table(series, memory=False) + ["", f"Speed-up with {jobs} at a time: {fmt_ratio(speedup)}.", ""]
+    report.data["parallel"] = {"modules": [m.name for m in modules], "jobs": jobs, "runs": args.tf_runs,
+                               "series": [s.as_json() for s in series.values()], "speedup": speedup}
+
+
+RUNNERS = {"startup": bench_startup, "engines": bench_engines, "scaling": bench_scaling, "check": bench_check, "parallel": bench_parallel}
+
+
+# --- the machine ---------------------------------------------------------------------------
+
+
+def _cdk_missing() -> str:
+    if shutil.which("node") is None:
+        return "node is not on PATH"
+    import importlib.util
+
+    if importlib.util.find_spec("cdktn") is None and importlib.util.find_spec("cdktf") is None:
+        return "neither cdktn nor cdktf is installed (pip install '.[cdk]')"
+    return ""
+
+
+def _output(argv: list[str]) -> str:
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    import importlib.metadata
+
+    def version(package: str) -> str:
+        try:
+            return importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            return "not installed"
+
+    cpu = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines() if line.startswith("model name")), platform.processor())
+    mem_kib = next((int(line.split()[1]) for line in _read("/proc/meminfo").splitlines() if line.startswith("MemTotal:")), 0)
+    terraform = provider = ""
+    try:
+        from ssm_profile.terraform.locate import PROVIDER, find_provider_mirror, os_arch
+
+        tf = json.loads(_output([shutil.which("terraform") or "terraform", "version", "-json"]) or "{}")
+        terraform = tf.get("terraform_version", "")
+        mirror = find_provider_mirror().joinpath(*PROVIDER)
+        provider = ", ".join(sorted(v.name for v in mirror.iterdir() if (v / os_arch()).is_dir()))
+    except Exception:  # noqa: BLE001 - the Terraform benchmarks say so themselves
+        pass
+    head = _output(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+    dirty = bool(_output(["git", "-C", str(ROOT), "status", "--porcelain", "--", "generator"]))
+    return {
+        "cpu_model": cpu,
+        "cpus": os.cpu_count(),
+        "memory_gib": round(mem_kib / 1024 / 1024, 1),
+        "os": f"{platform.system()} {platform.release()} {platform.machine()}",
+        "python": platform.python_version(),
+        "terraform": terraform,
+        "hashicorp_aws_provider": provider,
+        "node": _output(["node", "--version"]),
+        "cdktn": version("cdktn"),
+        "click": version("click"),
+        "ssm_profile": version("ssm-profile"),
+        "git": head + (" (generator/ modified)" if dirty else ""),
+    }
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def wait_for_quiet(limit: float, patience: float, say: Callable[[str], None]) -> float:
+    """Wait (at most ``patience`` seconds) for the 1-minute load average to fall below ``limit``;
+    return the load when done waiting."""
+    deadline = time.monotonic() + patience
+    load = os.getloadavg()[0]
+    while load > limit and time.monotonic() < deadline:
+        say(f"  load {load:.2f} > {limit:g}: waiting")
+        time.sleep(min(30.0, max(1.0, deadline - time.monotonic())))
+        load = os.getloadavg()[0]
+    return load
+
+
+def _rel(path: Path) -> str:
+    path = Path(path).resolve()
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+
+
+# --- command line ----------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default=",".join(BENCHMARKS), help=f"comma-separated benchmarks (default: all of {','.join(BENCHMARKS)})")
+    parser.add_argument("--runs", type=int, default=15, help="timed runs of generate-sized commands (default 15)")
+    parser.add_argument("--slow-runs", type=int, default=7, help="timed runs of the CDK comparison (default 7)")
+    parser.add_argument("--tf-runs", type=int, default=3, help="timed runs of the Terraform benchmarks (default 3)")
+    parser.add_argument("--spec", type=Path, default=LARGEST, help="spec of the generate benchmarks (default bench/specs/largest.toml)")
+    parser.add_argument("--check-spec", type=Path, default=LARGEST, help="spec whose module the check benchmark checks (default: bench/specs/largest.toml)")
+    parser.add_argument("--regions", default="1,10,all", help="Region counts of the scaling benchmark (default 1,10,all)")
+    parser.add_argument("--buckets", default="1,10,100", help="own-bucket counts of the scaling benchmark (default 1,10,100)")
+    parser.add_argument("--modules", default="", help="comma-separated module names under modules/ for the parallel benchmark (default: all)")
+    parser.add_argument("--jobs", type=int, default=0, help="parallel checks at a time (default: the number of CPUs)")
+    parser.add_argument("--no-judges", dest="judges", action="store_false", help="leave out ssm-profile check with its judges")
+    parser.add_argument("--quiet-load", type=float, default=0.7, help="1-minute load average counted as quiet (default 0.7)")
+    parser.add_argument("--wait", type=float, default=0, help="seconds to wait for a quiet machine before each benchmark (default 0)")
+    parser.add_argument("--json", type=Path, help="results file (default bench/results/bench-<UTC time>.json, with a .md beside it)")
+    args = parser.parse_args(argv)
+    args.only = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = sorted(set(args.only) - set(BENCHMARKS))
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+    if min(args.runs, args.slow_runs, args.tf_runs) < 1:
+        parser.error("run counts must be at least 1")
+    args.regions = [n.strip() for n in args.regions.split(",") if n.strip()]
+    args.buckets = [int(n) for n in args.buckets.split(",") if n.strip()]
+    args.modules = [n.strip() for n in args.modules.split(",") if n.strip()]
+    args.spec = args.spec.resolve()
+    args.check_spec = args.check_spec.resolve()
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    say = progress
+    started = datetime.now(timezone.utc)
+    report = Report()
+    report.data = {"started": started.isoformat(timespec="seconds"), "machine": machine(), "command": " ".join(["bench/run.py", *(argv or sys.argv[1:])]), "load": {}}
+    for name in args.only:
+        load_before = wait_for_quiet(args.quiet_load, args.wait, say)
+        say(f"{name}: started (1-minute load {load_before:.2f})")
+        begun = time.perf_counter()
+        RUNNERS[name](args, report)
+        report.data["load"][name] = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}
+        say(f"{name}: done in {time.perf_counter() - begun:.0f} s")
+    report.data["goals"] = report.goals
+    report.data["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+    m = report.data["machine"]
+    header = [
+        "# ssm-profile benchmarks",
+        "",
+        f"{m['cpus']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB, {m['os']}; Python {m['python']}, "
+        f"Terraform {m['terraform'] or '?'}, hashicorp/aws {m['hashicorp_aws_provider'] or '?'}, node {m['node'] or '-'}, "
+        f"cdktn {m['cdktn']}; ssm-profile {m['ssm_profile']} at {m['git'] or '?'}; {report.data['started']}.",
+        "1-minute load before / after each benchmark: "
+        + ", ".join(f"{name} {v['before']:.2f} / {v['after']:.2f}" for name, v in report.data["load"].items()) + ".",
+        "",
+    ]
+    goals = ["## Goals", "", "| goal | measured | target | met |", "| --- | --- | --- | --- |"]
+    goals += [f"| {g['goal']} | {g['measured']:.2f}x | {g['target']} | {'yes' if g['met'] else 'no'} |" for g in report.goals]
+    markdown = "\n".join(header + report.lines + (goals if report.goals else [])) + "\n"
+    print(markdown, end="")
+
+    target = args.json or RESULTS / f"bench-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(report.data, indent=2) + "\n", encoding="utf-8")
+    target.with_suffix(".md").write_text(markdown, encoding="utf-8")
+    say(f"results: {_rel(target)} and {_rel(target.with_suffix('.md'))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""The benchmark harness (bench/run.py, `make bench`) runs end to end with one run per command.
+
+Smoke tests only: no figure is asserted, since timings depend on the machine and its load.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HARNESS = ROOT / "bench" / "run.py"
+
+
+def run_harness(tmp_path: Path, *args: str) -> tuple[dict[str, Any], str]:
+    results = tmp_path / "results.json"
+    completed = subprocess.run(
+        [sys.executable, str(HARNESS), *args, "--json", str(results)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=1800,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert results.with_suffix(".md").read_text(encoding="utf-8") == completed.stdout
+    return json.loads(results.read_text(encoding="utf-8")), completed.stdout
+
+
+def labels(benchmark: dict[str, Any]) -> list[str]:
+    return [series["label"] for series in benchmark["series"]]
+
+
+@pytest.mark.slow
+def test_generate_benchmarks_run(tmp_path: Path) -> None:
+    data, markdown = run_harness(tmp_path, "--only", "startup,scaling", "--runs", "1", "--regions", "1,all", "--buckets", "1,100")
+
+    assert labels(data["startup"]) == [
+        "python -c pass",
+        "python -c 'import click'",
+        "ssm-profile --help",
+        "generate --format hcl",
+        "generate --format json",
+    ]
+    assert set(data["startup"]["ratios_over_click"]) == {"ssm-profile --help", "generate --format hcl", "generate --format json"}
+    variants = {(v["regions"], v["buckets"]) for v in data["scaling"]["variants"]}
+    assert variants == {(1, 10), (29, 10), (29, 1), (29, 100)}
+    assert all(v["peak_rss_mib"] > 0 and len(v["runs_s"]) == 1 for v in data["scaling"]["variants"])
+    assert [g["goal"] for g in data["goals"]] == ["generate --format hcl / import click", "generate --format json / import click"]
+    assert data["machine"]["cpus"] >= 1 and data["machine"]["python"]
+    assert "## 1. Generate against the click floor" in markdown and "## Goals" in markdown
+
+
+@pytest.mark.slow
+@pytest.mark.cdk
+def test_engine_benchmark_runs(tmp_path: Path) -> None:
+    data, _ = run_harness(tmp_path, "--only", "engines", "--slow-runs", "1", "--spec", "examples/basic.toml")
+
+    assert labels(data["engines"]) == ["native (hcl)", "native (json)", "cdk (json)"]
+    assert set(data["engines"]["cdk_over_native"]) == {"native (hcl)", "native (json)"}
+
+
+@pytest.mark.slow
+@pytest.mark.terraform
+def test_terraform_benchmarks_run(tmp_path: Path) -> None:
+    data, markdown = run_harness(
+        tmp_path, "--only", "check,parallel", "--tf-runs", "1", "--check-spec", "examples/basic.toml",
+        "--modules", "basic", "--jobs", "2", "--no-judges",
+    )
+
+    assert labels(data["check"]) == ["terraform init + validate + plan", "ssm-profile check --no-judges"]
+    assert data["check"]["judges_skipped"] == "--no-judges given"
+    assert data["parallel"]["modules"] == ["basic"]
+    assert labels(data["parallel"]) == ["one at a time", "2 at a time"]
+    assert "Speed-up with 2 at a time" in markdown
