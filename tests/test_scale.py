@@ -82,3 +82,23 @@ def test_every_region_of_a_partition_plans_offline(tmp_path: Path, partition: st
     assert planned == expected
     for region in partitions()[partition].regions:
         assert any(f"-{region}" in r or f"{region}-" in r for _, r in planned), region
+
+
+def test_session_manager_policy_splits_under_the_limit_in_every_region() -> None:
+    data = every_region_spec("aws", "seed")
+    data["session_manager"] = {
+        "enabled": True,
+        "kms_key_arn": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "s3_log_bucket": "org-ssm-session-logs",
+        "s3_log_encrypted": True,
+        "cloudwatch_log_group": "/aws/ssm/session-manager/organisation-wide-session-logs",
+    }
+    data["managed_policies"]["instance_core"] = False
+    data["limits"] = {"managed_policies_per_role": 20}
+    module = generate(data)
+    session = [p for p in module.grants.custom_policies if p.key.startswith("session_manager")]
+    assert len(session) > 1
+    assert [p.name for p in session] == ["SSMSessionManagerPolicy"] + [f"SSMSessionManagerPolicy-{i}" for i in range(2, len(session) + 1)]
+    assert all(p.size <= MANAGED_POLICY_MAX_CHARS for p in session)
+    granted = [r for p in session for s in p.statements if "logs:PutLogEvents" in s.actions for r in s.resources]
+    assert len(granted) == 2 * len(partitions()["aws"].regions)
