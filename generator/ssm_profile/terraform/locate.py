@@ -174,3 +174,35 @@ def _hcl_string(text: str) -> str:
     import json
 
     return json.dumps(text)
+
+
+def _saved_lock_file(mirror: Path) -> Path:
+    import hashlib
+
+    versions = sorted(p.name for p in mirror.joinpath(*PROVIDER).iterdir())
+    key = hashlib.sha256(f"{mirror}|{','.join(versions)}|{os_arch()}".encode()).hexdigest()[:16]
+    return cache_dir() / f"providers-{key}.lock.hcl"
+
+
+def seed_lock_file(workdir: Path) -> None:
+    """Give a fresh root the dependency lock file of an earlier init, if there was one.
+
+    Without a lock file, every ``terraform init`` re-installs the provider into the shared
+    plugin cache (Terraform >= 1.4), and a run that is using the cached provider at that
+    moment can find it gone. With the lock file the cache is only read.
+    """
+    saved = _saved_lock_file(find_provider_mirror())
+    target = workdir / ".terraform.lock.hcl"
+    if saved.is_file() and not target.exists():
+        target.write_bytes(saved.read_bytes())
+
+
+def remember_lock_file(workdir: Path) -> None:
+    """Keep the lock file the first successful init wrote, for :func:`seed_lock_file`."""
+    saved = _saved_lock_file(find_provider_mirror())
+    written = workdir / ".terraform.lock.hcl"
+    if written.is_file() and not saved.is_file():
+        staging = saved.with_suffix(f".{os.getpid()}.tmp")
+        staging.write_bytes(written.read_bytes())
+        os.replace(staging, saved)
+

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import TerraformError
-from .locate import TerraformBinary, TerraformLibrary, cli_config, find_provider_mirror, find_terraform
+from .locate import (
+    TerraformBinary,
+    TerraformLibrary,
+    cli_config,
+    find_provider_mirror,
+    find_terraform,
+    remember_lock_file,
+    seed_lock_file,
+)
 
 
 class TerraformRunner(Protocol):
@@ -65,7 +73,9 @@ class BinaryRunner:
         return result.stdout
 
     def init(self, workdir: Path) -> None:
+        seed_lock_file(workdir)
         self._run(workdir, "init", "-input=false", "-no-color", "-backend=false", step="init")
+        remember_lock_file(workdir)
 
     def validate(self, workdir: Path) -> None:
         self._run(workdir, "validate", "-no-color", step="validate")
@@ -115,7 +125,9 @@ class LibraryRunner:
         return out
 
     def init(self, workdir: Path) -> None:
+        seed_lock_file(workdir)
         self._run(workdir, ["init", "-input=false", "-no-color", "-backend=false"], "init")
+        remember_lock_file(workdir)
 
     def validate(self, workdir: Path) -> None:
         self._run(workdir, ["validate", "-no-color"], "validate")
