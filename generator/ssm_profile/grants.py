@@ -146,11 +146,6 @@ class ServiceRole:
     custom_policy_keys: tuple[str, ...]
     why: str
 
-    @property
-    def attached_policy_count(self) -> int:
-        """Managed policies attached to this role."""
-        return len(self.managed_policies) + len(self.custom_policy_keys)
-
 
 @dataclass(frozen=True)
 class VpcEndpoint:
@@ -192,21 +187,11 @@ class Grants:
     session_manager: bool = False
 
     @property
-    def attached_policy_count(self) -> int:
-        """Managed policies this module attaches to the role (AWS and custom)."""
-        return len(self.managed_policies) + len(self.custom_policies)
-
-    @property
     def needs_account_id(self) -> bool:
         """Whether any ARN or condition names the account (the module then takes `account_id`)."""
         texts = [r for p in self.custom_policies for s in p.statements for r in s.resources]
         texts += [v for role in self.service_roles for c in role.conditions for v in c.values]
         return any(ACCOUNT in text for text in texts) or any(r.default_host_management_role for r in self.regional)
-
-    @property
-    def regional_resources(self) -> bool:
-        """Whether anything is created per Region (the module then takes one provider per Region)."""
-        return any(not r.is_empty for r in self.regional)
 
 
 def policy_document(statements: tuple[Statement, ...] | list[Statement]) -> dict[str, object]:

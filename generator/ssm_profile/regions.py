@@ -78,11 +78,6 @@ def partition_of_region(region: str) -> Partition | None:
     return None
 
 
-def all_regions() -> list[str]:
-    """Every Region of every supported partition."""
-    return [region for p in partitions().values() for region in p.regions]
-
-
 def suggest(value: str, choices: list[str] | tuple[str, ...]) -> str:
     """`` (did you mean X?)`` for the closest choice, or an empty string.
 

@@ -262,11 +262,6 @@ def check_spec(spec: Spec) -> Partition:
     return partition
 
 
-def resolve_partition(spec: Spec) -> Partition:
-    """The partition every Region of ``spec`` belongs to (``check_spec`` has proven there is one)."""
-    return check_spec(spec)
-
-
 def _check_regions(spec: Spec) -> Partition:
     known = partitions()
     if spec.partition and spec.partition not in known:
