@@ -8,6 +8,7 @@ Pure: no files, no environment, no clock.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 
@@ -72,6 +73,11 @@ class Statement:
     def document(self) -> dict[str, object]:
         """The statement as IAM JSON."""
         return {"Sid": self.sid, "Effect": "Allow", "Action": list(self.actions), "Resource": list(self.resources)}
+
+    @functools.cached_property
+    def size(self) -> int:
+        """Characters of the compact statement JSON."""
+        return _compact_size(self.document())
 
 
 @dataclass(frozen=True)
@@ -199,10 +205,21 @@ def policy_document(statements: tuple[Statement, ...] | list[Statement]) -> dict
     return {"Version": "2012-10-17", "Statement": [s.document() for s in statements]}
 
 
-def document_size(statements: tuple[Statement, ...] | list[Statement]) -> int:
-    """Non-whitespace characters of the policy document, as IAM counts them."""
+def _compact_size(value: object) -> int:
     # None of our strings contain whitespace, so compact JSON is exactly what IAM counts.
-    return len(json.dumps(policy_document(statements), separators=(",", ":")))
+    return len(json.dumps(value, separators=(",", ":")))
+
+
+_EMPTY_DOCUMENT_SIZE = _compact_size(policy_document([]))
+
+
+def document_size(statements: tuple[Statement, ...] | list[Statement]) -> int:
+    """Non-whitespace characters of the policy document, as IAM counts them.
+
+    The compact document is its frame plus each statement and the commas between them, so
+    the size adds up from each statement's own (cached) size.
+    """
+    return _EMPTY_DOCUMENT_SIZE + sum(s.size for s in statements) + max(len(statements) - 1, 0)
 
 
 def s3_object_arn(partition: Partition, bucket: str) -> str:
@@ -273,23 +290,31 @@ def split_to_quota(statements: list[Statement], limit: int = MANAGED_POLICY_MAX_
     for statement in statements:
         pieces.extend(_cut_statement(statement, limit))
     documents: list[list[Statement]] = []
+    size = 0
     for piece in pieces:
-        if documents and document_size([*documents[-1], piece]) <= limit:
+        if documents and size + 1 + piece.size <= limit:
             documents[-1].append(piece)
+            size += 1 + piece.size
         else:
             documents.append([piece])
+            size = _EMPTY_DOCUMENT_SIZE + piece.size
     return documents
 
 
 def _cut_statement(statement: Statement, limit: int) -> list[Statement]:
     if document_size([statement]) <= limit:
         return [statement]
+    # A part with no resources yet, named like the longest Sid a part can get.
+    empty = document_size([Statement(statement.sid + "Part99", statement.actions, ())])
     parts: list[list[str]] = [[]]
+    size = empty
     for resource in statement.resources:
-        trial = Statement(statement.sid + "Part99", statement.actions, (*parts[-1], resource))
-        if parts[-1] and document_size([trial]) > limit:
+        extra = _compact_size(resource) + (1 if parts[-1] else 0)
+        if parts[-1] and size + extra > limit:
             parts.append([])
+            size, extra = empty, _compact_size(resource)
         parts[-1].append(resource)
+        size += extra
     return [
         Statement(
             sid=statement.sid if index == 0 else f"{statement.sid}Part{index + 1}",

@@ -5,8 +5,9 @@ Terraform JSON has no comments except the ``"//"`` property, which carries the h
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import msgspec
 
 from ..document import Bare, Block, Document, Expr, Template, is_nested_blocks
 
@@ -21,7 +22,9 @@ def render_blocks(blocks: list[Block], header: str) -> str:
     root: dict[str, Any] = {"//": header}
     for block in blocks:
         _place(root, block)
-    return json.dumps(root, indent=2, ensure_ascii=False) + "\n"
+    # msgspec's C encoder and formatter give exactly json.dumps(indent=2, ensure_ascii=False)
+    # at a fraction of the cost of the stdlib's pure-Python indenting encoder.
+    return msgspec.json.format(msgspec.json.encode(root), indent=2).decode() + "\n"
 
 
 #: Blocks that may repeat with the same labels: Terraform JSON takes them as a list.
