@@ -18,8 +18,9 @@ provider included) and reporting the median and the spread (min – max) over se
 
 Commands compared with each other run in the same rounds, one untimed warm-up each, then
 alternating (each round starts one command later) so background load hits all alike; ratios
-are of medians, with the spread of the per-round ratios beside them. Peak memory is the child's
-``ru_maxrss`` (its largest process, waited-for descendants included) from ``wait4``. Every run
+are of medians, with the spread of the per-round ratios beside them. Peak memory is the RSS of
+the run's largest process (waited-for descendants included), from GNU time when installed, else
+from ``wait4``'s ``ru_maxrss`` (then at least this harness's own RSS). Every run
 gets a fresh output folder or Terraform root; Terraform runs share ssm-profile's CLI config and
 plugin cache, so the provider is linked, never copied. Results go to stdout as Markdown and to
 bench/results/bench-<UTC time>.json (and .md) unless ``--json`` says otherwise.
@@ -46,6 +47,9 @@ from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 LARGEST = ROOT / "bench" / "specs" / "largest.toml"
+#: The largest module (30 provider configurations), and a three-Region one where Terraform's
+#: fixed costs weigh more.
+CHECK_SPECS = (LARGEST, ROOT / "examples" / "multi-region-full.toml")
 RESULTS = ROOT / "bench" / "results"
 BENCHMARKS = ("startup", "engines", "scaling", "check", "parallel")
 
@@ -65,15 +69,35 @@ class Sample:
     peak_kib: int
 
 
+def _gnu_time() -> str:
+    """GNU time, when installed: it forks the measured command from its own small process."""
+    path = shutil.which("time", path="/usr/bin:/bin:/usr/local/bin")
+    if not path:
+        return ""
+    try:
+        probe = subprocess.run([path, "-f", "%M", "true"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return path if probe.returncode == 0 and probe.stderr.strip().isdigit() else ""
+
+
+GNU_TIME = _gnu_time()
+#: How peak memory is measured. A child's ``ru_maxrss`` starts at its parent's high-water mark
+#: (Linux records the old memory map's at exec), so a child forked straight from this harness
+#: reports at least the harness's own RSS; GNU time forks it from a process of ~2 MiB instead.
+PEAK_RSS_METHOD = "GNU time %M" if GNU_TIME else "wait4 ru_maxrss (at least this harness's RSS)"
+
+
 def run_process(argv: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None, ok_codes=(0,)) -> Sample:
-    """Run ``argv`` to completion; its time and its ``ru_maxrss`` from ``wait4``.
+    """Run ``argv`` to completion; its wall-clock time and its peak RSS (see :data:`PEAK_RSS_METHOD`).
 
     Output goes to files, never pipes, so a chatty process (terraform plan) cannot block on a
     full pipe while nobody reads it.
     """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as peak:
+        command = [GNU_TIME, "-f", "%M", "-o", peak.name, *argv] if GNU_TIME else argv
         started = time.perf_counter()
-        process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -82,7 +106,9 @@ def run_process(argv: list[str], *, cwd: Path | None = None, env: dict[str, str]
             err.seek(0)
             tail = (err.read() + out.read()).decode(errors="replace").strip().splitlines()[-15:]
             raise RuntimeError(f"{' '.join(argv)} (in {cwd or Path.cwd()}): exit {process.returncode}\n" + "\n".join(tail))
-    return Sample(elapsed, usage.ru_maxrss)
+        # GNU time writes "Command exited with non-zero status N" first when there is one.
+        peak_kib = int(peak.read().split()[-1]) if GNU_TIME else usage.ru_maxrss
+    return Sample(elapsed, peak_kib)
 
 
 @dataclass(frozen=True)
@@ -413,14 +439,20 @@ def bench_scaling(args: argparse.Namespace, report: Report) -> None:
 
 def bench_check(args: argparse.Namespace, report: Report) -> None:
     terraform, env = terraform_setup()
-    report.lines += [f"## 4. ssm-profile check against bare Terraform ({args.tf_runs} runs, spec {_rel(args.check_spec)})", ""]
+    why_not = judges_available() if args.judges else "--no-judges given"
+    report.data["check"] = []
+    for spec in args.check_specs:
+        _bench_check_one(args, report, spec, terraform, env, why_not)
+
+
+def _bench_check_one(args: argparse.Namespace, report: Report, spec: Path, terraform: str, env: dict[str, str], why_not: str) -> None:
+    report.lines += [f"## 4. ssm-profile check against bare Terraform ({args.tf_runs} runs, spec {_rel(spec)})", ""]
     with tempfile.TemporaryDirectory(prefix="ssm-profile-bench-module-") as tmp:
-        module = generated_module(args.check_spec, Path(tmp) / "module")
+        module = generated_module(spec, Path(tmp) / "module")
         cases = [
             bare_terraform_case(module, terraform, env),
             process_case("ssm-profile check --no-judges", lambda s: [*ssm_profile(), "check", str(module), "--no-judges"]),
         ]
-        why_not = judges_available() if args.judges else "--no-judges given"
         if not why_not:
             suppressions = ROOT / "judges-suppressions.toml"
             extra = ["--suppressions", str(suppressions)] if suppressions.is_file() else []
@@ -433,12 +465,12 @@ def bench_check(args: argparse.Namespace, report: Report) -> None:
     if why_not:
         report.lines += ["", f"With judges: not run ({why_not})."]
     report.lines.append("")
-    report.data["check"] = {
-        "spec": _rel(args.check_spec), "runs": args.tf_runs, "series": [s.as_json() for s in series.values()],
+    report.data["check"].append({
+        "spec": _rel(spec), "runs": args.tf_runs, "series": [s.as_json() for s in series.values()],
         "ratios_over_bare_terraform": ratios, "judges_skipped": why_not,
-    }
+    })
     for label, value in ratios.items():
-        report.goal(f"{label} / bare terraform", value["of_medians"], f"≤ {GOAL_CHECK_OVER_TERRAFORM:g}x",
+        report.goal(f"{label} / bare terraform ({spec.stem})", value["of_medians"], f"≤ {GOAL_CHECK_OVER_TERRAFORM:g}x",
                     value["of_medians"] <= GOAL_CHECK_OVER_TERRAFORM)
 
 
@@ -543,6 +575,11 @@ def wait_for_quiet(limit: float, patience: float, say: Callable[[str], None]) ->
     return load
 
 
+def _spec_path(name: str) -> Path:
+    """A spec named relative to the working folder, else to the repository."""
+    return Path(name).resolve() if Path(name).exists() else (ROOT / name).resolve()
+
+
 def _rel(path: Path) -> str:
     path = Path(path).resolve()
     return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
@@ -558,7 +595,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--slow-runs", type=int, default=7, help="timed runs of the CDK comparison (default 7)")
     parser.add_argument("--tf-runs", type=int, default=3, help="timed runs of the Terraform benchmarks (default 3)")
     parser.add_argument("--spec", type=Path, default=LARGEST, help="spec of the generate benchmarks (default bench/specs/largest.toml)")
-    parser.add_argument("--check-spec", type=Path, default=LARGEST, help="spec whose module the check benchmark checks (default: bench/specs/largest.toml)")
+    parser.add_argument("--check-specs", default=",".join(_rel(p) for p in CHECK_SPECS),
+                        help=f"comma-separated specs whose modules the check benchmark checks (default {','.join(_rel(p) for p in CHECK_SPECS)})")
     parser.add_argument("--regions", default="1,10,all", help="Region counts of the scaling benchmark (default 1,10,all)")
     parser.add_argument("--buckets", default="1,10,100", help="own-bucket counts of the scaling benchmark (default 1,10,100)")
     parser.add_argument("--modules", default="", help="comma-separated module names under modules/ for the parallel benchmark (default: all)")
@@ -578,16 +616,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.buckets = [int(n) for n in args.buckets.split(",") if n.strip()]
     args.modules = [n.strip() for n in args.modules.split(",") if n.strip()]
     args.spec = args.spec.resolve()
-    args.check_spec = args.check_spec.resolve()
+    args.check_specs = [_spec_path(name.strip()) for name in args.check_specs.split(",") if name.strip()]
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     say = progress
+    # A sandbox may set this; users' installs have bytecode (pip compiles it), so the children
+    # may write theirs once (the warm-up) instead of compiling ssm_profile from source per run.
+    bytecode_was_off = os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is not None
     started = datetime.now(timezone.utc)
     report = Report()
-    report.data = {"started": started.isoformat(timespec="seconds"), "machine": machine(), "command": " ".join(["bench/run.py", *(argv or sys.argv[1:])]), "load": {}}
+    report.data = {
+        "started": started.isoformat(timespec="seconds"),
+        "machine": machine(),
+        "command": " ".join(["bench/run.py", *(argv or sys.argv[1:])]),
+        "pythondontwritebytecode_removed": bytecode_was_off,
+        "peak_rss_method": PEAK_RSS_METHOD,
+        "load": {},
+    }
     for name in args.only:
         load_before = wait_for_quiet(args.quiet_load, args.wait, say)
         say(f"{name}: started (1-minute load {load_before:.2f})")
@@ -605,6 +653,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{m['cpus']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB, {m['os']}; Python {m['python']}, "
         f"Terraform {m['terraform'] or '?'}, hashicorp/aws {m['hashicorp_aws_provider'] or '?'}, node {m['node'] or '-'}, "
         f"cdktn {m['cdktn']}; ssm-profile {m['ssm_profile']} at {m['git'] or '?'}; {report.data['started']}.",
+        f"Peak RSS: {PEAK_RSS_METHOD}; PYTHONDONTWRITEBYTECODE "
+        f"{'removed for the children' if report.data['pythondontwritebytecode_removed'] else 'not set'}.",
         "1-minute load before / after each benchmark: "
         + ", ".join(f"{name} {v['before']:.2f} / {v['after']:.2f}" for name, v in report.data["load"].items()) + ".",
         "",

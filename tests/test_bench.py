@@ -69,12 +69,14 @@ def test_engine_benchmark_runs(tmp_path: Path) -> None:
 @pytest.mark.terraform
 def test_terraform_benchmarks_run(tmp_path: Path) -> None:
     data, markdown = run_harness(
-        tmp_path, "--only", "check,parallel", "--tf-runs", "1", "--check-spec", "examples/basic.toml",
+        tmp_path, "--only", "check,parallel", "--tf-runs", "1", "--check-specs", "examples/basic.toml",
         "--modules", "basic", "--jobs", "2", "--no-judges",
     )
 
-    assert labels(data["check"]) == ["terraform init + validate + plan", "ssm-profile check --no-judges"]
-    assert data["check"]["judges_skipped"] == "--no-judges given"
+    [check] = data["check"]
+    assert check["spec"] == "examples/basic.toml"
+    assert labels(check) == ["terraform init + validate + plan", "ssm-profile check --no-judges"]
+    assert check["judges_skipped"] == "--no-judges given"
     assert data["parallel"]["modules"] == ["basic"]
     assert labels(data["parallel"]) == ["one at a time", "2 at a time"]
     assert "Speed-up with 2 at a time" in markdown
