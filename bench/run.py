@@ -267,23 +267,38 @@ def terraform_setup() -> tuple[str, dict[str, str]]:
 
 def bare_terraform_case(module: Path, terraform: str, env: dict[str, str]) -> Case:
     """Plain ``terraform init -backend=false && validate && plan`` in a throwaway root written
-    like ssm-profile's (the module beside a root that calls it with offline providers)."""
+    like ssm-profile's (the module beside a root that calls it with offline providers).
+
+    The root holds a dependency lock file, as a hand-written root under version control does:
+    the one the first (warm-up) init wrote. Without it every init re-installs the provider into
+    the shared plugin cache, which costs a copy of the provider and can pull it from under a
+    concurrent run.
+    """
     from ssm_profile.terraform.harness import MODULE_SUFFIXES, module_info, root_config
+    from ssm_profile.terraform.locate import seed_lock_file
 
     config = json.dumps(root_config(module_info(module), offline=True), indent=2)
-
-    def prepare(scratch: Path) -> Path:
-        shutil.copytree(module, scratch / "module", ignore=lambda d, names: [n for n in names if
-                        (Path(d, n).is_file() and not n.endswith(MODULE_SUFFIXES)) or n in (".terraform", "tests")])
-        (scratch / "main.tf.json").write_text(config + "\n", encoding="utf-8")
-        return scratch
-
+    lock: list[bytes] = []
     script = (
         f"{terraform} init -backend=false -input=false -no-color"
         f" && {terraform} validate -no-color"
         f" && {terraform} plan -input=false -no-color"
     )
-    return process_case("terraform init + validate + plan", lambda scratch: ["sh", "-c", script], prepare=prepare, env=env)
+
+    def run(scratch: Path) -> Sample:
+        shutil.copytree(module, scratch / "module", ignore=lambda d, names: [n for n in names if
+                        (Path(d, n).is_file() and not n.endswith(MODULE_SUFFIXES)) or n in (".terraform", "tests")])
+        (scratch / "main.tf.json").write_text(config + "\n", encoding="utf-8")
+        if lock:
+            (scratch / ".terraform.lock.hcl").write_bytes(lock[0])
+        else:  # ssm-profile's own saved lock file, when a check has run before
+            seed_lock_file(scratch)
+        sample = run_process(["sh", "-c", script], cwd=scratch, env=env)
+        if not lock:
+            lock.append((scratch / ".terraform.lock.hcl").read_bytes())
+        return sample
+
+    return Case("terraform init + validate + plan", run, "with a dependency lock file")
 
 
 def judges_available() -> str:
