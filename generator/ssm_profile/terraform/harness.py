@@ -43,6 +43,8 @@ class ModuleInfo:
     partition: str
     required_inputs: tuple[str, ...] = ()
     provider_aliases: tuple[tuple[str, str], ...] = ()
+    #: The spec the module was generated from, relative to the module folder (or absolute).
+    spec: str = ""
 
 
 def module_info(module_dir: Path) -> ModuleInfo:
@@ -56,6 +58,7 @@ def module_info(module_dir: Path) -> ModuleInfo:
         partition=manifest["partition"],
         required_inputs=tuple(manifest.get("required_inputs", ())),
         provider_aliases=tuple(manifest.get("provider_aliases", {}).items()),
+        spec=manifest.get("spec", ""),
     )
 
 
@@ -85,8 +88,13 @@ def root_config(info: ModuleInfo, offline: bool, inputs: dict[str, Any] | None =
 
 
 @contextmanager
-def throwaway_root(module_dir: Path, offline: bool, inputs: dict[str, Any] | None = None) -> Iterator[Path]:
-    """A temporary root folder holding a copy of the module and a root that calls it."""
+def throwaway_root(
+    module_dir: Path, offline: bool, inputs: dict[str, Any] | None = None, config: dict[str, Any] | None = None
+) -> Iterator[Path]:
+    """A temporary root folder holding a copy of the module and a root that calls it.
+
+    ``config`` replaces the root :func:`root_config` writes (``test --apply`` adds its providers).
+    """
     module_dir = Path(module_dir)
     if not module_dir.is_dir():
         raise SpecError(str(module_dir), "no such folder")
@@ -98,7 +106,7 @@ def throwaway_root(module_dir: Path, offline: bool, inputs: dict[str, Any] | Non
         for path in module_dir.iterdir():
             if path.is_file() and path.name.endswith(MODULE_SUFFIXES):
                 shutil.copy2(path, target / path.name)
-        (root / "main.tf.json").write_text(json.dumps(root_config(info, offline, inputs), indent=2) + "\n", encoding="utf-8")
+        (root / "main.tf.json").write_text(json.dumps(config or root_config(info, offline, inputs), indent=2) + "\n", encoding="utf-8")
         yield root
 
 

