@@ -15,6 +15,8 @@ provider included) and reporting the median and the spread (min – max) over se
               ``terraform init -backend=false && validate && plan`` on the same module (goal ≤ 1.3x).
 ``parallel``  ``ssm-profile check --no-judges`` of every module under modules/, one at a time
               against one process per core.
+``apply``     ``ssm-profile test --apply`` of every module under modules/ (emulator start, init,
+              plan, apply, read-back checks, probes, destroy, emulator stop: the whole process).
 
 Commands compared with each other run in the same rounds, one untimed warm-up each, then
 alternating (each round starts one command later) so background load hits all alike; ratios
@@ -51,7 +53,7 @@ LARGEST = ROOT / "bench" / "specs" / "largest.toml"
 #: fixed costs weigh more.
 CHECK_SPECS = (LARGEST, ROOT / "examples" / "multi-region-full.toml")
 RESULTS = ROOT / "bench" / "results"
-BENCHMARKS = ("startup", "engines", "scaling", "check", "parallel")
+BENCHMARKS = ("startup", "engines", "scaling", "check", "parallel", "apply")
 
 GOAL_GENERATE_OVER_CLICK = 2.0
 GOAL_CDK_OVER_NATIVE = 5.0
@@ -508,7 +510,25 @@ def bench_parallel(args: argparse.Namespace, report: Report) -> None:
                                "series": [s.as_json() for s in series.values()], "speedup": speedup}
 
 
-RUNNERS = {"startup": bench_startup, "engines": bench_engines, "scaling": bench_scaling, "check": bench_check, "parallel": bench_parallel}
+def bench_apply(args: argparse.Namespace, report: Report) -> None:
+    modules = sorted(p.parent for p in (ROOT / "modules").glob("*/.ssm-profile.json"))
+    if args.modules:
+        modules = [m for m in modules if m.name in args.modules]
+    report.lines += [f"## 6. Apply and destroy against the AWS API emulator: test --apply ({args.tf_runs} runs)", ""]
+    import importlib.util
+
+    if importlib.util.find_spec("moto") is None:
+        report.lines += ["Not run: the emulator extra is not installed (pip install '.[emulator]').", ""]
+        report.data["apply"] = {"skipped": "moto is not installed"}
+        return
+    cases = [process_case(f"test --apply {m.name}", lambda s, m=m: [*ssm_profile(), "test", str(m), "--apply"]) for m in modules]
+    series = measure(cases, args.tf_runs, warmup=False)
+    report.lines += series_table(series, memory=True) + [""]
+    report.data["apply"] = {"modules": [m.name for m in modules], "runs": args.tf_runs, "series": [s.as_json() for s in series.values()]}
+
+
+RUNNERS = {"startup": bench_startup, "engines": bench_engines, "scaling": bench_scaling, "check": bench_check, "parallel": bench_parallel,
+           "apply": bench_apply}
 
 
 # --- the machine ---------------------------------------------------------------------------

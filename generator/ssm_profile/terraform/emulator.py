@@ -31,9 +31,14 @@ EMULATOR_CREDENTIALS = {"access_key": "ssm-profile-emulator", "secret_key": "ssm
 STARTUP_SECONDS = 60.0
 
 
+def missing_packages() -> list[str]:
+    """The packages of the ``emulator`` extra that are not installed."""
+    return [name for name in ("moto", "flask", "boto3") if importlib.util.find_spec(name) is None]
+
+
 def require_emulator() -> None:
     """Stop with exit code 2 and the install command when the ``emulator`` extra is missing."""
-    missing = [name for name in ("moto", "flask", "boto3") if importlib.util.find_spec(name) is None]
+    missing = missing_packages()
     if missing:
         raise SpecError("--apply", f"needs the AWS API emulator ({', '.join(missing)} not installed): {EMULATOR_EXTRA}")
 
