@@ -215,3 +215,20 @@ def test_read_back_catches_what_differs_from_the_plan(emulator: Emulator) -> Non
     assert problems["policy ReadBackProbe: document equals the plan's"].startswith("document differs from the plan")
     assert "NoSuchEntity" in problems["role NeverCreated: trust policy and path as planned"]
     assert problems["module.m.aws_s3_bucket.p: no read-back check for aws_s3_bucket"] == "not checked"
+
+
+def test_the_apply_root_points_every_provider_at_the_emulator_only() -> None:
+    from ssm_profile.terraform.apply import apply_root
+    from ssm_profile.terraform.harness import module_info
+
+    info = module_info(MODULES / "multi-region-full")
+    config = apply_root(info, "http://127.0.0.1:4566", {"account_id": EMULATOR_ACCOUNT})
+    providers = config["provider"]["aws"]
+    assert [p.get("alias", "") for p in providers] == ["", "us_east_1", "eu_central_1", "ap_southeast_1"]
+    for provider in providers:
+        [endpoints] = provider["endpoints"]
+        assert {"ec2", "iam", "s3", "ssm", "sts"} <= set(endpoints)
+        assert set(endpoints.values()) == {"http://127.0.0.1:4566"}
+        assert provider["skip_credentials_validation"] and provider["access_key"] == "ssm-profile-emulator"
+    assert "127.0.0.1" not in (MODULES / "multi-region-full" / "main.tf").read_text()
+    assert "provider \"aws\" {" not in (MODULES / "multi-region-full" / "main.tf").read_text()

@@ -165,9 +165,14 @@ def _apply_cycle(module_dir: Path, info: ModuleInfo, spec: Spec, runner: Terrafo
             runner.init(root)
             runner.plan(root, PLAN_FILE)
             plan = runner.show(root, PLAN_FILE)
-            with _cleanup(lambda: _timed(report, "destroy", lambda: runner.destroy(root), say), say):
+
+            def destroy() -> None:
+                say("destroying")
+                _timed(report, "destroy", lambda: runner.destroy(root))
+
+            with _cleanup(destroy, say):
                 say("applying")
-                _timed(report, "apply", lambda: runner.apply(root, PLAN_FILE), say)
+                _timed(report, "apply", lambda: runner.apply(root, PLAN_FILE))
                 say("reading back")
                 report.checks += check_applied(plan, emulator.client, info.partition, EMULATOR_ACCOUNT)
                 documents = role_policy_documents(emulator.client("iam", info.regions[0]), spec.role.name)
@@ -177,9 +182,7 @@ def _apply_cycle(module_dir: Path, info: ModuleInfo, spec: Spec, runner: Terrafo
     return report
 
 
-def _timed(report: ApplyReport, step: str, run: Callable[[], None], say: Callable[[str], None]) -> None:
-    if step == "destroy":
-        say("destroying")
+def _timed(report: ApplyReport, step: str, run: Callable[[], None]) -> None:
     started = time.perf_counter()
     run()
     report.seconds[step] = time.perf_counter() - started
