@@ -209,7 +209,7 @@ def test_read_back_catches_what_differs_from_the_plan(emulator: Emulator) -> Non
                 )
             ]
         }
-        problems = dict(check_applied(plan, emulator.client, "aws", EMULATOR_ACCOUNT))
+        problems = dict(check_applied(plan, emulator.client, "aws", EMULATOR_ACCOUNT, "us-east-1"))
     finally:
         iam.delete_policy(PolicyArn=arn)
     assert problems["policy ReadBackProbe: document equals the plan's"].startswith("document differs from the plan")
@@ -232,3 +232,19 @@ def test_the_apply_root_points_every_provider_at_the_emulator_only() -> None:
         assert provider["skip_credentials_validation"] and provider["access_key"] == "ssm-profile-emulator"
     assert "127.0.0.1" not in (MODULES / "multi-region-full" / "main.tf").read_text()
     assert "provider \"aws\" {" not in (MODULES / "multi-region-full" / "main.tf").read_text()
+
+
+def test_a_gateway_endpoint_without_a_prefix_list_can_be_deleted(emulator: Emulator) -> None:
+    ec2 = emulator.client("ec2", "cn-north-1")
+    vpc = ec2.create_vpc(CidrBlock="10.90.0.0/16")["Vpc"]["VpcId"]
+    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    endpoint = ec2.create_vpc_endpoint(
+        VpcId=vpc, ServiceName="cn.com.amazonaws.cn-north-1.s3", VpcEndpointType="Gateway", RouteTableIds=[table]
+    )["VpcEndpoint"]["VpcEndpointId"]
+    try:
+        ec2.delete_vpc_endpoints(VpcEndpointIds=[endpoint])
+        states = {e["VpcEndpointId"]: e["State"].lower() for e in ec2.describe_vpc_endpoints()["VpcEndpoints"]}
+        assert states.get(endpoint, "deleted") == "deleted"
+    finally:
+        ec2.delete_route_table(RouteTableId=table)
+        ec2.delete_vpc(VpcId=vpc)

@@ -82,11 +82,12 @@ class Prerequisites:
     inputs: dict[str, Any] = field(default_factory=dict)
     networks: dict[str, dict[str, str]] = field(default_factory=dict)
     role: str = ""
+    home_region: str = ""
 
 
 def create_prerequisites(emulator: Emulator, info: ModuleInfo, spec: Spec) -> Prerequisites:
     """Create the network and the existing role the module's inputs name, through the API."""
-    made = Prerequisites()
+    made = Prerequisites(home_region=info.regions[0])
     if ACCOUNT_ID_VARIABLE in info.required_inputs:
         made.inputs[ACCOUNT_ID_VARIABLE] = EMULATOR_ACCOUNT
     if not spec.role.create:
@@ -120,7 +121,7 @@ def delete_prerequisites(emulator: Emulator, made: Prerequisites) -> None:
             if key in ids:
                 call(**{name: ids[key]})
     if made.role:
-        emulator.client("iam", "us-east-1").delete_role(RoleName=made.role)
+        emulator.client("iam", made.home_region).delete_role(RoleName=made.role)
 
 
 def apply_root(info: ModuleInfo, url: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -174,7 +175,7 @@ def _apply_cycle(module_dir: Path, info: ModuleInfo, spec: Spec, runner: Terrafo
                 say("applying")
                 _timed(report, "apply", lambda: runner.apply(root, PLAN_FILE))
                 say("reading back")
-                report.checks += check_applied(plan, emulator.client, info.partition, EMULATOR_ACCOUNT)
+                report.checks += check_applied(plan, emulator.client, info.partition, EMULATOR_ACCOUNT, info.regions[0])
                 documents = role_policy_documents(emulator.client("iam", info.regions[0]), spec.role.name)
                 report.probes = run_probes(expected_probes(spec, info.partition), documents)
     left = leftovers(before, inventory(emulator.client, info.regions))

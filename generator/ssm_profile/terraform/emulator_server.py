@@ -112,6 +112,37 @@ def install_service_settings() -> None:
     SimpleSystemManagerResponse.reset_service_setting = reset_service_setting  # type: ignore[attr-defined]
 
 
+# -- gateway endpoints without a prefix list -----------------------------------------------
+#
+# Upstream note (moto 5.2.5, to be dropped when fixed upstream): CreateVpcEndpoint adds a route
+# to each route table only when a managed prefix list carries the endpoint's service name, but
+# DeleteVpcEndpoints always deletes that route, so deleting a gateway endpoint whose service
+# has no prefix list in moto (S3 in the China Regions, for one) fails with InvalidRoute.NotFound
+# ("no route with destination-cidr-block None"). With no route created, none is deleted here.
+
+
+def install_gateway_endpoint_deletion() -> None:
+    """Let DeleteVpcEndpoints delete a gateway endpoint for which moto created no route. Idempotent."""
+    from moto.ec2.models.vpcs import VPCBackend
+
+    original = VPCBackend.delete_vpc_endpoints
+    if getattr(original, "_ssm_profile", False):
+        return
+
+    def delete_vpc_endpoints(self: Any, vpce_ids: list[str] | None = None) -> None:
+        routed = []
+        for vpce_id in vpce_ids or []:
+            endpoint = self.vpc_end_points.get(vpce_id)
+            if endpoint is not None and endpoint.vpc_endpoint_type.lower() != "interface" and not endpoint.destination_prefix_list_id:
+                endpoint.state = "deleted"
+            else:
+                routed.append(vpce_id)
+        original(self, routed)
+
+    delete_vpc_endpoints._ssm_profile = True  # type: ignore[attr-defined]
+    VPCBackend.delete_vpc_endpoints = delete_vpc_endpoints  # type: ignore[method-assign]
+
+
 # -- the server process -------------------------------------------------------------------
 
 LOOPBACK = "127.0.0.1"
@@ -133,6 +164,7 @@ def serve() -> None:
     from werkzeug.serving import make_server
 
     install_service_settings()
+    install_gateway_endpoint_deletion()
     server = make_server(LOOPBACK, 0, DomainDispatcherApplication(create_backend_app), threaded=True, request_handler=MotoRequestHandler)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     print(f"{READY_PREFIX}{LOOPBACK}:{server.server_port}", flush=True)

@@ -14,7 +14,8 @@ from typing import Any, Callable
 
 from .harness import provider_bindings
 
-#: A boto3 client of a service in a Region (``"iam"`` is global: any Region will do).
+#: A boto3 client of a service in a Region. IAM is global within a partition: its client takes
+#: any Region of the module's partition (the emulator, like AWS, keeps one IAM per partition).
 ClientFactory = Callable[[str, str], Any]
 
 
@@ -84,10 +85,11 @@ class _Context:
     partition: str
     account: str
     by_address: dict[str, Planned]
+    home_region: str
 
     @property
     def iam(self) -> Any:
-        return self.client("iam", "us-east-1")
+        return self.client("iam", self.home_region)
 
 
 def _role(item: Planned, ctx: _Context) -> tuple[str, Callable[[], str]]:
@@ -168,13 +170,13 @@ READ_BACK = {
 }
 
 
-def check_applied(plan: dict[str, Any], client: ClientFactory, partition: str, account: str) -> list[tuple[str, str]]:
+def check_applied(plan: dict[str, Any], client: ClientFactory, partition: str, account: str, home_region: str) -> list[tuple[str, str]]:
     """Compare each planned resource with the emulator's answer; ``(check, problem or "")`` pairs.
 
     A resource type with no read-back is itself a failure, so a new resource cannot slip by.
     """
     resources = planned_resources(plan)
-    ctx = _Context(client, partition, account, {item.address: item for item in resources})
+    ctx = _Context(client, partition, account, {item.address: item for item in resources}, home_region)
     results: list[tuple[str, str]] = []
     for item in resources:
         reader = READ_BACK.get(item.type)
@@ -206,7 +208,7 @@ SETTING_IDS = ("/ssm/managed-instance/default-ec2-instance-management-role",)
 
 def inventory(client: ClientFactory, regions: tuple[str, ...]) -> dict[str, list[str]]:
     """What the emulator holds of every kind a module, or its test network, creates."""
-    iam = client("iam", "us-east-1")
+    iam = client("iam", regions[0])
     found: dict[str, list[str]] = {
         "roles": sorted(r["Arn"] for r in iam.list_roles()["Roles"]),
         "policies": sorted(p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"]),
