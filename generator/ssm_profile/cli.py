@@ -287,16 +287,6 @@ def regions(partition_id: str | None, as_json: bool) -> None:
     click.echo("suffix: the set needs s3.agent_bucket_suffixes for that Region (AWS documents none).")
 
 
-def _manifests_under(root: Path) -> list[Path]:
-    """Manifests of generated modules below ``root``, skipping hidden folders and node_modules."""
-    found = []
-    for folder, subfolders, files in os.walk(root):
-        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d != "node_modules")
-        if ".ssm-profile.json" in files:
-            found.append(Path(folder) / ".ssm-profile.json")
-    return found
-
-
 @cli.command()
 @click.argument("roots", nargs=-1, type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.pass_context
@@ -307,23 +297,25 @@ def drift(ctx: click.Context, roots: tuple[Path, ...]) -> None:
     exits 1 listing the modules that are stale. The pre-commit hook runs this.
     """
     from .errors import CheckFailed, SpecError
+    from .manifest import manifest_path, manifests_under, read_manifest
 
-    manifests = sorted(path for root in roots or (Path("."),) for path in _manifests_under(root))
+    folders = sorted(folder for root in roots or (Path("."),) for folder in manifests_under(root))
     stale = []
-    for index, manifest_path in enumerate(manifests, 1):
-        out = manifest_path.parent
-        click.echo(f"[{index}/{len(manifests)}] {out}", err=True)
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        spec = (out / manifest["spec"]).resolve()
+    for index, out in enumerate(folders, 1):
+        click.echo(f"[{index}/{len(folders)}] {out}", err=True)
+        manifest = read_manifest(out)
+        if manifest is None:  # removed since the walk
+            continue
+        spec = (out / manifest.spec).resolve()
         if not spec.is_file():
-            raise SpecError(str(manifest_path), f"names the spec {manifest['spec']!r}, which does not exist")
+            raise SpecError(str(manifest_path(out)), f"names the spec {manifest.spec!r}, which does not exist")
         try:
-            ctx.invoke(generate, spec=spec, out=out, format_=manifest["format"], engine=manifest.get("engine", "native"), check=True, force=False)
+            ctx.invoke(generate, spec=spec, out=out, format_=manifest.format, engine=manifest.engine, check=True, force=False)
         except CheckFailed as failure:
             stale.append(str(failure))
     if stale:
-        raise CheckFailed(f"{len(stale)} of {len(manifests)} modules are stale; run ssm-profile generate: " + " | ".join(stale))
-    click.echo(f"{len(manifests)} modules up to date")
+        raise CheckFailed(f"{len(stale)} of {len(folders)} modules are stale; run ssm-profile generate: " + " | ".join(stale))
+    click.echo(f"{len(folders)} modules up to date")
 
 
 @cli.command()
