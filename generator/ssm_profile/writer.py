@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import CheckFailed, OutputError
+from . import outfolder
 from .manifest import MANIFEST_FILE, read_manifest
 from .outfolder import (
     JOURNAL_FILE,
     LOCK_FILE,
-    LOCK_WAIT_SECONDS,
     Journal,
     Notify,
     apply_journal,
@@ -175,7 +175,7 @@ def write_module(
     *,
     force: bool = False,
     notify: Notify | None = None,
-    lock_wait: float = LOCK_WAIT_SECONDS,
+    lock_wait: float | None = None,
 ) -> Path:
     """Write ``module`` into the folder ``out`` (created with the umask's mode if missing). Returns ``out``.
 
@@ -184,13 +184,15 @@ def write_module(
     by ssm-profile or was edited by hand since (unless ``force``: then it is overwritten), or
     when a folder or link sits at a generated name. ``notify`` receives one line per leftover
     of an interrupted run that was cleaned up. A symbolic link ``out`` is written through.
+    ``lock_wait``: seconds to wait for another run writing ``out`` (default
+    :data:`~ssm_profile.outfolder.LOCK_WAIT_SECONDS`).
     """
     say: Notify = notify or (lambda message: None)
     out = output_folder(out)
     restore_missing_folder(out, say)
     out = output_folder(out)
     out.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(out, lock_wait, say):
+    with exclusive_lock(out, outfolder.LOCK_WAIT_SECONDS if lock_wait is None else lock_wait, say):
         finish_interrupted_write(out, say, locked=True, names=module.files)
         plan = _plan_write(module, out, force, say)
         if not plan.writes and not plan.removals:
