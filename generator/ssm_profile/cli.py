@@ -38,6 +38,8 @@ def _source_label(spec: Path, out: Path) -> str:
     """The spec's path relative to the module folder: stable whatever the working folder is."""
     try:
         return Path(os.path.relpath(spec.resolve(), out.resolve())).as_posix()
+    except (RuntimeError, OSError):  # a symbolic link loop: the writer refuses OUT with a clear message
+        return Path(os.path.relpath(os.path.abspath(spec), os.path.abspath(out))).as_posix()
     except ValueError:  # another drive on Windows
         return spec.name
 
@@ -172,9 +174,10 @@ def release(out: Path, version: str, force: bool) -> None:
 @click.argument("out", type=OUT_DIR)
 def validate(out: Path) -> None:
     """Check the module in OUT with terraform fmt -check (HCL), init and validate."""
-    from .terraform.harness import validate_module
+    from .terraform.harness import module_info, validate_module
     from .terraform.runner import default_runner
 
+    module_info(out)  # a generated module with a valid manifest, before Terraform runs
     runner = default_runner()
     _fmt_check(runner, out)
     validate_module(out, runner)

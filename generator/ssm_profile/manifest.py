@@ -85,7 +85,7 @@ def decode_manifest(data: bytes | str, path: str | Path = MANIFEST_FILE) -> Mani
     """Parse and validate a manifest's bytes; raises :class:`OutputError` naming ``path``."""
     try:
         return msgspec.json.decode(data, type=Manifest)
-    except (msgspec.DecodeError, RecursionError) as exc:  # ValidationError is a DecodeError
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:  # ValidationError is a DecodeError
         reason = _CONTROL.sub(" ", str(exc) or type(exc).__name__)
         raise OutputError(
             f"{path}: not a valid ssm-profile manifest ({reason}); restore it from version control, "
@@ -118,7 +118,8 @@ def manifests_under(root: str | Path) -> list[Path]:
     """Module folders below ``root`` holding a manifest, skipping hidden folders and node_modules."""
     found = []
     for folder, subfolders, files in os.walk(root):
-        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d != "node_modules")
-        if MANIFEST_FILE in files:
+        # A manifest that is not a file is found too, so the reader can say what is wrong with it.
+        if MANIFEST_FILE in files or MANIFEST_FILE in subfolders:
             found.append(Path(folder))
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d != "node_modules")
     return found

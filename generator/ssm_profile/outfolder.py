@@ -148,9 +148,11 @@ def write_temporary(out: Path, name: str, data: bytes, created: list[str] | None
         while view:
             view = view[os.write(fd, view) :]
         os.fsync(fd)
-    except BaseException:
+    except BaseException as exc:
         os.close(fd)
         path.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None:  # write and fsync name no file: say which
+            raise OSError(exc.errno, exc.strerror, str(target)) from None
         raise
     os.close(fd)
     return temporary
@@ -163,11 +165,10 @@ def write_journal(out: Path, journal: Journal) -> None:
     text = msgspec.json.encode(msgspec.structs.replace(journal, created=[]))
     temporary = write_temporary(out, JOURNAL_FILE, text)
     try:
-        os.replace(out / temporary, out / JOURNAL_FILE)
+        os.replace(out / temporary, out / JOURNAL_FILE)  # the commit
     except BaseException:
         (out / temporary).unlink(missing_ok=True)
         raise
-    _fsync_folder(out)
 
 
 def remove_temporary_files(out: Path, journal: Journal) -> None:
@@ -187,8 +188,9 @@ def apply_journal(out: Path, journal: Journal) -> None:
     SIGINT and SIGTERM wait until this returns, so an interrupted run never stops half-way.
     Idempotent: a run that finds a journal applies it again.
     """
-    with _signals_deferred():
+    with signals_deferred():
         try:
+            _fsync_folder(out)  # the journal's rename is durable before any file is replaced
             folders = {out}
             for name, temporary in journal.write:
                 target = out / name
@@ -235,7 +237,7 @@ def _fsync_folder(folder: Path) -> None:
 
 
 @contextmanager
-def _signals_deferred() -> Iterator[None]:
+def signals_deferred() -> Iterator[None]:
     """Hold SIGINT, SIGTERM and SIGHUP until the block ends (the main thread only)."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -300,7 +302,7 @@ def _read_journal(out: Path, say: Notify) -> Journal | None:
         return None
     try:
         return msgspec.json.decode(data, type=Journal)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
         # Written atomically, so only a hand edit damages it: undo the write it described.
         path.unlink()
         say(f"{path}: damaged ({exc}); the interrupted write it described is dropped")
@@ -352,7 +354,11 @@ def _merge_back(source: Path, out: Path, prefix: str) -> tuple[list[str], list[s
     for entry in sorted(os.scandir(source), key=lambda e: e.name):
         relative = prefix + entry.name
         target = out / entry.name
-        ours = _GENERATED_NAME.fullmatch(relative) is not None and _looks_generated(entry)
+        # A user's file is in one place only (the old writer moved, never copied, them), so a
+        # file with a generated name that OUT also holds, or with our header, is a generated copy.
+        ours = _GENERATED_NAME.fullmatch(relative) is not None and (
+            _looks_generated(entry) or (entry.is_file(follow_symlinks=False) and target.is_file() and not target.is_symlink())
+        )
         if entry.is_dir(follow_symlinks=False) and target.is_dir() and not target.is_symlink():
             more_moved, more_kept = _merge_back(Path(entry.path), target, relative + "/")
             moved += more_moved
@@ -405,6 +411,7 @@ __all__ = [
     "finish_interrupted_write",
     "remove_temporary_files",
     "restore_missing_folder",
+    "signals_deferred",
     "write_journal",
     "write_temporary",
 ]

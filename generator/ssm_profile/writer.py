@@ -36,6 +36,7 @@ from .outfolder import (
     finish_interrupted_write,
     remove_temporary_files,
     restore_missing_folder,
+    signals_deferred,
     write_journal,
     write_temporary,
 )
@@ -197,16 +198,21 @@ def write_module(
         plan = _plan_write(module, out, force, say)
         if not plan.writes and not plan.removals:
             return out
-        journal = Journal()
+        journal = Journal(remove=plan.removals)
         try:
             for name, data in plan.writes.items():
                 journal.write.append((name, write_temporary(out, name, data, journal.created)))
-            journal.remove = plan.removals
-            write_journal(out, journal)
         except BaseException:
             remove_temporary_files(out, journal)
             raise
-        apply_journal(out, journal)
+        # From the commit to the last rename, Ctrl-C and SIGTERM wait: the run finishes the write.
+        with signals_deferred():
+            try:
+                write_journal(out, journal)
+            except BaseException:
+                remove_temporary_files(out, journal)
+                raise
+            apply_journal(out, journal)
     return out
 
 
