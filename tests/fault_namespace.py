@@ -124,9 +124,9 @@ def main() -> None:
     base = lab / "namespace"
     base.mkdir()
     mount("-t", "tmpfs", "-o", "size=64m", "tmpfs", str(base))  # nothing of this run outlives it
-    # Every other page or inode from none to enough: each level fails at another file of the write.
-    cases = [full_disk_case(lab, base, pages, inodes=False) for pages in range(0, 17, 2)]
-    cases += [full_disk_case(lab, base, inodes, inodes=True) for inodes in range(0, 15, 2)]
+    # Each page or inode from none to enough: each level fails at another file of the write.
+    cases = [full_disk_case(lab, base, pages, inodes=False) for pages in range(0, 12)]
+    cases += [full_disk_case(lab, base, inodes, inodes=True) for inodes in range(0, 12)]
     cases.append(read_only_case(lab, base))
     cases += mount_point_cases(lab, base)
     print(json.dumps(cases))

@@ -138,7 +138,14 @@ def one_line_breach(result: subprocess.CompletedProcess[str], codes: tuple[int, 
     if "Traceback" in result.stderr:
         breaches.append(f"traceback: {result.stderr[-300:]!r}")
     errors = [line for line in result.stderr.splitlines() if line.startswith("ssm-profile: error") or line.startswith("ssm-profile: interr") or line.startswith("ssm-profile: termin")]
-    # 0: finished; -9 and -15: killed (SIGTERM before the CLI installed its handler) with no word
-    if result.returncode not in (0, -9, -15) and (len(errors) != 1 or contains not in errors[0]):
+    # 0: finished; negative: killed by the signal before the CLI's handlers were in place or
+    # after they were gone (interpreter start-up and exit), with nothing to say
+    if result.returncode not in (0, -2, -9, -15) and (len(errors) != 1 or contains not in errors[0]):
         breaches.append(f"not one error line containing {contains!r}: {result.stderr[-300:]!r}")
     return breaches
+
+
+def module_state(out: Path, user: dict[str, bytes], modules: dict[str, dict[str, bytes]]) -> str:
+    """Which of ``modules`` OUT holds beside the user files: its name, or ``mixed``."""
+    rest = {n: d for n, d in read_tree(out).items() if n not in user and not TRANSIENT.search(n)}
+    return next((name for name, files in modules.items() if rest == files), "mixed")

@@ -11,6 +11,7 @@ Randomness is seeded (SEED). The tally of cases tried and held is printed at the
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import random
@@ -33,6 +34,7 @@ from faultkit import (
     cli_env,
     contract_breaches,
     expected_module,
+    module_state,
     one_line_breach,
     read_tree,
     write_user_files,
@@ -47,6 +49,7 @@ SEED = 20261129
 USER_FILES = 2000
 CASES_PER_SIGNAL = 10
 TALLY = {"tried": 0, "held": 0}
+OUTCOMES: collections.Counter[str] = collections.Counter()  # where each signal landed
 
 # A real `ssm-profile generate` whose file system calls are slowed once the writer starts, so a
 # signal at a random delay lands inside the write; it prints a mark when the write starts.
@@ -75,10 +78,13 @@ main()
 def tally(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     start = time.perf_counter()
     yield TALLY
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
     line = f"writer faults: {TALLY['held']} of {TALLY['tried']} cases held the contract in {time.perf_counter() - start:.1f} s (seed {SEED})"
-    if reporter is not None:
-        reporter.write_line(line)
+    if OUTCOMES:
+        line += "; signals: " + ", ".join(f"{n} {k}" for k, n in sorted(OUTCOMES.items()))
+    if capture is not None:
+        with capture.global_and_fixture_disabled():
+            print(f"\n{line}")
 
 
 def record(breaches: list[str], failures: list[str], case: str) -> None:
@@ -133,7 +139,9 @@ def next_run(lab: Path, out: Path) -> list[str]:
 def test_a_signal_at_a_random_moment_of_the_write(lab: Path, signum: int) -> None:
     rng = random.Random(f"{SEED}-{signum}")
     modules = modules_for(lab)
-    codes = {signal.SIGINT: (0, 130), signal.SIGTERM: (0, 143), signal.SIGKILL: (0, -9)}[signum]
+    # -2 and -15: the signal came as the interpreter exited after a finished run (Python has
+    # restored the default handlers by then); the module check below tells which it was.
+    codes = {signal.SIGINT: (0, 130, -2), signal.SIGTERM: (0, 143, -15), signal.SIGKILL: (0, -9)}[signum]
     failures: list[str] = []
     out, user = start_case(lab, f"signal-{signum}")
     for index in range(CASES_PER_SIGNAL):
@@ -145,7 +153,7 @@ def test_a_signal_at_a_random_moment_of_the_write(lab: Path, signum: int) -> Non
         )
         assert child.stderr is not None
         mark = child.stderr.readline()
-        time.sleep(rng.uniform(0, 0.25))
+        time.sleep(rng.uniform(0, 0.4))
         child.send_signal(signum)
         stderr = child.stderr.read()
         child.stderr.close()
@@ -153,6 +161,8 @@ def test_a_signal_at_a_random_moment_of_the_write(lab: Path, signum: int) -> Non
         result = subprocess.CompletedProcess(child.args, child.returncode, "", stderr)
         breaches = [] if mark == "FAULT-MARK\n" else [f"no mark: {mark!r}"]
         breaches += one_line_breach(result, codes, "")
+        state = module_state(out, user, modules)
+        OUTCOMES[f"{signal.Signals(signum).name} left {'old' if state == 'A' else 'new' if state == 'B' else 'a committed journal' if (out / '.ssm-profile.journal').exists() else 'mixed!'}"] += 1
         if signum == signal.SIGKILL:  # no chance to clean up: the next run does it
             breaches += [b for b in contract_breaches(out, user, modules, transient_allowed=True) if "user file" in b or "missing" in b]
             finish_interrupted_write(out)

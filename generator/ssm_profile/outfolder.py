@@ -122,12 +122,15 @@ def _same_file(fd: int, path: Path) -> bool:
 # -- Writing: temporary files and the journal ------------------------------------------------
 
 
-def write_temporary(out: Path, name: str, data: bytes, created: list[str] | None = None) -> str:
+def write_temporary(out: Path, name: str, data: bytes, journal: Journal | None = None) -> str:
     """Write ``data`` to a new temporary file beside ``out/name``, fsynced; return its file name.
 
-    The file gets the mode of the file it will replace, else the umask's; folders on the way
-    are created (and recorded in ``created``).
+    The file gets the mode of the file it will replace, else the umask's. With ``journal``, the
+    file is listed in ``journal.write`` before it exists (so an interrupt at any point leaves
+    nothing :func:`remove_temporary_files` does not know of) and folders made on the way in
+    ``journal.created``.
     """
+    created = journal.created if journal is not None else None
     target = out / name
     if not target.parent.is_dir():
         missing = [p for p in [target.parent, *target.parent.parents] if not p.exists()]
@@ -136,6 +139,8 @@ def write_temporary(out: Path, name: str, data: bytes, created: list[str] | None
             created.extend(str(p) for p in missing)
     temporary = f".{target.name}.ssm-profile-tmp-{secrets.token_hex(6)}"
     path = target.parent / temporary
+    if journal is not None:
+        journal.write.append((name, temporary))
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o666)
     try:
         try:

@@ -201,7 +201,7 @@ def write_module(
         journal = Journal(remove=plan.removals)
         try:
             for name, data in plan.writes.items():
-                journal.write.append((name, write_temporary(out, name, data, journal.created)))
+                write_temporary(out, name, data, journal)
         except BaseException:
             remove_temporary_files(out, journal)
             raise
