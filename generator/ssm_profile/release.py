@@ -21,15 +21,25 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .document import Bare, Block, Document, Expr, Template, is_nested_blocks
 from .errors import OutputError, SpecError
 from .grants import Grants
 from .manifest import MANIFEST_FILE, read_manifest
 
-if TYPE_CHECKING:
-    from .pipeline import GeneratedModule
+
+class ReleasedModule(Protocol):
+    """What a release needs of a generated module (a :class:`~ssm_profile.pipeline.GeneratedModule`
+    fits); a Protocol, so this module does not import the pipeline that imports it."""
+
+    @property
+    def document(self) -> Document: ...
+    @property
+    def grants(self) -> Grants: ...
+    @property
+    def format(self) -> str: ...
+
 
 RELEASE_FILE = ".ssm-profile-release.json"
 CHANGELOG_FILE = "CHANGELOG.md"
@@ -417,7 +427,7 @@ def changelog_lines(changes: ReleaseChanges, moved_file: str) -> tuple[str, ...]
 
 
 def release_record(
-    module: "GeneratedModule", version: str, previous: ReleaseRecord | None
+    module: ReleasedModule, version: str, previous: ReleaseRecord | None
 ) -> tuple[ReleaseRecord, ReleaseChanges]:
     """The record of releasing ``module`` as ``version`` after ``previous``, and what changed.
 
