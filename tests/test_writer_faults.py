@@ -172,6 +172,62 @@ def test_a_signal_at_a_random_moment_of_the_write(lab: Path, signum: int) -> Non
     assert not failures, "\n".join(failures)
 
 
+# A real `ssm-profile generate` that stops after the K-th rename of the commit (0: right after the
+# journal is committed) and waits there to be killed.
+STOP_IN_COMMIT = """
+import os, sys, time
+import ssm_profile.outfolder as outfolder
+import ssm_profile.writer as writer
+stop_after = int(os.environ["FAULT_STOP_AFTER"])
+real_replace, real_apply = os.replace, writer.apply_journal
+def apply_journal(out, journal):
+    done = [0]
+    def replace(source, target):
+        if done[0] == stop_after:
+            sys.stderr.write("FAULT-MARK\\n"); sys.stderr.flush(); time.sleep(60)
+        real_replace(source, target)
+        done[0] += 1
+    outfolder.os.replace = replace
+    return real_apply(out, journal)
+writer.apply_journal = apply_journal
+from ssm_profile.cli import main
+sys.argv[0] = "ssm-profile"
+main()
+"""
+
+
+def test_sigkill_at_each_rename_of_the_commit(lab: Path) -> None:
+    """Deterministic: killed after the journal's commit and after each rename that follows it.
+    The module is then mixed until the next run completes it from the journal."""
+    modules = modules_for(lab)
+    failures: list[str] = []
+    out, user = start_case(lab, "commit")
+    renames = len(modules["B"])  # at most one rename per file
+    for stop_after in range(0, renames):
+        if stop_after:
+            reset(lab, out, "a.toml")
+        child = subprocess.Popen(
+            [sys.executable, "-c", STOP_IN_COMMIT, "generate", str(lab / "b.toml"), "-o", str(out)],
+            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+            env={**cli_env(), "FAULT_STOP_AFTER": str(stop_after)},
+        )
+        assert child.stderr is not None
+        mark = child.stderr.readline()
+        child.kill()
+        child.stderr.close()
+        child.wait(30)
+        if mark != "FAULT-MARK\n":  # fewer renames than files: some were unchanged
+            break
+        breaches = [b for b in contract_breaches(out, user, modules, transient_allowed=True) if "user file" in b or "missing" in b]
+        breaches += [] if (out / ".ssm-profile.journal").is_file() else ["no journal after the commit"]
+        notices: list[str] = []
+        finish_interrupted_write(out, notices.append)
+        breaches += contract_breaches(out, user, {"B": modules["B"]})
+        breaches += [] if any("completed the write" in n for n in notices) else [f"no notice: {notices}"]
+        record(breaches, failures, f"SIGKILL after rename {stop_after} of the commit")
+    assert TALLY["tried"] and not failures, "\n".join(failures)
+
+
 def test_kill_at_any_moment_of_an_unmodified_run(lab: Path) -> None:
     """The console entry point as shipped; SIGKILL or SIGTERM anywhere from start-up to exit."""
     rng = random.Random(f"{SEED}-anywhere")

@@ -95,6 +95,11 @@ def exclusive_lock(out: Path, wait: float, say: Notify) -> Iterator[None]:
                 raise OutputError(f"{out}: another ssm-profile run holds OUT ({LOCK_FILE}); run again when it has finished") from None
             time.sleep(0.05)
             continue
+        except OSError as exc:
+            if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
+                os.close(fd)
+                raise
+            say(f"{path}: this file system cannot lock ({exc.strerror}); writing without a lock")
         if _same_file(fd, path):
             break
         os.close(fd)  # locked a file its holder had already removed: take the new one
