@@ -5,6 +5,7 @@ Nothing here skips: without cdktn (or cdktf) and node these tests fail, and say 
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import runpy
@@ -19,11 +20,12 @@ from conftest import EXAMPLES as EXAMPLES_DIR
 from conftest import MODULES, ROOT, cached_plan, example_specs
 from ssm_profile import GenerationError, SpecError, generate, write_module
 from ssm_profile.cli import cli
-from ssm_profile.document import Block, Document, Expr
+from ssm_profile.document import Bare, Block, Document, Expr
 from ssm_profile.pipeline import MANIFEST
 from ssm_profile.render import cdk as cdk_engine
 from ssm_profile.render import tfjson
-from ssm_profile.terraform.harness import OFFLINE_PROVIDER, PLAN_FILE, normalise_plan
+from ssm_profile.module import EXAMPLE_ACCOUNT, provider_alias
+from ssm_profile.terraform.harness import OFFLINE_PROVIDER, PLAN_FILE, normalise_plan, provider_bindings
 from ssm_profile.terraform.runner import default_runner
 
 pytestmark = pytest.mark.cdk
@@ -237,6 +239,156 @@ def test_construct_rejects_an_unknown_variable() -> None:
         synth_stack(build)
 
 
+REGIONAL_SPEC = {
+    "version": 1,
+    "regions": ["us-east-1", "eu-west-1", "ap-southeast-2"],
+    "default_host_management": {"enabled": True},
+    "s3": {"vpc_endpoint": True},
+    "vpc_endpoints": {"enabled": True, "services": ["ssm", "s3"]},
+}
+TOKEN_NETWORK = ("vpc_id", "subnet_ids", "security_group_ids", "route_table_ids")
+
+
+def raw_provider(stack, construct_id: str, region: str, alias: str = "", kind: str = "aws"):  # type: ignore[no-untyped-def]
+    """A provider the way the core package declares one: raw, its alias set through an override."""
+    provider = cdk().TerraformProvider(stack, construct_id, terraform_resource_type=kind)
+    provider.add_override("region", region)
+    if alias:
+        provider.add_override("alias", alias)
+    return provider
+
+
+def token_inputs(stack) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """The module's required inputs as CDK tokens: a data source's attribute, a resource's IDs."""
+    caller = cdk().TerraformDataSource(stack, "caller", terraform_resource_type="aws_caller_identity")
+    vpc = cdk().TerraformResource(stack, "vpc", terraform_resource_type="aws_vpc")
+    vpc.override_logical_id("main")
+    network = {key: vpc.get_string_attribute("id") if key == "vpc_id" else [vpc.get_string_attribute("id")] for key in TOKEN_NETWORK}
+    return {
+        "account_id": caller.get_string_attribute("account_id"),
+        "vpc_endpoint_network": {region: network for region in REGIONAL_SPEC["regions"]},
+    }
+
+
+def test_construct_binds_each_regional_resource_to_the_provider_given_for_its_region() -> None:
+    regions = REGIONAL_SPEC["regions"]
+    aliases = dict(zip(regions, ("east", "west", "sydney")))
+
+    def build(stack, SsmInstanceProfile):  # type: ignore[no-untyped-def]
+        raw_provider(stack, "default", "us-east-1")
+        providers = {region: raw_provider(stack, f"p{i}", region, aliases[region]) for i, region in enumerate(regions)}
+        inputs = token_inputs(stack)
+        SsmInstanceProfile(stack, "a", spec=REGIONAL_SPEC, providers=providers, variables=inputs)
+        global_provider = raw_provider(stack, "iam", "us-east-1", "iam")
+        SsmInstanceProfile(stack, "b", spec=REGIONAL_SPEC, providers={**providers, "global": global_provider}, variables=inputs)
+
+    synthesized = synth_stack(build)
+    native = generate(REGIONAL_SPEC).document
+    regional = {  # the generated module's own binding: provider aws.<Region's alias> per resource
+        f"{b.labels[0]}.{b.labels[1]}": b.body["provider"].text for b in native.blocks if "provider" in b.body
+    }
+    assert len(regional) == len(regions) * 3  # per Region: ssm and s3 endpoints, the service setting
+    module_aliases = {f"aws.{provider_alias(region)}": aliases[region] for region in regions}
+    for prefix, global_reference in (("a", None), ("b", "aws.iam")):
+        for block in native.blocks:
+            if block.kind not in ("resource", "data"):
+                continue
+            kind, name = block.labels
+            declared = synthesized[block.kind][kind][f"{prefix}_{name}"]
+            if f"{kind}.{name}" in regional:
+                assert declared["provider"] == f"aws.{module_aliases[regional[f'{kind}.{name}']]}", (prefix, name)
+            else:
+                assert declared.get("provider") == global_reference, (prefix, name)
+    # the tokens arrive as the references they stand for
+    assert synthesized["locals"]["a_var_account_id"] == "${data.aws_caller_identity.caller.account_id}"
+    assert synthesized["locals"]["b_var_vpc_endpoint_network"]["eu-west-1"]["vpc_id"] == "${aws_vpc.main.id}"
+    setting = synthesized["resource"]["aws_ssm_service_setting"]["a_default_host_management_eu_west_1"]
+    assert setting["setting_id"].startswith("arn:${local.a_partition}:ssm:eu-west-1:${local.a_var_account_id}:")
+
+
+@pytest.mark.parametrize(
+    ("providers", "message"),
+    [
+        (
+            None,
+            'providers: missing the stack\'s aws provider for us-east-1, eu-west-1, ap-southeast-2, where the spec '
+            'creates regional resources; pass providers={"us-east-1": <aws provider>, "eu-west-1": <aws provider>, '
+            '"ap-southeast-2": <aws provider>}',
+        ),
+        (
+            {"us-east-1": "east", "global": "east"},
+            "providers: missing the stack's aws provider for eu-west-1, ap-southeast-2, where the spec creates regional "
+            'resources; pass providers={"eu-west-1": <aws provider>, "ap-southeast-2": <aws provider>}',
+        ),
+        (
+            {"us-east-1": "east", "eu-west-1": "west", "ap-southeast-2": "west"},
+            "providers.ap-southeast-2: the provider is configured for Region eu-west-1, not ap-southeast-2",
+        ),
+        (
+            {"us-east-1": "east", "eu-west-1": "west", "ap-southeast-2": "sydney", "eu-west1": "west"},
+            "providers.eu-west1: not a Region of the spec; allowed: us-east-1, eu-west-1, ap-southeast-2, global",
+        ),
+        (
+            {"us-east-1": "east", "eu-west-1": "west", "ap-southeast-2": "google"},
+            "providers.ap-southeast-2: must be an aws provider (hashicorp/aws), not google",
+        ),
+        (
+            {"us-east-1": "plain-east", "eu-west-1": "west", "ap-southeast-2": "plain-sydney"},
+            "providers.ap-southeast-2: is the provider configuration aws already given for us-east-1; each Region needs its own",
+        ),
+        (
+            {"us-east-1": "east", "eu-west-1": "west", "ap-southeast-2": "text"},
+            "providers.ap-southeast-2: must be an aws TerraformProvider of the stack, not str",
+        ),
+    ],
+)
+def test_construct_without_a_provider_for_each_region_names_what_is_missing(providers, message: str) -> None:  # type: ignore[no-untyped-def]
+    def build(stack, SsmInstanceProfile):  # type: ignore[no-untyped-def]
+        declared = {
+            "east": raw_provider(stack, "east", "us-east-1", "east"),
+            "west": raw_provider(stack, "west", "eu-west-1", "west"),
+            "sydney": raw_provider(stack, "sydney", "ap-southeast-2", "sydney"),
+            "google": raw_provider(stack, "google", "ap-southeast-2", kind="google"),
+            "plain-east": raw_provider(stack, "plain-east", "us-east-1"),  # unaliased: both are `aws`
+            "plain-sydney": raw_provider(stack, "plain-sydney", "ap-southeast-2"),
+            "text": "aws.sydney",
+        }
+        given = None if providers is None else {key: declared[value] for key, value in providers.items()}
+        SsmInstanceProfile(stack, "a", spec=REGIONAL_SPEC, providers=given, variables=token_inputs(stack))
+
+    with pytest.raises(SpecError) as caught:
+        synth_stack(build)
+    assert str(caught.value) == message
+
+
+def test_construct_checks_literal_inputs_and_passes_tokens() -> None:
+    spec = {**REGIONAL_SPEC, "regions": ["us-east-1"]}
+
+    def build_with(variables):  # type: ignore[no-untyped-def]
+        def build(stack, SsmInstanceProfile):  # type: ignore[no-untyped-def]
+            provider = raw_provider(stack, "east", "us-east-1", "east")
+            SsmInstanceProfile(stack, "a", spec=spec, providers={"us-east-1": provider}, variables=variables(stack))
+
+        return synth_stack(build)
+
+    network = {"us-east-1": {key: "vpc-1" if key == "vpc_id" else ["x-1"] for key in TOKEN_NETWORK}}
+    with pytest.raises(SpecError, match=r"^variables.account_id: must be a 12-digit AWS account ID, not '1234'$"):
+        build_with(lambda stack: {"account_id": "1234", "vpc_endpoint_network": network})
+    with pytest.raises(SpecError, match=r"^variables.vpc_endpoint_network: needs an entry for each Region: us-east-1; missing: us-east-1$"):
+        build_with(lambda stack: {"account_id": EXAMPLE_ACCOUNT, "vpc_endpoint_network": {"eu-west-1": network["us-east-1"]}})
+    literal = build_with(lambda stack: {"account_id": EXAMPLE_ACCOUNT, "vpc_endpoint_network": network})
+    assert literal["locals"]["a_var_account_id"] == EXAMPLE_ACCOUNT
+    # A whole input as one token (a stack variable): nothing to check before synth.
+    tokens = build_with(
+        lambda stack: {
+            "account_id": cdk().TerraformVariable(stack, "account", type="string").string_value,
+            "vpc_endpoint_network": cdk().TerraformVariable(stack, "network").value,
+        }
+    )
+    assert tokens["locals"]["a_var_account_id"] == "${var.account}"
+    assert tokens["locals"]["a_var_vpc_endpoint_network"] == "${var.network}"
+
+
 # --- real Terraform ------------------------------------------------------------------------
 
 
@@ -246,19 +398,41 @@ def test_cdk_engine_plans_exactly_like_the_native_engine(name: str, cdk_modules:
     assert normalise_plan(cached_plan(cdk_modules / name)) == normalise_plan(cached_plan(MODULES / name))
 
 
-@pytest.mark.terraform
-def test_example_app_plans_the_same_resources_as_the_native_module(tmp_path: Path) -> None:
-    app = runpy.run_path(str(CDK_APP / "main.py"))
-    app["main"](tmp_path / "cdktf.out")
-    manifest = json.loads((tmp_path / "cdktf.out" / "manifest.json").read_text())
-    stack = json.loads((tmp_path / "cdktf.out" / manifest["stacks"]["ssm-demo"]["synthesizedStackPath"]).read_text())
-    # The test root, not the app, holds what an offline plan needs: no backend (init runs with
-    # -backend=false) and a provider override with mock credentials.
+@pytest.fixture(scope="module")
+def example_app(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The example app, synthesised once in this process (with cdktn): its namespace, app and output folder."""
+    namespace = runpy.run_path(str(CDK_APP / "main.py"))
+    outdir = tmp_path_factory.mktemp("cdk-app") / "cdktf.out"
+    app = namespace["main"](outdir)
+    return {"namespace": namespace, "app": app, "outdir": outdir}
+
+
+def synthesized_stacks(outdir: Path) -> dict[str, dict[str, Any]]:
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    return {name: json.loads((outdir / stack["synthesizedStackPath"]).read_text()) for name, stack in manifest["stacks"].items()}
+
+
+def offline_root(stack: dict[str, Any], root: Path, variables: dict[str, Any] | None = None) -> Path:
+    """A Terraform root of a synthesised stack that plans offline.
+
+    The test root, not the app, holds what an offline plan needs: no backend (init runs with
+    -backend=false), an override of each of the stack's provider configurations (matched by
+    alias) with mock credentials, and the stack's variables.
+    """
+    stack = copy.deepcopy(stack)
     stack["terraform"].pop("backend")
-    root = tmp_path / "root"
     root.mkdir()
     (root / "cdk.tf.json").write_text(json.dumps(stack), encoding="utf-8")
-    (root / "offline_override.tf.json").write_text(json.dumps({"provider": {"aws": OFFLINE_PROVIDER}}), encoding="utf-8")
+    overrides = [{**OFFLINE_PROVIDER, **({"alias": c["alias"]} if "alias" in c else {})} for c in stack["provider"]["aws"]]
+    (root / "offline_override.tf.json").write_text(json.dumps({"provider": {"aws": overrides}}), encoding="utf-8")
+    if variables:
+        (root / "offline.auto.tfvars.json").write_text(json.dumps(variables), encoding="utf-8")
+    return root
+
+
+@pytest.mark.terraform
+def test_example_app_plans_the_same_resources_as_the_native_module(example_app: dict[str, Any], tmp_path: Path) -> None:
+    root = offline_root(synthesized_stacks(example_app["outdir"])["ssm-demo"], tmp_path / "root")
     runner = default_runner()
     runner.init(root)
     runner.validate(root)
