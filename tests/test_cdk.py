@@ -458,3 +458,93 @@ def test_example_app_plans_the_same_resources_as_the_native_module(example_app: 
     assert set(outputs) == {"instance_profile_name", "role_arn", "policy_arns"}
     # policy_arns holds the custom policy's ARN, unknown until apply; the AWS managed ones are known
     assert "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" in json.dumps(plan["output_changes"]["policy_arns"])
+
+
+@pytest.mark.terraform
+def test_two_region_stack_binds_each_regional_resource_to_its_regions_provider(example_app: dict[str, Any], tmp_path: Path) -> None:
+    stack = example_app["app"].node.find_child("ssm-two-regions")
+    # The provider objects the stack declared and handed to the construct, by Region.
+    expected = {region: provider.fqn for region, provider in stack.providers.items()}
+    assert expected == {"us-east-1": "aws.use1", "eu-west-1": "aws.euw1"}
+    synthesized = synthesized_stacks(example_app["outdir"])["ssm-two-regions"]
+    root = offline_root(synthesized, tmp_path / "root", {"account_id": EXAMPLE_ACCOUNT})
+    runner = default_runner()
+    runner.init(root)
+    runner.validate(root)
+    runner.plan(root, PLAN_FILE)
+    plan = runner.show(root, PLAN_FILE)
+
+    bindings = provider_bindings(plan)
+    planned = {c["address"]: c["change"] for c in plan["resource_changes"]}
+    assert set(planned) <= set(bindings)  # bindings hold the data sources too, read during the plan
+    spec = CDK_APP / "two-regions.toml"
+    native = generate(spec).document
+    regional = {  # the generated module's own regional resources, by their name in the stack
+        f"{b.labels[0]}.ssm_{b.labels[1]}": region
+        for b in native.of_kind("resource")
+        for region in expected
+        if b.body.get("provider") == Bare(f"aws.{provider_alias(region)}")
+    }
+    assert len(regional) == 2 * 5  # per Region: four endpoints and the Default Host Management setting
+    network = {address: region for address in planned for region, alias in (("us-east-1", "use1"), ("eu-west-1", "euw1")) if f".network_{alias}_" in address}
+    assert len(network) == 2 * 5  # per Region: VPC, subnet, security group and its rule, route table
+    module_resources = {f"{b.labels[0]}.ssm_{b.labels[1]}" for b in native.of_kind("resource")}
+    assert set(planned) == module_resources | set(network)
+    assert {a for a in bindings if a.startswith("data.")} == {f"data.{b.labels[0]}.ssm_{b.labels[1]}" for b in native.of_kind("data")}
+    for address, binding in bindings.items():
+        region = regional.get(address) or network.get(address)
+        if region is None:  # global IAM and the partition guard: the stack's default provider
+            assert binding == {"provider": "aws", "region": "us-east-1"}, address
+        else:
+            assert binding == {"provider": expected[region], "region": region}, address
+    assert {change["actions"][0] for change in planned.values()} == {"create"}
+    # the tokens reached the plan: the stack's account_id variable, the networks' unknown IDs
+    settings = {a: planned[a]["after"] for a in regional if a.startswith("aws_ssm_service_setting.")}
+    for address, after in settings.items():
+        assert after["setting_id"].startswith(f"arn:aws:ssm:{regional[address]}:{EXAMPLE_ACCOUNT}:servicesetting/"), address
+    for address in (a for a in regional if a.startswith("aws_vpc_endpoint.")):
+        assert planned[address]["after"]["service_name"].startswith(f"com.amazonaws.{regional[address]}."), address
+        assert planned[address]["after_unknown"]["vpc_id"] is True, address
+    assert plan["planned_values"]["outputs"]["instance_profile_name"]["value"] == "AppSSMInstanceRoleTwoRegions"
+
+
+def test_example_app_synthesises_the_same_stacks_with_cdktf(example_app: dict[str, Any], tmp_path: Path) -> None:
+    """CDK for Terraform 0.21 alone (cdktn hidden): the same Terraform JSON as with CDK Terrain.
+
+    The cdktn synth is the one planned above, so the same JSON is what cdktf users get planned.
+    """
+    code = (
+        "import sys, json, runpy\n"
+        "sys.modules['cdktn'] = None  # as if only cdktf were installed: importing cdktn raises\n"
+        f"runpy.run_path({str(CDK_APP / 'main.py')!r})['main']({str(tmp_path / 'out')!r})\n"
+        "from ssm_profile.render.cdk import cdk_library\n"
+        "from importlib.metadata import version\n"
+        "print(json.dumps({name: sys.modules.get(name) and version(name) for name in ('cdktn', 'cdktf')}))\n"
+        "print(cdk_library().__name__)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    loaded, library = result.stdout.splitlines()
+    assert library == "cdktf"
+    assert json.loads(loaded)["cdktn"] is None and json.loads(loaded)["cdktf"].startswith("0.21.")
+
+    def comparable(stack: dict[str, Any]) -> dict[str, Any]:
+        stack = _without_metadata(stack)
+        stack["terraform"].pop("backend")  # a local state path under each app's own folder
+        return stack
+
+    with_cdktf = synthesized_stacks(tmp_path / "out")
+    with_cdktn = synthesized_stacks(example_app["outdir"])
+    assert sorted(with_cdktf) == sorted(with_cdktn) == ["ssm-demo", "ssm-two-regions"]
+    for name in with_cdktn:
+        assert comparable(with_cdktf[name]) == comparable(with_cdktn[name]), name
+        assert with_cdktf[name]["//"]["metadata"]["version"].startswith("0.21.")
+
+
+def _without_metadata(value: Any) -> Any:
+    """A synthesised stack without CDK's ``//`` metadata (library version, construct paths)."""
+    if isinstance(value, dict):
+        return {key: _without_metadata(item) for key, item in value.items() if key != "//"}
+    if isinstance(value, list):
+        return [_without_metadata(item) for item in value]
+    return value
