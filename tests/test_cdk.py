@@ -361,6 +361,19 @@ def test_construct_without_a_provider_for_each_region_names_what_is_missing(prov
     assert str(caught.value) == message
 
 
+def test_example_readme_quotes_the_error_a_user_gets_without_providers() -> None:
+    readme = (CDK_APP / "README.md").read_text(encoding="utf-8")
+    quoted = next(line for line in readme.splitlines() if line.startswith("ssm_profile.errors.SpecError: "))
+
+    def build(stack, SsmInstanceProfile):  # type: ignore[no-untyped-def]
+        SsmInstanceProfile(stack, "ssm", spec=CDK_APP / "two-regions.toml", variables={"account_id": EXAMPLE_ACCOUNT})
+
+    with pytest.raises(SpecError) as caught:
+        synth_stack(build)
+    assert quoted == f"{type(caught.value).__module__}.SpecError: {caught.value}"
+    assert caught.value.path == "providers"
+
+
 def test_construct_checks_literal_inputs_and_passes_tokens() -> None:
     spec = {**REGIONAL_SPEC, "regions": ["us-east-1"]}
 
