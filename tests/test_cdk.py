@@ -385,6 +385,8 @@ def test_construct_checks_literal_inputs_and_passes_tokens() -> None:
         return synth_stack(build)
 
     network = {"us-east-1": {key: "vpc-1" if key == "vpc_id" else ["x-1"] for key in TOKEN_NETWORK}}
+    with pytest.raises(SpecError, match=r"^variables.account_id: required: the module's variable has no default$"):
+        build_with(lambda stack: {"vpc_endpoint_network": network})
     with pytest.raises(SpecError, match=r"^variables.account_id: must be a 12-digit AWS account ID, not '1234'$"):
         build_with(lambda stack: {"account_id": "1234", "vpc_endpoint_network": network})
     with pytest.raises(SpecError, match=r"^variables.vpc_endpoint_network: needs an entry for each Region: us-east-1; missing: us-east-1$"):

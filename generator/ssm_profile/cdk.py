@@ -86,12 +86,15 @@ class SsmInstanceProfile(Construct):
         self.prefix: str = _prefix(self, cdk)
         #: The provider reference each regional resource's ``provider`` becomes (``aws.us_east_1``
         #: -> ``aws.use1``), and ``""`` for the global resources' (the stack's default provider).
-        self.provider_references: dict[str, str] = provider_references(self.grants, providers or {}, self, cdk)
+        self.provider_references: dict[str, str] = _provider_references(self.grants, providers or {}, self, cdk)
         given = dict(variables or {})
         declared = {block.labels[0] for block in self.document.of_kind("variable")}
         unknown = sorted(set(given) - declared)
         if unknown:
             raise SpecError(f"variables.{unknown[0]}", f"not a variable of the module; allowed: {', '.join(sorted(declared))}")
+        missing = [b.labels[0] for b in self.document.of_kind("variable") if "default" not in b.body and b.labels[0] not in given]
+        if missing:
+            raise SpecError(f"variables.{missing[0]}", "required: the module's variable has no default")
         _check_literal_inputs(self.grants, given, cdk)
         renames = _renames(self.document, self.prefix)
         rename = _renamer(renames)
@@ -106,10 +109,8 @@ class SsmInstanceProfile(Construct):
                 name = block.labels[0]
                 if name in given:
                     value = NULL_EXPRESSION if given[name] is None else given[name]
-                elif "default" in block.body:
-                    value = cdk_value(block.body["default"])
                 else:
-                    raise SpecError(f"variables.{name}", "required: the module's variable has no default")
+                    value = cdk_value(block.body["default"])
                 self._local(cdk, f"variable.{name}", renames[f"var.{name}"], value)
             elif block.kind == "output":
                 name = block.labels[0]
@@ -168,7 +169,7 @@ class SsmInstanceProfile(Construct):
         return self._list("s3_policy_arns")
 
 
-def provider_references(grants: Grants, providers: Mapping[str, Any], scope: Construct, cdk: ModuleType) -> dict[str, str]:
+def _provider_references(grants: Grants, providers: Mapping[str, Any], scope: Construct, cdk: ModuleType) -> dict[str, str]:
     """Where each of the module's provider configurations points in the stack, from ``providers``.
 
     Keys are the module's references (``aws.us_east_1`` for a Region, ``""`` for the global
