@@ -391,6 +391,9 @@ def test_construct_checks_literal_inputs_and_passes_tokens() -> None:
         build_with(lambda stack: {"account_id": "1234", "vpc_endpoint_network": network})
     with pytest.raises(SpecError, match=r"^variables.vpc_endpoint_network: needs an entry for each Region: us-east-1; missing: us-east-1$"):
         build_with(lambda stack: {"account_id": EXAMPLE_ACCOUNT, "vpc_endpoint_network": {"eu-west-1": network["us-east-1"]}})
+    no_routes = {"us-east-1": {**network["us-east-1"], "route_table_ids": []}}
+    with pytest.raises(SpecError, match=r"^variables.vpc_endpoint_network.us-east-1.route_table_ids: the S3 gateway endpoint needs"):
+        build_with(lambda stack: {"account_id": EXAMPLE_ACCOUNT, "vpc_endpoint_network": no_routes})
     literal = build_with(lambda stack: {"account_id": EXAMPLE_ACCOUNT, "vpc_endpoint_network": network})
     assert literal["locals"]["a_var_account_id"] == EXAMPLE_ACCOUNT
     # A whole input as one token (a stack variable): nothing to check before synth.

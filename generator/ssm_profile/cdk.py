@@ -255,6 +255,14 @@ def _check_literal_inputs(grants: Grants, given: Mapping[str, Any], cdk: ModuleT
                 f"variables.{NETWORK_VARIABLE}",
                 f"needs an entry for each Region: {', '.join(needed)}; missing: {', '.join(missing)}",
             )
+        for setup in grants.regional:
+            entry = network.get(setup.region)
+            gateway = any(endpoint.kind == "Gateway" for endpoint in setup.endpoints)
+            if gateway and isinstance(entry, Mapping) and not entry.get("route_table_ids"):
+                raise SpecError(
+                    f"variables.{NETWORK_VARIABLE}.{setup.region}.route_table_ids",
+                    "the S3 gateway endpoint needs at least one route table",
+                )
 
 
 def _as_spec(spec: Spec | Mapping[str, Any] | str | Path) -> Spec:
