@@ -16,19 +16,17 @@ from conftest import MODULES, example_specs
 from ssm_profile import generate
 from ssm_profile.cli import cli
 from ssm_profile.errors import OutputError, SpecError
+from ssm_profile.changes import diff_releases
+from ssm_profile.inventory import detect_moves, grant_pairs, inventory
 from ssm_profile.release import (
     RELEASE_FILE,
     Move,
     ReleaseRecord,
-    Version,
     accumulate_moves,
-    detect_moves,
-    diff_releases,
-    grant_pairs,
-    inventory,
     read_release_record,
     release_record,
 )
+from ssm_profile.versioning import Version
 
 EXAMPLES = example_specs()
 CORE_ARN = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
@@ -46,9 +44,15 @@ V1 = spec()
 V2 = spec(managed_policies={"cloudwatch_agent": True})
 
 
+def release_of(data: dict[str, Any], previous: ReleaseRecord | None, format: str = "hcl", **choice: str):
+    """The record and assessment of releasing ``data`` after ``previous`` (``version=`` or ``bump=``)."""
+    plain = generate(data, format=format)
+    return release_record(plain.document, plain.grants, format=format, previous=previous, **choice)
+
+
 def released(data: dict[str, Any], version: str, previous: ReleaseRecord | None = None, format: str = "hcl"):
-    record, changes = release_record(generate(data, format=format), version, previous)
-    return generate(data, format=format, release=record), record, changes
+    record, assessment = release_of(data, previous, format, version=version)
+    return generate(data, format=format, release=record), record, assessment.changes
 
 
 # -- Inventory and identity ---------------------------------------------------------------------
@@ -156,7 +160,7 @@ def test_grant_changes_are_action_resource_pairs_per_policy() -> None:
     lines = v2.changelog[0].lines
     assert "- `SSMInstanceProfileS3Policy`: added `s3:GetObject` on `arn:aws:s3:::bucket-b/*`" in lines
     assert "- `aws_iam_policy.s3`: policy" in lines
-    _, _, back = released(one, "1.2.0", v2)
+    _, _, back = released(one, "2.0.0", v2)
     assert back.grants_removed == changes.grants_added and back.grants_added == {}
 
 
@@ -171,10 +175,10 @@ def test_moved_blocks_accumulate_and_a_move_back_drops_the_old_block() -> None:
     _, v2, _ = released(V2, "1.1.0", v1)
     _, v3, _ = released(V2, "1.2.0", v2)
     assert v3.moved == v2.moved, "kept for consumers still on 1.0.0"
-    _, v4, changes = released(V1, "1.3.0", v3)
+    _, v4, changes = released(V1, "2.0.0", v3)
     # Back to one policy: `hybrid` is declared again, so the old block would be an error in Terraform.
     assert changes.moved == (("aws_iam_role_policy_attachment.hybrid_instance_core", "aws_iam_role_policy_attachment.hybrid", ()),)
-    assert v4.moved == (Move("aws_iam_role_policy_attachment.hybrid_instance_core", "aws_iam_role_policy_attachment.hybrid", "1.3.0"),)
+    assert v4.moved == (Move("aws_iam_role_policy_attachment.hybrid_instance_core", "aws_iam_role_policy_attachment.hybrid", "2.0.0"),)
 
 
 def test_accumulated_moves_keep_chains_and_drop_conflicts() -> None:
@@ -186,7 +190,7 @@ def test_accumulated_moves_keep_chains_and_drop_conflicts() -> None:
 
 def test_diff_of_the_first_release_adds_everything() -> None:
     resources = inventory(generate(V1).document)
-    changes = diff_releases(None, resources, {})
+    changes = diff_releases(None, {}, resources, {})
     assert changes.first and changes.added == tuple(resources) and changes.moved == ()
 
 
@@ -213,7 +217,7 @@ def test_a_release_must_be_greater_than_the_last() -> None:
     _, v1, _ = released(V1, "1.0.0")
     for version in ("1.0.0", "0.9.0", "1.0.0-rc.1", "1.0.0+build.5"):
         with pytest.raises(SpecError, match="is not greater than the last release 1.0.0"):
-            release_record(generate(V1), version, v1)
+            release_of(V1, v1, version=version)
 
 
 def test_the_record_round_trips_and_generate_reproduces_the_release() -> None:
