@@ -4,8 +4,6 @@ and a real Terraform plan proving a release with a changed address upgrades with
 from __future__ import annotations
 
 import json
-import subprocess
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import MODULES, example_specs
+from plan_state import plan_with_state, state_from_plan
 from ssm_profile import generate
 from ssm_profile.cli import cli
 from ssm_profile.errors import OutputError, SpecError
@@ -349,78 +348,6 @@ def test_committed_example_modules_are_released(name: str) -> None:
 
 
 # -- Real Terraform: a release with a changed address plans with no destroy ----------------------
-
-# hashicorp/aws 5.x: every resource type ssm-profile writes has schema version 0
-# (`terraform providers schema -json`).
-SCHEMA_VERSION = 0
-ACCOUNT = "111122223333"
-
-
-def _placeholders(resource: dict[str, Any]) -> dict[str, Any]:
-    """Values AWS would have assigned on apply, for the attributes a plan leaves unknown."""
-    values = dict(resource["values"])
-    kind, name = resource["type"], values.get("name", resource["name"])
-    path = values.get("path", "/")
-    if kind == "aws_iam_role":
-        values.update(id=name, arn=f"arn:aws:iam::{ACCOUNT}:role{path}{name}", unique_id="AROAEXAMPLE", create_date="2024-01-01T00:00:00Z")
-    elif kind == "aws_iam_instance_profile":
-        values.update(id=name, arn=f"arn:aws:iam::{ACCOUNT}:instance-profile{path}{name}", unique_id="AIPAEXAMPLE", create_date="2024-01-01T00:00:00Z")
-    elif kind == "aws_iam_policy":
-        arn = f"arn:aws:iam::{ACCOUNT}:policy{path}{name}"
-        values.update(id=arn, arn=arn, policy_id="ANPAEXAMPLE")
-    else:
-        values.setdefault("id", f"{kind}-{resource['name']}-example")
-    return values
-
-
-def state_from_plan(plan: dict[str, Any]) -> dict[str, Any]:
-    """A state (format version 4) holding the planned resources of module.ssm_profile, as if applied."""
-    resources = []
-    for child in plan["planned_values"]["root_module"].get("child_modules", []):
-        assert child["address"] == "module.ssm_profile"
-        for resource in child["resources"]:
-            if resource["mode"] != "managed":
-                continue
-            resources.append(
-                {
-                    "module": "module.ssm_profile",
-                    "mode": "managed",
-                    "type": resource["type"],
-                    "name": resource["name"],
-                    "provider": f'provider["{resource["provider_name"]}"]',
-                    "instances": [{"schema_version": SCHEMA_VERSION, "attributes": _placeholders(resource), "sensitive_attributes": []}],
-                }
-            )
-    return {
-        "version": 4,
-        "terraform_version": "1.11.0",
-        "serial": 1,
-        "lineage": str(uuid.UUID(int=1)),
-        "outputs": {},
-        "resources": resources,
-        "check_results": None,
-    }
-
-
-def plan_with_state(module: Path, state: dict[str, Any]) -> dict[str, Any]:
-    """Plan ``module`` in a throwaway root that holds ``state``, without refreshing (no AWS call)."""
-    from ssm_profile.terraform.harness import PLAN_FILE, throwaway_root
-    from ssm_profile.terraform.locate import TerraformBinary, find_terraform
-    from ssm_profile.terraform.runner import BinaryRunner, terraform_env
-
-    found = find_terraform()
-    assert isinstance(found, TerraformBinary), "this test runs the terraform binary"
-    runner = BinaryRunner(found.path)
-    with throwaway_root(module, offline=True) as root:
-        (root / "terraform.tfstate").write_text(json.dumps(state, indent=2))
-        runner.init(root)
-        result = subprocess.run(
-            [str(found.path), "plan", "-refresh=false", "-input=false", "-no-color", "-lock=false", f"-out={PLAN_FILE}"],
-            cwd=root, env=terraform_env(), capture_output=True, text=True, stdin=subprocess.DEVNULL,
-        )
-        assert result.returncode == 0, result.stderr + result.stdout
-        return runner.show(root, PLAN_FILE)
-
 
 @pytest.mark.terraform
 def test_a_release_with_a_changed_address_plans_with_no_destroy(tmp_path: Path) -> None:
