@@ -140,8 +140,8 @@ def assess(
         for action, resources in _by_action(pairs).items():
             reasons.append(Reason(
                 Level.MAJOR, f"grant removed: {name} no longer allows {action} on {', '.join(resources)}",
-                f"Workloads on the instances that use `{action}` on {', '.join(f'`{r}`' for r in resources)} lose that "
-                "permission: grant it another way before upgrading, or keep it in the spec.",
+                f"Workloads on the instances that use `{action}` on {'these resources' if len(resources) > 1 else f'`{resources[0]}`'} "
+                "lose that permission: grant it another way before upgrading, or keep it in the spec.",
             ))
     reasons += [Reason(Level.MINOR, f"new resource {address}") for address in changes.added]
     for name, pairs in changes.grants_added.items():
