@@ -83,7 +83,7 @@ class Assessment:
 
     @property
     def level(self) -> Level:
-        """The smallest level that describes every change (patch when nothing changed)."""
+        """The smallest level that describes every change (patch when nothing changed, and for a first release)."""
         return max((reason.level for reason in self.reasons), default=Level.PATCH)
 
     @property
