@@ -129,14 +129,6 @@ def next_version(previous: Version | None, level: Level) -> Version:
     return Version.parse(".".join(map(str, core)))
 
 
-def release_level(previous: Version, version: Version) -> Level:
-    """What ``version`` announces after ``previous`` in Cargo's reading: the place it bumped."""
-    for level in (Level.MAJOR, Level.MINOR):
-        if version.core >= next_version(previous, level).core:
-            return level
-    return Level.PATCH
-
-
 def allows(previous: Version, version: Version, required: Level) -> bool:
     """Whether ``version`` after ``previous`` announces at least a ``required`` change.
 
