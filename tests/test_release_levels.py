@@ -19,7 +19,7 @@ from conftest import MODULES, example_specs
 from ssm_profile import generate
 from ssm_profile.cli import cli
 from ssm_profile.errors import CheckFailed, SpecError
-from ssm_profile.interface import module_interface
+from ssm_profile.interface import Input, Interface, interface_reasons, module_interface
 from ssm_profile.release import RELEASE_FILE, ReleaseRecord, assess_release, choose_version, read_release_record, release_record
 from ssm_profile.versioning import Level, Version, allows, next_version
 
@@ -127,6 +127,25 @@ def test_the_moved_attachment_is_not_a_destroy() -> None:
         r.line() for r in result.reasons
     ]
     assert result.changes.removed == ()
+
+
+def test_endpoints_off_removes_an_input_and_an_output() -> None:
+    reasons = lines(BASE, spec(vpc_endpoints={"enabled": False}))
+    assert 'major: input vpc_endpoint_network removed (callers that set it fail with "Unsupported argument")' in reasons
+    assert "major: output vpc_endpoint_ids removed (callers reading it fail)" in reasons
+
+
+def test_input_type_and_requirement_changes() -> None:
+    old = Interface({"x": Input("string", False, (("length(var.x) > 0", "x is empty"),))}, ("a",), ())
+    new = Interface({"x": Input("list(string)", True)}, ("a", "b"), ())
+    assert [r.line() for r in interface_reasons(old, new)] == [
+        "major: input x changed type from string to list(string)",
+        "major: input x is now required (callers must set it)",
+        "minor: input x has fewer validations (it accepts more)",
+        "minor: new output b",
+    ]
+    tightened = Interface({"x": Input("string", False, (("length(var.x) > 3", "x is too short"),))}, ("a",), ())
+    assert [r.line() for r in interface_reasons(old, tightened)] == ["major: input x has a new or tightened validation: x is too short"]
 
 
 def test_the_interface_is_read_from_the_document() -> None:
