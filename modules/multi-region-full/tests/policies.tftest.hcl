@@ -138,9 +138,6 @@ run "policies_are_least_privilege" {
       "arn:aws:s3:::aws-patchmanager-macos-eu-central-1-9163fdaaf/*",
       "arn:aws:s3:::aws-patchmanager-macos-us-east-1-1970c647d/*",
       "arn:aws:s3:::aws-ssm-ap-southeast-1/*",
-      "arn:aws:s3:::aws-ssm-distributor-file-ap-southeast-1/*",
-      "arn:aws:s3:::aws-ssm-distributor-file-eu-central-1/*",
-      "arn:aws:s3:::aws-ssm-distributor-file-us-east-1/*",
       "arn:aws:s3:::aws-ssm-document-attachments-ap-southeast-1/*",
       "arn:aws:s3:::aws-ssm-document-attachments-eu-central-1/*",
       "arn:aws:s3:::aws-ssm-document-attachments-us-east-1/*",
@@ -188,6 +185,7 @@ run "policies_are_least_privilege" {
   assert {
     condition = toset(flatten([for s in jsondecode(aws_iam_policy.session_manager.policy).Statement : s.Action])) == toset([
       "kms:Decrypt",
+      "kms:GenerateDataKey",
       "logs:CreateLogStream",
       "logs:DescribeLogGroups",
       "logs:DescribeLogStreams",
@@ -202,7 +200,10 @@ run "policies_are_least_privilege" {
   assert {
     condition = toset(flatten([for s in jsondecode(aws_iam_policy.session_manager.policy).Statement : s.Resource])) == toset([
       "*",
-      "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+      "arn:aws:kms:ap-southeast-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+      "arn:aws:kms:eu-central-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+      "arn:aws:kms:us-east-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321",
+      "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab",
       "arn:aws:logs:ap-southeast-1:111122223333:log-group:/aws/ssm/sessions",
       "arn:aws:logs:ap-southeast-1:111122223333:log-group:/aws/ssm/sessions:*",
       "arn:aws:logs:eu-central-1:111122223333:log-group:/aws/ssm/sessions",
