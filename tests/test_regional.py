@@ -212,7 +212,8 @@ def test_plan_has_each_regional_resource_once_per_region_and_global_ones_once() 
     expected = Counter(
         {(kind, name, region): 1 for region in regions
          for kind, name in [("aws_ssm_service_setting", "setting"), ("aws_vpc_endpoint", "ssm"), ("aws_vpc_endpoint", "ssmmessages"),
-                            ("aws_vpc_endpoint", "ec2messages"), ("aws_vpc_endpoint", "s3")]}
+                            ("aws_vpc_endpoint", "ec2messages"), ("aws_vpc_endpoint", "s3"), ("aws_vpc_endpoint", "kms"),
+                            ("aws_vpc_endpoint", "logs")]}
     )
     assert per_kind_region == expected
     for change in regional:

@@ -528,6 +528,10 @@ def _spec_error(raw: str) -> SpecError:
         pattern = regex[1].encode().decode("unicode_escape")
         help_text = _PATTERN_HELP.get(pattern, f"the pattern {pattern}")
         return SpecError(path, f"must use only {help_text}" if pattern == IAM_NAME else f"must be {help_text}")
+    union = re.match(r"Expected `(\w+(?: \| \w+)+)`, got `(\w+)`", message)
+    if union:  # session_manager.kms_key_arn: a string or a table
+        words = " or ".join(_TYPE_WORDS.get(t, t) for t in union[1].split(" | "))
+        return SpecError(path, f"expected {words}, got {_TYPE_WORDS.get(union[2], union[2])}")
     expected = re.match(r"Expected `(\w+)`(?: of length ([<>]=) (\d+))?, got `(\w+)`", message)
     if expected and not expected[2]:
         return SpecError(path, f"expected {_TYPE_WORDS.get(expected[1], expected[1])}, got {_TYPE_WORDS.get(expected[4], expected[4])}")
@@ -579,9 +583,14 @@ def _type_at(path: str) -> Any:
 
 
 def _unwrap(info: Any) -> Any:
-    while isinstance(info, msgspec.inspect.Metadata):
-        info = info.type
-    return info
+    while True:
+        if isinstance(info, msgspec.inspect.Metadata):
+            info = info.type
+        elif isinstance(info, msgspec.inspect.UnionType) and len(info.types) == 2 and info.includes_none:
+            # An optional field (vpc_endpoints.services): describe the type it takes when given.
+            info = next(t for t in info.types if not isinstance(t, msgspec.inspect.NoneType))
+        else:
+            return info
 
 
 def _kind(data: Any) -> str:
