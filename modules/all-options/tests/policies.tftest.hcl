@@ -235,4 +235,124 @@ run "policies_are_least_privilege" {
     ])
     error_message = "The AWS managed policies differ from the spec."
   }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssm_us_west_2.service_name == "com.amazonaws.us-west-2.ssm" && aws_vpc_endpoint.ssm_us_west_2.vpc_endpoint_type == "Interface"
+    error_message = "The ssm endpoint in us-west-2 must be the Interface endpoint com.amazonaws.us-west-2.ssm."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssmmessages_us_west_2.service_name == "com.amazonaws.us-west-2.ssmmessages" && aws_vpc_endpoint.ssmmessages_us_west_2.vpc_endpoint_type == "Interface"
+    error_message = "The ssmmessages endpoint in us-west-2 must be the Interface endpoint com.amazonaws.us-west-2.ssmmessages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ec2messages_us_west_2.service_name == "com.amazonaws.us-west-2.ec2messages" && aws_vpc_endpoint.ec2messages_us_west_2.vpc_endpoint_type == "Interface"
+    error_message = "The ec2messages endpoint in us-west-2 must be the Interface endpoint com.amazonaws.us-west-2.ec2messages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.s3_us_west_2.service_name == "com.amazonaws.us-west-2.s3" && aws_vpc_endpoint.s3_us_west_2.vpc_endpoint_type == "Gateway"
+    error_message = "The s3 endpoint in us-west-2 must be the Gateway endpoint com.amazonaws.us-west-2.s3."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.kms_us_west_2.service_name == "com.amazonaws.us-west-2.kms" && aws_vpc_endpoint.kms_us_west_2.vpc_endpoint_type == "Interface"
+    error_message = "The kms endpoint in us-west-2 must be the Interface endpoint com.amazonaws.us-west-2.kms."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.logs_us_west_2.service_name == "com.amazonaws.us-west-2.logs" && aws_vpc_endpoint.logs_us_west_2.vpc_endpoint_type == "Interface"
+    error_message = "The logs endpoint in us-west-2 must be the Interface endpoint com.amazonaws.us-west-2.logs."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssm_eu_west_2.service_name == "com.amazonaws.eu-west-2.ssm" && aws_vpc_endpoint.ssm_eu_west_2.vpc_endpoint_type == "Interface"
+    error_message = "The ssm endpoint in eu-west-2 must be the Interface endpoint com.amazonaws.eu-west-2.ssm."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssmmessages_eu_west_2.service_name == "com.amazonaws.eu-west-2.ssmmessages" && aws_vpc_endpoint.ssmmessages_eu_west_2.vpc_endpoint_type == "Interface"
+    error_message = "The ssmmessages endpoint in eu-west-2 must be the Interface endpoint com.amazonaws.eu-west-2.ssmmessages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ec2messages_eu_west_2.service_name == "com.amazonaws.eu-west-2.ec2messages" && aws_vpc_endpoint.ec2messages_eu_west_2.vpc_endpoint_type == "Interface"
+    error_message = "The ec2messages endpoint in eu-west-2 must be the Interface endpoint com.amazonaws.eu-west-2.ec2messages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.s3_eu_west_2.service_name == "com.amazonaws.eu-west-2.s3" && aws_vpc_endpoint.s3_eu_west_2.vpc_endpoint_type == "Gateway"
+    error_message = "The s3 endpoint in eu-west-2 must be the Gateway endpoint com.amazonaws.eu-west-2.s3."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.kms_eu_west_2.service_name == "com.amazonaws.eu-west-2.kms" && aws_vpc_endpoint.kms_eu_west_2.vpc_endpoint_type == "Interface"
+    error_message = "The kms endpoint in eu-west-2 must be the Interface endpoint com.amazonaws.eu-west-2.kms."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.logs_eu_west_2.service_name == "com.amazonaws.eu-west-2.logs" && aws_vpc_endpoint.logs_eu_west_2.vpc_endpoint_type == "Interface"
+    error_message = "The logs endpoint in eu-west-2 must be the Interface endpoint com.amazonaws.eu-west-2.logs."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssm_ap_northeast_1.service_name == "com.amazonaws.ap-northeast-1.ssm" && aws_vpc_endpoint.ssm_ap_northeast_1.vpc_endpoint_type == "Interface"
+    error_message = "The ssm endpoint in ap-northeast-1 must be the Interface endpoint com.amazonaws.ap-northeast-1.ssm."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssmmessages_ap_northeast_1.service_name == "com.amazonaws.ap-northeast-1.ssmmessages" && aws_vpc_endpoint.ssmmessages_ap_northeast_1.vpc_endpoint_type == "Interface"
+    error_message = "The ssmmessages endpoint in ap-northeast-1 must be the Interface endpoint com.amazonaws.ap-northeast-1.ssmmessages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ec2messages_ap_northeast_1.service_name == "com.amazonaws.ap-northeast-1.ec2messages" && aws_vpc_endpoint.ec2messages_ap_northeast_1.vpc_endpoint_type == "Interface"
+    error_message = "The ec2messages endpoint in ap-northeast-1 must be the Interface endpoint com.amazonaws.ap-northeast-1.ec2messages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.s3_ap_northeast_1.service_name == "com.amazonaws.ap-northeast-1.s3" && aws_vpc_endpoint.s3_ap_northeast_1.vpc_endpoint_type == "Gateway"
+    error_message = "The s3 endpoint in ap-northeast-1 must be the Gateway endpoint com.amazonaws.ap-northeast-1.s3."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.kms_ap_northeast_1.service_name == "com.amazonaws.ap-northeast-1.kms" && aws_vpc_endpoint.kms_ap_northeast_1.vpc_endpoint_type == "Interface"
+    error_message = "The kms endpoint in ap-northeast-1 must be the Interface endpoint com.amazonaws.ap-northeast-1.kms."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.logs_ap_northeast_1.service_name == "com.amazonaws.ap-northeast-1.logs" && aws_vpc_endpoint.logs_ap_northeast_1.vpc_endpoint_type == "Interface"
+    error_message = "The logs endpoint in ap-northeast-1 must be the Interface endpoint com.amazonaws.ap-northeast-1.logs."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssm_sa_east_1.service_name == "com.amazonaws.sa-east-1.ssm" && aws_vpc_endpoint.ssm_sa_east_1.vpc_endpoint_type == "Interface"
+    error_message = "The ssm endpoint in sa-east-1 must be the Interface endpoint com.amazonaws.sa-east-1.ssm."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssmmessages_sa_east_1.service_name == "com.amazonaws.sa-east-1.ssmmessages" && aws_vpc_endpoint.ssmmessages_sa_east_1.vpc_endpoint_type == "Interface"
+    error_message = "The ssmmessages endpoint in sa-east-1 must be the Interface endpoint com.amazonaws.sa-east-1.ssmmessages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ec2messages_sa_east_1.service_name == "com.amazonaws.sa-east-1.ec2messages" && aws_vpc_endpoint.ec2messages_sa_east_1.vpc_endpoint_type == "Interface"
+    error_message = "The ec2messages endpoint in sa-east-1 must be the Interface endpoint com.amazonaws.sa-east-1.ec2messages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.s3_sa_east_1.service_name == "com.amazonaws.sa-east-1.s3" && aws_vpc_endpoint.s3_sa_east_1.vpc_endpoint_type == "Gateway"
+    error_message = "The s3 endpoint in sa-east-1 must be the Gateway endpoint com.amazonaws.sa-east-1.s3."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.kms_sa_east_1.service_name == "com.amazonaws.sa-east-1.kms" && aws_vpc_endpoint.kms_sa_east_1.vpc_endpoint_type == "Interface"
+    error_message = "The kms endpoint in sa-east-1 must be the Interface endpoint com.amazonaws.sa-east-1.kms."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.logs_sa_east_1.service_name == "com.amazonaws.sa-east-1.logs" && aws_vpc_endpoint.logs_sa_east_1.vpc_endpoint_type == "Interface"
+    error_message = "The logs endpoint in sa-east-1 must be the Interface endpoint com.amazonaws.sa-east-1.logs."
+  }
 }

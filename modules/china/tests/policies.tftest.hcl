@@ -169,4 +169,54 @@ run "policies_are_least_privilege" {
     ])
     error_message = "The AWS managed policies differ from the spec."
   }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssm_cn_north_1.service_name == "com.amazonaws.cn-north-1.ssm" && aws_vpc_endpoint.ssm_cn_north_1.vpc_endpoint_type == "Interface"
+    error_message = "The ssm endpoint in cn-north-1 must be the Interface endpoint com.amazonaws.cn-north-1.ssm."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssmmessages_cn_north_1.service_name == "com.amazonaws.cn-north-1.ssmmessages" && aws_vpc_endpoint.ssmmessages_cn_north_1.vpc_endpoint_type == "Interface"
+    error_message = "The ssmmessages endpoint in cn-north-1 must be the Interface endpoint com.amazonaws.cn-north-1.ssmmessages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ec2messages_cn_north_1.service_name == "com.amazonaws.cn-north-1.ec2messages" && aws_vpc_endpoint.ec2messages_cn_north_1.vpc_endpoint_type == "Interface"
+    error_message = "The ec2messages endpoint in cn-north-1 must be the Interface endpoint com.amazonaws.cn-north-1.ec2messages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.s3_cn_north_1.service_name == "com.amazonaws.cn-north-1.s3" && aws_vpc_endpoint.s3_cn_north_1.vpc_endpoint_type == "Gateway"
+    error_message = "The s3 endpoint in cn-north-1 must be the Gateway endpoint com.amazonaws.cn-north-1.s3."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.logs_cn_north_1.service_name == "com.amazonaws.cn-north-1.logs" && aws_vpc_endpoint.logs_cn_north_1.vpc_endpoint_type == "Interface"
+    error_message = "The logs endpoint in cn-north-1 must be the Interface endpoint com.amazonaws.cn-north-1.logs."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssm_cn_northwest_1.service_name == "com.amazonaws.cn-northwest-1.ssm" && aws_vpc_endpoint.ssm_cn_northwest_1.vpc_endpoint_type == "Interface"
+    error_message = "The ssm endpoint in cn-northwest-1 must be the Interface endpoint com.amazonaws.cn-northwest-1.ssm."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssmmessages_cn_northwest_1.service_name == "com.amazonaws.cn-northwest-1.ssmmessages" && aws_vpc_endpoint.ssmmessages_cn_northwest_1.vpc_endpoint_type == "Interface"
+    error_message = "The ssmmessages endpoint in cn-northwest-1 must be the Interface endpoint com.amazonaws.cn-northwest-1.ssmmessages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ec2messages_cn_northwest_1.service_name == "com.amazonaws.cn-northwest-1.ec2messages" && aws_vpc_endpoint.ec2messages_cn_northwest_1.vpc_endpoint_type == "Interface"
+    error_message = "The ec2messages endpoint in cn-northwest-1 must be the Interface endpoint com.amazonaws.cn-northwest-1.ec2messages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.s3_cn_northwest_1.service_name == "com.amazonaws.cn-northwest-1.s3" && aws_vpc_endpoint.s3_cn_northwest_1.vpc_endpoint_type == "Gateway"
+    error_message = "The s3 endpoint in cn-northwest-1 must be the Gateway endpoint com.amazonaws.cn-northwest-1.s3."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.logs_cn_northwest_1.service_name == "com.amazonaws.cn-northwest-1.logs" && aws_vpc_endpoint.logs_cn_northwest_1.vpc_endpoint_type == "Interface"
+    error_message = "The logs endpoint in cn-northwest-1 must be the Interface endpoint com.amazonaws.cn-northwest-1.logs."
+  }
 }
