@@ -20,6 +20,12 @@ SPEC_ARG = click.Path(dir_okay=False, path_type=Path)
 OUT_DIR = click.Path(file_okay=False, path_type=Path)
 
 
+def _warn(warnings: tuple[str, ...]) -> None:
+    """Print the pure core's warnings (a valid spec worth a word) on stderr, one line each."""
+    for warning in warnings:
+        click.echo(f"ssm-profile: warning: {warning}", err=True)
+
+
 def _source_label(spec: Path, out: Path) -> str:
     """The spec's path relative to the module folder: stable whatever the working folder is."""
     try:
@@ -75,6 +81,7 @@ def generate(spec: Path, out: Path, format_: str | None, engine: str, check: boo
     # A released module keeps its release (moved blocks, CHANGELOG.md, version) when regenerated.
     release = read_release_record(out) if out.is_dir() else None
     module = run_generate(spec, format=format_, source=_source_label(spec, out), engine=engine, release=release)
+    _warn(module.grants.warnings)
     if check:
         check_module(module, out)
         click.echo(f"{out}: up to date")
@@ -241,30 +248,27 @@ def test_command(out: Path) -> None:
 
 @cli.command()
 @click.argument("spec", type=SPEC_ARG)
-@click.option("--name", help="Print only the policy with this name.")
+@click.option("--name", help="Print only this policy's document, as the IAM console takes it.")
 def policy(spec: Path, name: str | None) -> None:
-    """Print the custom S3 policy document(s) SPEC grants, as JSON.
+    """Print every custom policy SPEC grants (S3, Session Manager, split parts) as JSON.
 
-    One policy prints as its bare document, ready to paste into the IAM console. Several
-    (split to IAM's size limit) print as a list of {"PolicyName", "PolicyDocument"}.
+    Always a list of {"PolicyName", "PolicyDocument"}, in the module's order; `[]` when the
+    spec grants none. With --name, the one policy's bare document.
     """
     from .errors import SpecError
     from .grants import build_grants
     from .spec import load_spec
 
-    policies = build_grants(load_spec(spec)).custom_policies
+    grants = build_grants(load_spec(spec))
+    _warn(grants.warnings)
+    policies = grants.custom_policies
     if name is not None:
         chosen = [p for p in policies if p.name == name]
         if not chosen:
             raise SpecError("--name", f"{name!r} is not a policy of this spec; allowed: {', '.join(p.name for p in policies) or 'none'}")
-        policies = tuple(chosen)
-    if not policies:
-        raise SpecError("s3", "this spec grants no custom S3 policy (s3.vpc_endpoint is false and s3.buckets is empty)")
-    if len(policies) == 1:
-        payload: object = policies[0].document()
-    else:
-        payload = [{"PolicyName": p.name, "PolicyDocument": p.document()} for p in policies]
-    click.echo(json.dumps(payload, indent=2))
+        click.echo(json.dumps(chosen[0].document(), indent=2))
+        return
+    click.echo(json.dumps([{"PolicyName": p.name, "PolicyDocument": p.document()} for p in policies], indent=2))
 
 
 @cli.command()

@@ -5,3 +5,28 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "account_id" {
+  description = "ID of the AWS account this module is applied in, for ARNs and trust conditions (an input because data.aws_caller_identity would call AWS at plan time)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id must be a 12-digit AWS account ID."
+  }
+}
+
+variable "vpc_endpoint_network" {
+  description = "Per Region (key): the VPC, subnets and security groups of the interface endpoints, and the route tables of the S3 gateway endpoint."
+  type        = map(object({ vpc_id = string, subnet_ids = list(string), security_group_ids = list(string), route_table_ids = optional(list(string), []) }))
+
+  validation {
+    condition     = alltrue([for region in ["us-west-2", "eu-west-2", "ap-northeast-1", "sa-east-1"] : contains(keys(var.vpc_endpoint_network), region)])
+    error_message = "vpc_endpoint_network needs an entry for each Region: us-west-2, eu-west-2, ap-northeast-1, sa-east-1."
+  }
+
+  validation {
+    condition     = alltrue([for network in values(var.vpc_endpoint_network) : length(network.route_table_ids) > 0])
+    error_message = "The S3 gateway endpoint needs route_table_ids in every Region."
+  }
+}

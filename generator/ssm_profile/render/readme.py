@@ -176,6 +176,13 @@ def _notes(grants: Grants) -> list[str]:
             "and logging grants, each on its exact resource. Actions AWS defines without a resource type "
             "(`ssmmessages:*Channel`, `logs:DescribeLogGroups`) can only be granted on `*`."
         )
+    sids = {s.sid for p in grants.custom_policies for s in p.statements}
+    if "SessionManagerS3LogsEncryption" in sids and "SessionManagerS3LogsKms" not in sids:
+        notes.append(
+            "**Encrypted session log bucket**: `s3_log_encrypted` without `s3_log_kms_key_arn` grants no KMS "
+            "action, which is right for SSE-S3. If the bucket uses SSE-KMS, set `s3_log_kms_key_arn` to its "
+            "key: S3 denies uploads without `kms:GenerateDataKey` on it."
+        )
     if any(s.endpoints for s in grants.regional):
         notes.append(
             f"**VPC endpoints** ([AWS docs]({ENDPOINTS_DOC})): interface endpoints are created with private DNS; "
