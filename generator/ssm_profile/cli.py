@@ -28,6 +28,15 @@ def _source_label(spec: Path, out: Path) -> str:
         return spec.name
 
 
+def _module_source(spec: Path, out: Path) -> str:
+    """OUT as a root module beside SPEC calls it: ``./modules/x`` (the README's usage snippet)."""
+    try:
+        relative = Path(os.path.relpath(out.resolve(), spec.resolve().parent)).as_posix()
+    except ValueError:  # another drive on Windows: no relative path exists
+        return ""
+    return relative if relative.startswith("../") else "./" + relative
+
+
 class _Group(click.Group):
     """Turns the one error base class into one line on stderr and its exit code."""
 
@@ -74,7 +83,9 @@ def generate(spec: Path, out: Path, format_: str | None, engine: str, check: boo
 
     # A released module keeps its release (moved blocks, CHANGELOG.md, version) when regenerated.
     release = read_release_record(out) if out.is_dir() else None
-    module = run_generate(spec, format=format_, source=_source_label(spec, out), engine=engine, release=release)
+    module = run_generate(
+        spec, format=format_, source=_source_label(spec, out), engine=engine, release=release, module_source=_module_source(spec, out)
+    )
     if check:
         check_module(module, out)
         click.echo(f"{out}: up to date")
@@ -102,7 +113,12 @@ def release(out: Path, version: str, force: bool) -> None:
     Version.parse(version)
     source = read_release_source(out)
     previous = read_release_record(out)
-    options = {"format": source.format, "source": _source_label(source.spec, out), "engine": source.engine}
+    options = {
+        "format": source.format,
+        "source": _source_label(source.spec, out),
+        "engine": source.engine,
+        "module_source": _module_source(source.spec, out),
+    }
     record, changes = release_record(run_generate(source.spec, **options), version, previous)
     module = run_generate(source.spec, **options, release=record)
     foreign = [n for n in (CHANGELOG_FILE, "moved.tf", "moved.tf.json") if n in module.files and (out / n).exists() and n not in source.files]
