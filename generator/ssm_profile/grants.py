@@ -191,6 +191,7 @@ class Grants:
     service_roles: tuple[ServiceRole, ...] = ()
     regional: tuple[RegionalSetup, ...] = ()
     session_manager: bool = False
+    module_variables: tuple[str, ...] = ()  # spec fields the module takes as input variables
 
     @property
     def needs_account_id(self) -> bool:
@@ -589,4 +590,5 @@ def build_grants(spec: Spec) -> Grants:
         service_roles=service_roles(spec, partition, managed, custom),
         regional=regional_setups(spec, partition),
         session_manager=spec.session_manager.enabled,
+        module_variables=tuple(spec.module.variables),
     )

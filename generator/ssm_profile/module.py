@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .document import Bare, Block, Document, Expr, Template, TypeConstraint, nested
 from .grants import ACCOUNT, Condition, CustomPolicy, Grants, RegionalSetup, ServiceRole, Statement
+from .module_inputs import follow_inputs, input_variables
 
 MIN_TERRAFORM = ">= 1.5.0"
 MIN_AWS_PROVIDER = ">= 5.0"
@@ -124,9 +125,10 @@ def module_document(grants: Grants) -> Document:
         blocks += _regional_blocks(setup)
     blocks = _guard_first_resource(blocks, grants)
     blocks += _variables(grants)
+    blocks += input_variables(grants)
     blocks += _outputs(grants)
     blocks.append(_versions(grants))
-    return Document(tuple(blocks))
+    return follow_inputs(Document(tuple(blocks)), grants)
 
 
 def _partition_guard(grants: Grants) -> Block:
