@@ -5,3 +5,80 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "role_name" {
+  description = "Name of the IAM role the instances use. Spec field role.name."
+  type        = string
+  default     = "SSMInstanceProfileAllOptions"
+
+  validation {
+    condition     = length(var.role_name) >= 1 && length(var.role_name) <= 64 && can(regex("^[0-9A-Za-z_+=,.@-]+$", var.role_name))
+    error_message = "role_name must be a role name of 1 to 64 characters: letters, digits and + = , . @ _ -."
+  }
+}
+
+variable "instance_profile_name" {
+  description = "Name of the instance profile EC2 instances are launched with. Spec field instance_profile.name."
+  type        = string
+  default     = "SSMInstanceProfileAllOptions-profile"
+
+  validation {
+    condition     = length(var.instance_profile_name) >= 1 && length(var.instance_profile_name) <= 128 && can(regex("^[0-9A-Za-z_+=,.@-]+$", var.instance_profile_name))
+    error_message = "instance_profile_name must be an instance profile name of 1 to 128 characters: letters, digits and + = , . @ _ -."
+  }
+}
+
+variable "role_path" {
+  description = "IAM path of the role, the instance profile and the custom policies. Spec field role.path."
+  type        = string
+  default     = "/ssm/"
+
+  validation {
+    condition     = length(var.role_path) <= 512 && can(regex("^/([!-~]*/)?$", var.role_path))
+    error_message = "role_path must start and end with / and hold printable ASCII only (at most 512 characters), e.g. /ssm/."
+  }
+}
+
+variable "role_description" {
+  description = "Description of the IAM role. Spec field role.description."
+  type        = string
+  default     = "EC2 role for Systems Manager with every option of ssm-profile"
+
+  validation {
+    condition     = length(var.role_description) <= 1000 && can(regex("^[\\t\\n\\r -~\u00a1-\u00ff]*$", var.role_description))
+    error_message = "role_description must be at most 1000 printable ASCII or Latin-1 characters."
+  }
+}
+
+variable "role_permissions_boundary" {
+  description = "ARN of the managed policy that caps the role's permissions (null: none). Spec field role.permissions_boundary."
+  type        = string
+  default     = "arn:aws:iam::111122223333:policy/PlatformBoundary"
+
+  validation {
+    condition     = var.role_permissions_boundary == null ? true : can(regex("^arn:aws:iam::(aws|[0-9]{12}):policy/[!-~]+$", var.role_permissions_boundary))
+    error_message = "role_permissions_boundary must be a managed policy ARN of partition aws: arn:aws:iam::<account>:policy/<name>."
+  }
+}
+
+variable "role_max_session_duration" {
+  description = "Maximum session duration of the role, in seconds. Spec field role.max_session_duration."
+  type        = number
+  default     = 7200
+
+  validation {
+    condition     = var.role_max_session_duration >= 3600 && var.role_max_session_duration <= 43200 && floor(var.role_max_session_duration) == var.role_max_session_duration
+    error_message = "role_max_session_duration must be a whole number of seconds from 3600 to 43200."
+  }
+}
+
+variable "s3_policy_name" {
+  description = "Name of the custom S3 policy. Spec field s3.policy_name."
+  type        = string
+  default     = "SSMAllOptionsS3Policy"
+
+  validation {
+    condition     = length(var.s3_policy_name) >= 1 && length(var.s3_policy_name) <= 128 && can(regex("^[0-9A-Za-z_+=,.@-]+$", var.s3_policy_name))
+    error_message = "s3_policy_name must be a policy name of 1 to 128 characters: letters, digits and + = , . @ _ -."
+  }
+}
