@@ -293,3 +293,33 @@ def test_the_usage_snippet_plans_when_pasted_beside_the_spec(tmp_path: Path) -> 
     addresses = {c["address"] for c in plan["resource_changes"]}
     assert "module.ssm_instance_profile.aws_iam_instance_profile.this" in addresses
     assert any(a.startswith("module.ssm_instance_profile.aws_vpc_endpoint.") for a in addresses)
+
+
+# -- vpc_endpoint_network --------------------------------------------------------------------------
+
+
+def test_route_table_ids_are_declared_only_where_required() -> None:
+    def network_type(services: list[str]) -> str:
+        spec = {"version": 1, "regions": ["us-east-2"], "s3": {"vpc_endpoint": True}, "vpc_endpoints": {"enabled": True, "services": services}}
+        variables = {b.labels[0]: b for b in generate(spec).document.of_kind("variable")}
+        return variables["vpc_endpoint_network"].body["type"].text
+
+    assert "route_table_ids = list(string)" in network_type(["ssm", "s3"])  # required, not optional(...)
+    assert "route_table_ids" not in network_type(["ssm"])
+
+
+@pytest.mark.terraform
+def test_the_network_input_names_the_missing_region_and_rejects_unknown_keys() -> None:
+    from ssm_profile.errors import TerraformError
+    from ssm_profile.module import EXAMPLE_NETWORK
+    from ssm_profile.terraform.harness import plan_module
+
+    module = Path(__file__).resolve().parent.parent / "modules" / "multi-region-full"
+    # us_east_1 for us-east-1: the typo Terraform would otherwise ignore.
+    network = {key: EXAMPLE_NETWORK for key in ("us_east_1", "eu-central-1", "ap-southeast-1")}
+    with pytest.raises(TerraformError) as failure:
+        plan_module(module, offline=True, inputs={"vpc_endpoint_network": network})
+    output = " ".join(failure.value.output.split())
+    assert "vpc_endpoint_network has no entry for Region us-east-1;" in output
+    assert "vpc_endpoint_network keys must be Region codes of this module" in output
+    assert "no entry for Region eu-central-1" not in output
