@@ -52,6 +52,11 @@ def grant_lines(grants: Grants) -> list[str]:
         )
     if not grants.custom_policies:
         lines.append("Creates no custom policy: the spec grants nothing beyond the managed policies.")
+    if grants.module_variables:
+        from ..module_inputs import module_inputs
+
+        names = ", ".join(f"`{item.variable}`" for item in module_inputs(grants))
+        lines.append(f"Names, paths and settings above are the defaults of the module inputs {names}; override them per environment.")
     for service_role in grants.service_roles:
         attached = [p.name for p in service_role.managed_policies] + [
             p.name for p in grants.custom_policies if p.key in service_role.custom_policy_keys
