@@ -323,3 +323,16 @@ def test_the_network_input_names_the_missing_region_and_rejects_unknown_keys() -
     assert "vpc_endpoint_network has no entry for Region us-east-1;" in output
     assert "vpc_endpoint_network keys must be Region codes of this module" in output
     assert "no entry for Region eu-central-1" not in output
+
+
+def test_a_manifest_that_hashed_the_whole_readme_still_reads(tmp_path: Path) -> None:
+    import hashlib
+
+    spec = _write_spec(tmp_path, {"version": 1, "regions": ["us-east-2"]})
+    out = tmp_path / "out"
+    assert _run("generate", str(spec), "-o", str(out))[0] == 0
+    manifest = json.loads((out / ".ssm-profile.json").read_text(encoding="utf-8"))
+    # Before the terraform-docs block was left out, the manifest hashed README.md whole.
+    manifest["files"]["README.md"] = hashlib.sha256((out / "README.md").read_bytes()).hexdigest()
+    (out / ".ssm-profile.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert _run("generate", str(spec), "-o", str(out))[0] == 0
