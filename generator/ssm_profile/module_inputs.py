@@ -56,69 +56,59 @@ def _split_suffix_room(grants: Grants, key: str) -> int:
 
 def module_inputs(grants: Grants) -> list[ModuleInput]:
     """The inputs the spec's ``module.variables`` asks for, in the spec's order."""
+    inputs = []
+    for field in grants.module_variables:
+        if field.startswith("role."):
+            inputs.append(_role_input(grants, field))
+        elif field == "instance_profile.name":
+            name = grants.instance_profile.name if grants.instance_profile else ""
+            checks = _name_checks("instance_profile_name", 128, "an instance profile name")
+            inputs.append(_input(field, "string", "Name of the instance profile EC2 instances are launched with.", name, checks))
+        elif field == "s3.policy_name":
+            inputs.append(_policy_input(grants, "s3", field, "S3"))
+        elif field == "session_manager.policy_name":
+            inputs.append(_policy_input(grants, "session_manager", field, "Session Manager"))
+        else:  # default_host_management.role_name, hybrid.role_name
+            inputs.append(_service_role_input(grants, field.split(".")[0]))
+    return inputs
+
+
+def _input(field: str, type: str, description: str, default: object, checks: tuple[tuple[str, str], ...]) -> ModuleInput:
+    return ModuleInput(field, field.replace(".", "_"), type, description, default, checks)
+
+
+def _role_input(grants: Grants, field: str) -> ModuleInput:
     role = grants.role
-    partition = re.escape(grants.partition.id)
-    candidates = {
-        "role.name": lambda: ModuleInput(
-            "role.name", "role_name", "string",
-            "Name of the IAM role the instances use" + ("" if role.create else " (an existing role)") + ".",
-            role.name, _name_checks("role_name", 64, "a role name"),
-        ),
-        "role.path": lambda: ModuleInput(
-            "role.path", "role_path", "string",
-            "IAM path of the role, the instance profile and the custom policies.",
-            role.path,
-            (
-                (
-                    f'length(var.role_path) <= 512 && can(regex("{_PATH}", var.role_path))',
-                    "role_path must start and end with / and hold printable ASCII only (at most 512 characters), e.g. /ssm/.",
-                ),
-            ),
-        ),
-        "role.description": lambda: ModuleInput(
-            "role.description", "role_description", "string", "Description of the IAM role.", role.description,
-            (
-                (
-                    f'length(var.role_description) <= 1000 && can(regex("{_DESCRIPTION}", var.role_description))',
-                    "role_description must be at most 1000 printable ASCII or Latin-1 characters.",
-                ),
-            ),
-        ),
-        "role.permissions_boundary": lambda: ModuleInput(
-            "role.permissions_boundary", "role_permissions_boundary", "string",
-            "ARN of the managed policy that caps the role's permissions (null: none).",
-            role.permissions_boundary or None,
-            (
-                (
-                    f'var.role_permissions_boundary == null ? true : can(regex("^arn:{partition}:iam::(aws|[0-9]{{12}}):policy/[!-~]+$", var.role_permissions_boundary))',
-                    f"role_permissions_boundary must be a managed policy ARN of partition {grants.partition.id}: "
-                    f"arn:{grants.partition.id}:iam::<account>:policy/<name>.",
-                ),
-            ),
-        ),
-        "role.max_session_duration": lambda: ModuleInput(
-            "role.max_session_duration", "role_max_session_duration", "number",
-            "Maximum session duration of the role, in seconds.", role.max_session_duration,
-            (
-                (
-                    "var.role_max_session_duration >= 3600 && var.role_max_session_duration <= 43200 && "
-                    "floor(var.role_max_session_duration) == var.role_max_session_duration",
-                    "role_max_session_duration must be a whole number of seconds from 3600 to 43200.",
-                ),
-            ),
-        ),
-        "instance_profile.name": lambda: ModuleInput(
-            "instance_profile.name", "instance_profile_name", "string",
-            "Name of the instance profile EC2 instances are launched with.",
-            grants.instance_profile.name if grants.instance_profile else "",
-            _name_checks("instance_profile_name", 128, "an instance profile name"),
-        ),
-        "s3.policy_name": lambda: _policy_input(grants, "s3", "s3.policy_name", "S3"),
-        "session_manager.policy_name": lambda: _policy_input(grants, "session_manager", "session_manager.policy_name", "Session Manager"),
-        "default_host_management.role_name": lambda: _service_role_input(grants, "default_host_management"),
-        "hybrid.role_name": lambda: _service_role_input(grants, "hybrid"),
-    }
-    return [candidates[field]() for field in grants.module_variables]
+    variable = field.replace(".", "_")
+    if field == "role.name":
+        what = "Name of the IAM role the instances use" + ("." if role.create else " (an existing role).")
+        return _input(field, "string", what, role.name, _name_checks(variable, 64, "a role name"))
+    if field == "role.path":
+        check = (
+            f'length(var.{variable}) <= 512 && can(regex("{_PATH}", var.{variable}))',
+            f"{variable} must start and end with / and hold printable ASCII only (at most 512 characters), e.g. /ssm/.",
+        )
+        return _input(field, "string", "IAM path of the role, the instance profile and the custom policies.", role.path, (check,))
+    if field == "role.description":
+        check = (
+            f'length(var.{variable}) <= 1000 && can(regex("{_DESCRIPTION}", var.{variable}))',
+            f"{variable} must be at most 1000 printable ASCII or Latin-1 characters.",
+        )
+        return _input(field, "string", "Description of the IAM role.", role.description, (check,))
+    if field == "role.permissions_boundary":
+        partition = grants.partition.id
+        check = (
+            f'var.{variable} == null ? true : can(regex("^arn:{re.escape(partition)}:iam::(aws|[0-9]{{12}}):policy/[!-~]+$", var.{variable}))',
+            f"{variable} must be a managed policy ARN of partition {partition}: arn:{partition}:iam::<account>:policy/<name>.",
+        )
+        what = "ARN of the managed policy that caps the role's permissions (null: none)."
+        return _input(field, "string", what, role.permissions_boundary or None, (check,))
+    # role.max_session_duration: IAM's CreateRole takes 3600 to 43200 seconds.
+    check = (
+        f"var.{variable} >= 3600 && var.{variable} <= 43200 && floor(var.{variable}) == var.{variable}",
+        f"{variable} must be a whole number of seconds from 3600 to 43200.",
+    )
+    return _input(field, "number", "Maximum session duration of the role, in seconds.", role.max_session_duration, (check,))
 
 
 def _policy_input(grants: Grants, key: str, field: str, what: str) -> ModuleInput:
