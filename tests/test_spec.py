@@ -125,5 +125,5 @@ def test_schema_is_json_schema_of_the_spec() -> None:
     assert spec["additionalProperties"] is False
     assert set(spec["properties"]) == {
         "version", "regions", "partition", "role", "instance_profile", "managed_policies", "s3", "limits",
-        "default_host_management", "hybrid", "session_manager", "vpc_endpoints",
+        "default_host_management", "hybrid", "session_manager", "vpc_endpoints", "module",
     }

@@ -34,6 +34,15 @@ def _source_label(spec: Path, out: Path) -> str:
         return spec.name
 
 
+def _module_source(spec: Path, out: Path) -> str:
+    """OUT as a root module beside SPEC calls it: ``./modules/x`` (the README's usage snippet)."""
+    try:
+        relative = Path(os.path.relpath(out.resolve(), spec.resolve().parent)).as_posix()
+    except ValueError:  # another drive on Windows: no relative path exists
+        return ""
+    return relative if relative.startswith("../") else "./" + relative
+
+
 class _Group(click.Group):
     """Turns the one error base class into one line on stderr and its exit code."""
 
@@ -80,7 +89,9 @@ def generate(spec: Path, out: Path, format_: str | None, engine: str, check: boo
 
     # A released module keeps its release (moved blocks, CHANGELOG.md, version) when regenerated.
     release = read_release_record(out) if out.is_dir() else None
-    module = run_generate(spec, format=format_, source=_source_label(spec, out), engine=engine, release=release)
+    module = run_generate(
+        spec, format=format_, source=_source_label(spec, out), engine=engine, release=release, module_source=_module_source(spec, out)
+    )
     _warn(module.grants.warnings)
     if check:
         check_module(module, out)
@@ -120,7 +131,12 @@ def release(out: Path, version: str | None, bump: str | None, force: bool) -> No
         Version.parse(version)
     source = read_release_source(out)
     previous = read_release_record(out)
-    options = {"format": source.format, "source": _source_label(source.spec, out), "engine": source.engine}
+    options = {
+        "format": source.format,
+        "source": _source_label(source.spec, out),
+        "engine": source.engine,
+        "module_source": _module_source(source.spec, out),
+    }
     plain = run_generate(source.spec, **options)
     record, assessment = release_record(plain.document, plain.grants, format=plain.format, previous=previous, version=version, bump=bump)
     module = run_generate(source.spec, **options, release=record)

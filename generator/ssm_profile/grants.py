@@ -195,6 +195,7 @@ class Grants:
     session_manager: bool = False
     #: One-line warnings for the user (the CLI prints them on stderr); the spec is still valid.
     warnings: tuple[str, ...] = ()
+    module_variables: tuple[str, ...] = ()  # spec fields the module takes as input variables
 
     @property
     def needs_account_id(self) -> bool:
@@ -671,4 +672,5 @@ def build_grants(spec: Spec) -> Grants:
         regional=regional_setups(spec, partition),
         session_manager=spec.session_manager.enabled,
         warnings=spec_warnings(spec, partition),
+        module_variables=tuple(spec.module.variables),
     )

@@ -53,7 +53,7 @@ _META_ARGUMENTS = ("lifecycle", "depends_on")
 
 
 _REFERENCE = re.compile(
-    r"(?<![\w.])(local\.[A-Za-z_][\w-]*|data\.[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*\.[A-Za-z_]\w*"
+    r"(?<![\w.])(var\.[A-Za-z_][\w-]*|local\.[A-Za-z_][\w-]*|data\.[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*\.[A-Za-z_]\w*"
     r"|[a-z][a-z0-9]*_[\w-]*\.[A-Za-z_][\w-]*\.[A-Za-z_]\w*)"
 )
 
@@ -88,6 +88,11 @@ def inventory(document: Document) -> dict[str, Resource]:
     """
     index = {block.address: block for block in document.blocks if block.kind in ("resource", "data")}
     locals_ = {key: value for block in document.of_kind("locals") for key, value in block.body.items()}
+    # A module input (`[module] variables`) stands for its default: making a name an input
+    # changes nothing a plan with the defaults creates.
+    locals_.update(
+        {f"var.{b.labels[0]}": b.body["default"] for b in document.of_kind("variable") if isinstance(b.body.get("default"), (str, int))}
+    )
     resolver = _Resolver(index, locals_)
     resources = {}
     for block in document.of_kind("resource"):
@@ -142,6 +147,8 @@ class _Resolver:
 
     def reference(self, ref: str, seen: frozenset[str]) -> str:
         parts = ref.split(".")
+        if parts[0] == "var":
+            return _text(self.locals[ref]) if ref in self.locals else ref
         if parts[0] == "local":
             if parts[1] not in self.locals or ref in seen:
                 return ref

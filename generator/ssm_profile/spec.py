@@ -174,6 +174,31 @@ class LimitsSpec(_Section):
     managed_policies_per_role: Annotated[int, Meta(ge=1, le=20)] = 10
 
 
+#: Spec fields that ``[module] variables`` can make module inputs: each is written into
+#: resource arguments only (or into split policy names, as ``"${var.x}-2"``), so an input can
+#: stand for it. Fields that decide what is granted or created cannot be inputs.
+MODULE_VARIABLE_FIELDS = (
+    "role.name",
+    "role.path",
+    "role.description",
+    "role.permissions_boundary",
+    "role.max_session_duration",
+    "instance_profile.name",
+    "s3.policy_name",
+    "session_manager.policy_name",
+    "default_host_management.role_name",
+    "hybrid.role_name",
+)
+
+
+class ModuleSpec(_Section):
+    """The generated module's interface: spec fields it takes as input variables."""
+
+    variables: Annotated[
+        list[str], Meta(description="spec fields (e.g. role.name) that become module variables, defaulting to the spec's value")
+    ] = field(default_factory=list)
+
+
 class Spec(_Section):
     """A whole spec file, format version 1."""
 
@@ -189,6 +214,7 @@ class Spec(_Section):
     session_manager: SessionManagerSpec = field(default_factory=SessionManagerSpec)
     vpc_endpoints: VpcEndpointsSpec = field(default_factory=VpcEndpointsSpec)
     limits: LimitsSpec = field(default_factory=LimitsSpec)
+    module: ModuleSpec = field(default_factory=ModuleSpec)
 
 
 def json_schema() -> dict[str, Any]:
@@ -272,6 +298,7 @@ def check_spec(spec: Spec) -> Partition:
             )
         seen[bucket.name] = index
     _check_regional(spec, partition)
+    _check_module_variables(spec)
     for region in spec.s3.agent_bucket_suffixes:
         if region not in spec.regions:
             raise SpecError(
@@ -395,6 +422,33 @@ def _check_session_keys(spec: Spec, partition: Partition) -> None:
         key_region = kms_key_region(f"{where}.{region}", arn, partition)
         if key_region != region:
             raise SpecError(f"{where}.{region}", f"{arn!r} is a key of {key_region}; the key for {region} must be in {region}")
+
+
+def _check_module_variables(spec: Spec) -> None:
+    # A variable for a field whose resource the spec does not create would be an unused input.
+    applies = {
+        "role.description": (spec.role.create, "role.create is false"),
+        "role.permissions_boundary": (spec.role.create, "role.create is false"),
+        "role.max_session_duration": (spec.role.create, "role.create is false"),
+        "instance_profile.name": (spec.instance_profile.create, "instance_profile.create is false"),
+        "s3.policy_name": (spec.s3.vpc_endpoint or bool(spec.s3.buckets), "the spec creates no S3 policy"),
+        "session_manager.policy_name": (spec.session_manager.enabled, "session_manager.enabled is false"),
+        "default_host_management.role_name": (spec.default_host_management.enabled, "default_host_management.enabled is false"),
+        "hybrid.role_name": (spec.hybrid.enabled, "hybrid.enabled is false"),
+    }
+    for index, name in enumerate(spec.module.variables):
+        where = f"module.variables[{index}]"
+        if name not in MODULE_VARIABLE_FIELDS:
+            raise SpecError(
+                where,
+                f"{name!r} cannot be a module variable{suggest(name, list(MODULE_VARIABLE_FIELDS))}; "
+                f"supported: {', '.join(MODULE_VARIABLE_FIELDS)}",
+            )
+        if name in spec.module.variables[:index]:
+            raise SpecError(where, f"{name!r} is listed twice")
+        applicable, reason = applies.get(name, (True, ""))
+        if not applicable:
+            raise SpecError(where, f"{name!r} has nothing to name: {reason}")
 
 
 def _check_role(spec: Spec, partition: Partition) -> None:
