@@ -71,10 +71,10 @@ plan: install
 	$(SSM) plan modules/$(EXAMPLE) --offline --json out/$(EXAMPLE).plan.json --normalised
 	diff -u tests/snapshots/$(EXAMPLE).plan.json out/$(EXAMPLE).plan.json
 
-## release: release one example's module, e.g. make release EXAMPLE=basic VERSION=0.2.0 (version stamp, CHANGELOG.md entry, moved blocks)
+## release: release one example's module, e.g. make release EXAMPLE=basic VERSION=0.2.0 or BUMP=auto (version stamp, CHANGELOG.md entry, moved blocks)
 release: install
-	@test -n "$(VERSION)" -a "$(origin EXAMPLE)" != file || { echo "usage: make release EXAMPLE=<example> VERSION=X.Y.Z" >&2; exit 2; }
-	$(SSM) release modules/$(EXAMPLE) --version $(VERSION)
+	@test -n "$(VERSION)$(BUMP)" -a "$(origin EXAMPLE)" != file || { echo "usage: make release EXAMPLE=<example> VERSION=X.Y.Z | BUMP=auto|major|minor|patch" >&2; exit 2; }
+	$(SSM) release modules/$(EXAMPLE) $(if $(VERSION),--version $(VERSION)) $(if $(BUMP),--bump $(BUMP))
 
 ## drift: every generated module in the repository is up to date with its spec (the pre-commit hook)
 drift: install

@@ -34,6 +34,12 @@ SPEC_ARG = click.Path(dir_okay=False, path_type=Path)
 OUT_DIR = _Folder(file_okay=False, path_type=Path)
 
 
+def _warn(warnings: tuple[str, ...]) -> None:
+    """Print the pure core's warnings (a valid spec worth a word) on stderr, one line each."""
+    for warning in warnings:
+        click.echo(f"ssm-profile: warning: {warning}", err=True)
+
+
 def _source_label(spec: Path, out: Path) -> str:
     """The spec's path relative to the module folder: stable whatever the working folder is."""
     try:
@@ -42,6 +48,17 @@ def _source_label(spec: Path, out: Path) -> str:
         return Path(os.path.relpath(os.path.abspath(spec), os.path.abspath(out))).as_posix()
     except ValueError:  # another drive on Windows
         return spec.name
+
+
+def _module_source(spec: Path, out: Path) -> str:
+    """OUT as a root module beside SPEC calls it: ``./modules/x`` (the README's usage snippet)."""
+    try:
+        relative = Path(os.path.relpath(out.resolve(), spec.resolve().parent)).as_posix()
+    except (RuntimeError, OSError):  # a symbolic link loop: the writer refuses OUT with a clear message
+        return ""
+    except ValueError:  # another drive on Windows: no relative path exists
+        return ""
+    return relative if relative.startswith("../") else "./" + relative
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -131,7 +148,10 @@ def generate(spec: Path, out: Path, format_: str | None, engine: str, check: boo
 
     # A released module keeps its release (moved blocks, CHANGELOG.md, version) when regenerated.
     release = read_release_record(out) if out.is_dir() else None
-    module = run_generate(spec, format=format_, source=_source_label(spec, out), engine=engine, release=release)
+    module = run_generate(
+        spec, format=format_, source=_source_label(spec, out), engine=engine, release=release, module_source=_module_source(spec, out)
+    )
+    _warn(module.grants.warnings)
     if check:
         check_module(module, out)
         click.echo(f"{out}: up to date")
@@ -142,32 +162,53 @@ def generate(spec: Path, out: Path, format_: str | None, engine: str, check: boo
 
 @cli.command()
 @click.argument("out", type=OUT_DIR)
-@click.option("--version", "version", required=True, help="The release's semantic version, greater than the last release's.")
+@click.option("--version", "version", default=None, help="The release's semantic version; refused when lower than the change requires.")
+@click.option(
+    "--bump",
+    type=click.Choice(["auto", "major", "minor", "patch"]),
+    default=None,
+    help="Instead of --version: auto picks the smallest version the change allows; major|minor|patch bump that number.",
+)
 @click.option("--force", is_flag=True, help="Overwrite files edited by hand since they were generated.")
-def release(out: Path, version: str, force: bool) -> None:
-    """Release the module in OUT as VERSION: regenerate it from its spec, stamp the version,
-    add a CHANGELOG.md entry, and write moved blocks for resources whose address changed.
+def release(out: Path, version: str | None, bump: str | None, force: bool) -> None:
+    """Release the module in OUT: classify the change since the last release (major, minor,
+    patch), check or pick the version, regenerate OUT from its spec, stamp the version, add a
+    CHANGELOG.md entry (with upgrade steps when breaking) and write moved blocks.
 
     The spec, format and engine come from OUT's manifest; the previous release from OUT's
-    release record (.ssm-profile-release.json), which only this command writes.
+    release record (.ssm-profile-release.json), which only this command writes. Exit 1 when
+    --version is lower than the change requires, with one line per reason.
     """
-    from .errors import OutputError
+    from .errors import OutputError, SpecError
     from .pipeline import generate as run_generate
     from .release import CHANGELOG_FILE, Version, read_release_record, read_release_source, release_record
     from .writer import write_module
 
-    Version.parse(version)
+    if (version is None) == (bump is None):
+        raise SpecError("--version", "give either --version X.Y.Z or --bump auto|major|minor|patch, not both")
+    if version is not None:
+        Version.parse(version)
     source = read_release_source(out)
     previous = read_release_record(out)
-    options = {"format": source.format, "source": _source_label(source.spec, out), "engine": source.engine}
-    record, changes = release_record(run_generate(source.spec, **options), version, previous)
+    options = {
+        "format": source.format,
+        "source": _source_label(source.spec, out),
+        "engine": source.engine,
+        "module_source": _module_source(source.spec, out),
+    }
+    plain = run_generate(source.spec, **options)
+    record, assessment = release_record(plain.document, plain.grants, format=plain.format, previous=previous, version=version, bump=bump)
     module = run_generate(source.spec, **options, release=record)
     foreign = [n for n in (CHANGELOG_FILE, "moved.tf", "moved.tf.json") if n in module.files and (out / n).exists() and n not in source.files]
     if foreign and not force:
         raise OutputError(f"{out}: {', '.join(foreign)} exists and was not generated by ssm-profile; move it away or pass --force")
     write_module(module, out, force=force, notify=_notify)
+    changes = assessment.changes
     counts = f"{len(changes.added)} added, {len(changes.removed)} removed, {len(changes.changed)} changed, {len(changes.moved)} moved"
-    click.echo(f"{out}: released {version} ({counts}; {len(record.moved)} moved blocks)")
+    level = "first release" if changes.first else f"{assessment.level.label} change"
+    click.echo(f"{out}: released {record.version}: {level} ({counts}; {len(record.moved)} moved blocks)")
+    for reason in assessment.breaking:
+        click.echo(f"  {reason.line()}")
 
 
 @cli.command()
@@ -283,30 +324,27 @@ def test_command(out: Path) -> None:
 
 @cli.command()
 @click.argument("spec", type=SPEC_ARG)
-@click.option("--name", help="Print only the policy with this name.")
+@click.option("--name", help="Print only this policy's document, as the IAM console takes it.")
 def policy(spec: Path, name: str | None) -> None:
-    """Print the custom S3 policy document(s) SPEC grants, as JSON.
+    """Print every custom policy SPEC grants (S3, Session Manager, split parts) as JSON.
 
-    One policy prints as its bare document, ready to paste into the IAM console. Several
-    (split to IAM's size limit) print as a list of {"PolicyName", "PolicyDocument"}.
+    Always a list of {"PolicyName", "PolicyDocument"}, in the module's order; `[]` when the
+    spec grants none. With --name, the one policy's bare document.
     """
     from .errors import SpecError
     from .grants import build_grants
     from .spec import load_spec
 
-    policies = build_grants(load_spec(spec)).custom_policies
+    grants = build_grants(load_spec(spec))
+    _warn(grants.warnings)
+    policies = grants.custom_policies
     if name is not None:
         chosen = [p for p in policies if p.name == name]
         if not chosen:
             raise SpecError("--name", f"{name!r} is not a policy of this spec; allowed: {', '.join(p.name for p in policies) or 'none'}")
-        policies = tuple(chosen)
-    if not policies:
-        raise SpecError("s3", "this spec grants no custom S3 policy (s3.vpc_endpoint is false and s3.buckets is empty)")
-    if len(policies) == 1:
-        payload: object = policies[0].document()
-    else:
-        payload = [{"PolicyName": p.name, "PolicyDocument": p.document()} for p in policies]
-    click.echo(json.dumps(payload, indent=2))
+        click.echo(json.dumps(chosen[0].document(), indent=2))
+        return
+    click.echo(json.dumps([{"PolicyName": p.name, "PolicyDocument": p.document()} for p in policies], indent=2))
 
 
 @cli.command()

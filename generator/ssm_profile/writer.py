@@ -41,6 +41,7 @@ from .outfolder import (
     write_temporary,
 )
 from .pipeline import GeneratedModule
+from .render.tfdocs import comparable_text
 
 __all__ = [
     "JOURNAL_FILE",
@@ -56,6 +57,14 @@ __all__ = [
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _unchanged(name: str, data: bytes, digest: str) -> bool:
+    """Whether ``data`` is what was generated as ``name`` with manifest hash ``digest``."""
+    # README.md's terraform-docs block is not hashed (terraform-docs may rewrite it); manifests
+    # written before that hashed the whole file.
+    comparable = comparable_text(name, data.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+    return digest in (_sha256(comparable), _sha256(data))
 
 
 def output_folder(out: str | Path) -> Path:
@@ -78,11 +87,12 @@ def hand_edited(out: str | Path) -> list[str]:
     manifest = read_manifest(out)
     if manifest is None:
         return []
-    return [name for name, digest in sorted(manifest.files.items()) if _state(Path(out) / name, digest) == "edited"]
+    return [name for name, digest in sorted(manifest.files.items()) if _state(Path(out), name, digest) == "edited"]
 
 
-def _state(path: Path, generated_digest: str | None) -> str:
-    """``absent``, ``unchanged`` (bytes match ``generated_digest``), ``edited``, ``foreign`` or ``not-a-file``."""
+def _state(out: Path, name: str, generated_digest: str | None) -> str:
+    """``absent``, ``unchanged`` (matches ``generated_digest``), ``edited``, ``foreign`` or ``not-a-file``."""
+    path = out / name
     try:
         if not path.is_file() or path.is_symlink():
             return "not-a-file" if os.path.lexists(path) else "absent"
@@ -90,7 +100,7 @@ def _state(path: Path, generated_digest: str | None) -> str:
         return "not-a-file"
     if generated_digest is None:
         return "foreign"
-    return "unchanged" if _sha256(path.read_bytes()) == generated_digest else "edited"
+    return "unchanged" if _unchanged(name, path.read_bytes(), generated_digest) else "edited"
 
 
 @dataclass
@@ -122,7 +132,7 @@ def _plan_write(module: GeneratedModule, out: Path, force: bool, say: Notify) ->
             plan.blocked.append(f"{blocker} is not a folder")
             continue
         path = out / name
-        state = _state(path, generated.get(name))
+        state = _state(out, name, generated.get(name))
         if state == "not-a-file":
             plan.blocked.append(f"{name} is a folder or link, not a file ssm-profile generated")
             continue
@@ -134,7 +144,7 @@ def _plan_write(module: GeneratedModule, out: Path, force: bool, say: Notify) ->
             plan.edited.append(name)
         plan.writes[name] = data
     for name in sorted(set(generated) - set(module.files)):
-        state = _state(out / name, generated[name])
+        state = _state(out, name, generated[name])
         if state == "edited":
             plan.edited.append(name)
         if state in ("unchanged", "edited"):
@@ -226,7 +236,8 @@ def module_differences(module: GeneratedModule, out: str | Path) -> list[str]:
         if not path.is_file():
             lines.append(f"{name}: missing")
             continue
-        current = path.read_bytes().decode("utf-8", errors="replace")
+        current = comparable_text(name, path.read_bytes().decode("utf-8", errors="replace"))
+        text = comparable_text(name, text)
         if current != text:
             diff = list(difflib.unified_diff(current.splitlines(), text.splitlines(), lineterm="", n=0))
             added = sum(1 for d in diff if d.startswith("+") and not d.startswith("+++"))
