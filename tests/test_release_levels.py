@@ -153,7 +153,13 @@ def test_the_interface_is_read_from_the_document() -> None:
     interface = module_interface(module.document, module.grants)
     assert interface.aliases == ("aws.eu_west_1", "aws.us_east_2")
     network = interface.inputs["vpc_endpoint_network"]
-    assert network.required and network.keys == ("us-east-2", "eu-west-1") and len(network.validations) == 2
+    assert network.required and network.keys == ("us-east-2", "eu-west-1")
+    # one check per Region (naming it), one on the key list, one on the gateway's route tables
+    assert len(network.validations) == 4
+    assert [m for _, m in network.validations][:2] == [
+        "vpc_endpoint_network has no entry for Region us-east-2; it needs one for each of: us-east-2, eu-west-1.",
+        "vpc_endpoint_network has no entry for Region eu-west-1; it needs one for each of: us-east-2, eu-west-1.",
+    ]
     assert network.type.startswith("map(object({ vpc_id = string")
     assert not interface.inputs["tags"].required and interface.inputs["tags"].type == "map(string)"
     assert {"role_name", "instance_profile_arn", "vpc_endpoint_ids", "hybrid_role_arn"} <= set(interface.outputs)

@@ -179,16 +179,21 @@ def _input_reasons(name: str, before: Input, after: Input) -> list[Reason]:
                 Level.MAJOR, f"input {name} needs a new key {key} (callers must add it)",
                 f'Add the key `"{key}"` to `{name}`, shaped like its other entries (type `{after.type}`).',
             ))
-    conditions = {condition for condition, _ in before.validations}
-    added = [(c, m) for c, m in after.validations if c not in conditions]
-    # The key-list check is rewritten whenever the keys change; the keys above say what that means.
-    if added and not (before.keys != after.keys and len(after.validations) <= len(before.validations)):
+    # The checks on the input's keys (one per required key, one on the key list) change
+    # whenever the keys change; the key reasons above say what that means for a caller.
+    def checks(input_: Input) -> list[tuple[str, str]]:
+        keys_changed = before.keys != after.keys
+        return [(c, m) for c, m in input_.validations if not (keys_changed and f"keys(var.{name})" in c)]
+
+    conditions = {condition for condition, _ in checks(before)}
+    added = [(c, m) for c, m in checks(after) if c not in conditions]
+    if added:
         for _, message in added:
             reasons.append(Reason(
                 Level.MAJOR, f"input {name} has a new or tightened validation: {message}",
                 f"Make sure the `{name}` you pass satisfies: {message}",
             ))
-    elif len(after.validations) < len(before.validations):
+    elif len(checks(after)) < len(checks(before)):
         reasons.append(Reason(Level.MINOR, f"input {name} has fewer validations (it accepts more)"))
     return reasons
 
