@@ -88,17 +88,19 @@ def _raise_terminated(signum: int, frame: object) -> NoReturn:
 class _Group(click.Group):
     """Turns every failure into one line on stderr and an exit code; never a traceback.
 
-    SsmProfileError: its exit code. OSError (reading or writing a file): 2, naming the path
+    SsmProfileError: its exit code (a CheckFailed may add one line per finding). OSError (reading or writing a file): 2, naming the path
     and the reason. Ctrl-C: 130; SIGTERM: 143.
     """
 
     def invoke(self, ctx: click.Context) -> object:
-        from .errors import SsmProfileError
+        from .errors import CheckFailed, SsmProfileError
 
         try:
             return super().invoke(ctx)
         except SsmProfileError as error:
-            click.echo(f"ssm-profile: error: {one_line(str(error))}", err=True)
+            # A failed check may list its findings on the lines after its one-line summary.
+            text = "\n".join(map(one_line, str(error).split("\n"))) if isinstance(error, CheckFailed) else one_line(str(error))
+            click.echo(f"ssm-profile: error: {text}", err=True)
             ctx.exit(error.exit_code)
         except OSError as error:
             click.echo(f"ssm-profile: error: {one_line(os_error_text(error))}", err=True)
