@@ -104,9 +104,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def modules_for(lab: Path) -> dict[str, dict[str, bytes]]:
-    probe = lab / "probe" / "out"
-    return {"A": expected_module(lab / "a.toml", probe), "B": expected_module(lab / "b.toml", probe)}
+def modules_for(lab: Path, out: Path) -> dict[str, dict[str, bytes]]:
+    """Modules A and B as `generate -o out` writes them (the README's usage names OUT)."""
+    return {"A": expected_module(lab / "a.toml", out), "B": expected_module(lab / "b.toml", out)}
 
 
 def start_case(lab: Path, name: str, with_module: bool = True, count: int = USER_FILES) -> tuple[Path, dict[str, bytes]]:
@@ -125,7 +125,8 @@ def reset(lab: Path, out: Path, spec: str | None) -> None:
         result = CliRunner().invoke(cli, ["generate", str(lab / spec), "-o", str(out), "--force"])
         assert result.exit_code == 0, result.output
         return
-    for name in {**modules_for(lab)["A"], **modules_for(lab)["B"]}:
+    modules = modules_for(lab, out)
+    for name in {**modules["A"], **modules["B"]}:
         (out / name).unlink(missing_ok=True)
 
 
@@ -138,12 +139,12 @@ def next_run(lab: Path, out: Path) -> list[str]:
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["SIGINT", "SIGTERM", "SIGKILL"])
 def test_a_signal_at_a_random_moment_of_the_write(lab: Path, signum: int) -> None:
     rng = random.Random(f"{SEED}-{signum}")
-    modules = modules_for(lab)
     # -2 and -15: the signal came as the interpreter exited after a finished run (Python has
     # restored the default handlers by then); the module check below tells which it was.
     codes = {signal.SIGINT: (0, 130, -2), signal.SIGTERM: (0, 143, -15), signal.SIGKILL: (0, -9)}[signum]
     failures: list[str] = []
     out, user = start_case(lab, f"signal-{signum}")
+    modules = modules_for(lab, out)
     for index in range(CASES_PER_SIGNAL):
         if index:
             reset(lab, out, "a.toml")
@@ -199,9 +200,9 @@ main()
 def test_sigkill_at_each_rename_of_the_commit(lab: Path) -> None:
     """Deterministic: killed after the journal's commit and after each rename that follows it.
     The module is then mixed until the next run completes it from the journal."""
-    modules = modules_for(lab)
     failures: list[str] = []
     out, user = start_case(lab, "commit")
+    modules = modules_for(lab, out)
     renames = len(modules["B"])  # at most one rename per file
     for stop_after in range(0, renames):
         if stop_after:
@@ -231,9 +232,9 @@ def test_sigkill_at_each_rename_of_the_commit(lab: Path) -> None:
 def test_kill_at_any_moment_of_an_unmodified_run(lab: Path) -> None:
     """The console entry point as shipped; SIGKILL or SIGTERM anywhere from start-up to exit."""
     rng = random.Random(f"{SEED}-anywhere")
-    modules = modules_for(lab)
     failures: list[str] = []
     out, user = start_case(lab, "anywhere")
+    modules = modules_for(lab, out)
     for index in range(10):
         if index:
             reset(lab, out, "a.toml")
@@ -256,9 +257,9 @@ def test_kill_at_any_moment_of_an_unmodified_run(lab: Path) -> None:
 
 
 def test_concurrent_runs_on_one_out(lab: Path) -> None:
-    modules = modules_for(lab)
     failures: list[str] = []
     out, user = start_case(lab, "concurrent", with_module=False)
+    modules = modules_for(lab, out)
     for index in range(8):
         reset(lab, out, "a.toml" if index % 2 else None)
         specs = ["a.toml", "b.toml"] + (["b.toml"] if index >= 6 else [])
@@ -276,10 +277,10 @@ def test_concurrent_runs_on_one_out(lab: Path) -> None:
 
 
 def test_symlinked_out(lab: Path) -> None:
-    modules = modules_for(lab)
     failures: list[str] = []
     for kind in ("relative", "absolute", "chained"):
         target, user = start_case(lab, f"link-{kind}")
+        modules = modules_for(lab, target)
         link = target.parent / "link"
         link.symlink_to("out" if kind == "relative" else target)
         if kind == "chained":
@@ -313,7 +314,6 @@ def _world_readable_folder() -> Path:
 def test_permission_and_os_limits(lab: Path) -> None:
     """As an unprivileged user: OUT not writable, tests/ not writable, a generated file unreadable;
     a file size limit; a name too long. Each is exit 2, one line with the path and the reason."""
-    modules = modules_for(lab)
     failures: list[str] = []
     base = _world_readable_folder()
     try:
@@ -357,7 +357,6 @@ def test_permission_and_os_limits(lab: Path) -> None:
         record(one_line_breach(result, (2,), "File name too long"), failures, "name too long")
     finally:
         shutil.rmtree(base)
-    del modules
     assert not failures, "\n".join(failures)
 
 
@@ -380,7 +379,6 @@ def test_killed_runs_of_the_0_1_0_writer_are_recovered(lab: Path) -> None:
     """The old writer, killed at random points of its swap, left OUT missing or user files in
     its staging folders; the next run puts every file back and removes those folders."""
     rng = random.Random(f"{SEED}-old-writer")
-    modules = modules_for(lab)
     failures: list[str] = []
     runner = (
         "import os, sys, time, random\n"
@@ -388,7 +386,7 @@ def test_killed_runs_of_the_0_1_0_writer_are_recovered(lab: Path) -> None:
         "import writer_0_1_0 as old\n"
         "from ssm_profile import generate\n"
         "rng = random.Random(sys.argv[3])\n"
-        "module = generate(sys.argv[1], source=sys.argv[4])\n"
+        "module = generate(sys.argv[1], source=sys.argv[4], module_source=sys.argv[5])\n"
         "real = os.rename\n"
         "def slow(a, b):\n"
         "    time.sleep(rng.uniform(0, 0.002)); real(a, b)\n"
@@ -396,15 +394,16 @@ def test_killed_runs_of_the_0_1_0_writer_are_recovered(lab: Path) -> None:
         "sys.stderr.write('FAULT-MARK\\n'); sys.stderr.flush()\n"
         "old.write_module(module, sys.argv[2])\n"
     )
-    from ssm_profile.cli import _source_label
+    from ssm_profile.cli import _module_source, _source_label
 
     out, user = start_case(lab, "old-writer", count=300)
+    modules = modules_for(lab, out)
     for index in range(10):
         if index:
             reset(lab, out, "a.toml")
         label = _source_label(lab / "b.toml", out)
         child = subprocess.Popen(
-            [sys.executable, "-c", runner, str(lab / "b.toml"), str(out), str(rng.random()), label],
+            [sys.executable, "-c", runner, str(lab / "b.toml"), str(out), str(rng.random()), label, _module_source(lab / "b.toml", out)],
             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=cli_env(),
         )
         assert child.stderr is not None
@@ -444,7 +443,7 @@ COMMANDS = {
 def test_malformed_manifests_in_every_command(lab: Path) -> None:
     failures: list[str] = []
     out, user = start_case(lab, "manifests", count=200)
-    modules = modules_for(lab)
+    modules = modules_for(lab, out)
     module_a = {name: data for name, data in modules["A"].items() if name != MANIFEST_FILE}
     manifest = out / MANIFEST_FILE
     for variant, data in MALFORMED.items():
