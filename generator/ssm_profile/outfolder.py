@@ -30,7 +30,7 @@ from typing import Callable, Collection, Iterator
 import msgspec
 
 from .errors import OutputError
-from .manifest import MANIFEST_FILE, read_manifest, unsafe_file_name
+from .manifest import read_manifest, unsafe_file_name
 
 Notify = Callable[[str], None]
 
@@ -415,7 +415,6 @@ __all__ = [
     "JOURNAL_FILE",
     "LOCK_FILE",
     "LOCK_WAIT_SECONDS",
-    "MANIFEST_FILE",
     "Journal",
     "exclusive_lock",
     "finish_interrupted_write",

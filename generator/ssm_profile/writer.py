@@ -23,8 +23,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import CheckFailed, OutputError
 from . import outfolder
+from .errors import CheckFailed, OutputError
 from .manifest import MANIFEST_FILE, read_manifest
 from .outfolder import (
     JOURNAL_FILE,
