@@ -71,7 +71,7 @@ def unsafe_file_name(name: str) -> str:
     path = PurePosixPath(name)
     if path.is_absolute() or name.endswith("/") or str(path) != name:
         return "is not a plain relative file name"
-    if any(part in (".", "..") for part in path.parts):
+    if not path.parts or any(part in (".", "..") for part in name.split("/")):
         return "leaves the module folder"
     return ""
 
