@@ -150,13 +150,14 @@ def _run(argv: list[str], what: str, progress: Progress, echo: bool) -> None:
     except OSError as error:
         raise JudgeError(f"judges install: {what} could not start: {error}") from None
     tail: list[str] = []
-    assert process.stdout is not None
-    for line in process.stdout:
-        line = line.rstrip()
-        if not line:
-            continue
-        tail = (tail + [line])[-5:]
-        if echo:
-            progress(f"  {line}")
-    if process.wait() != 0:
+    with process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            line = line.rstrip()
+            if not line:
+                continue
+            tail = (tail + [line])[-5:]
+            if echo:
+                progress(f"  {line}")
+    if process.returncode != 0:
         raise JudgeError(f"judges install: {what} failed (exit {process.returncode}): {' | '.join(tail) or 'no output'}")
