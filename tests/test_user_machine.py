@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -58,15 +59,25 @@ No inputs.
 <!-- END_TF_DOCS -->"""
 
 
-def _pip(python: Path, *args: str, env: dict[str, str] | None = None) -> None:
-    subprocess.run([str(python), "-m", "pip", "--disable-pip-version-check", *args], check=True, env=env, capture_output=True, text=True)
+def _clean_env() -> dict[str, str]:
+    """This process's environment without what points at this checkout or its settings."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("SSM_PROFILE_", "TF_", "PYTHON")) and k != "TERRAFORM"}
+
+
+def _pip(python: Path, *args: str) -> None:
+    # Without PYTHONPATH: pip would take this checkout's generator/ for an installed ssm-profile.
+    subprocess.run([str(python), "-m", "pip", "--disable-pip-version-check", *args], check=True, env=_clean_env(), capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """ssm-profile built as a wheel from this checkout, and its dependencies in the wheelhouse."""
     dist = tmp_path_factory.mktemp("dist")
-    _pip(Path(sys.executable), "wheel", "--no-deps", "-w", str(dist), str(ROOT))
+    source = tmp_path_factory.mktemp("source")  # setuptools writes build/ and *.egg-info into the tree it builds
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    shutil.copytree(ROOT / "generator", source / "generator", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    _pip(Path(sys.executable), "wheel", "--no-deps", "-w", str(dist), str(source))
     (built,) = dist.glob("ssm_profile-*.whl")
     WHEELHOUSE.mkdir(parents=True, exist_ok=True)
     # Fetches only what the wheelhouse lacks; nothing is fetched once it is complete.
@@ -102,7 +113,7 @@ def user_machine(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[
 
 def test_the_wheel_runs_the_whole_pipeline_with_the_users_terraform_configuration(user_machine: dict[str, Path]) -> None:
     venv, repository, config = user_machine["venv"], user_machine["repository"], user_machine["config"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SSM_PROFILE_", "TF_", "PYTHON")) and k != "TERRAFORM"}
+    env = _clean_env()
     env.update(
         HOME=str(user_machine["home"]),
         TF_CLI_CONFIG_FILE=str(config),
@@ -122,8 +133,8 @@ def test_the_wheel_runs_the_whole_pipeline_with_the_users_terraform_configuratio
         return result.stdout
 
     located = subprocess.run([str(venv / "bin" / "python"), "-c", "import ssm_profile; print(ssm_profile.__file__)"],
-                             env=env, capture_output=True, text=True, check=True).stdout
-    assert located.startswith(str(venv)), "the installed wheel, not this checkout, must run"
+                             cwd=repository, env=env, capture_output=True, text=True)
+    assert located.stdout.startswith(str(venv)), f"the installed wheel, not this checkout, must run: {located.stderr}"
 
     out = ssm_profile("generate", "specs/ssm.toml", "-o", "modules/ssm")
     assert "wrote" in out
