@@ -15,6 +15,7 @@ of the tool's and the judges' dependencies are downloaded once into a wheelhouse
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -139,9 +140,14 @@ def test_the_wheel_runs_the_whole_pipeline_with_the_users_terraform_configuratio
     out = ssm_profile("generate", "specs/ssm.toml", "-o", "modules/ssm")
     assert "wrote" in out
     assert source in ssm_profile("validate", "modules/ssm")
-    planned = ssm_profile("plan", "modules/ssm", "--offline", "--markdown", "plan.md")
+    (repository / "env").mkdir()
+    (repository / "env" / "prod.tfvars").write_text('# production\ntags = {\n  CostCenter = "4711"\n}\n', encoding="utf-8")
+    planned = ssm_profile("plan", "modules/ssm", "--offline", "--var-file", "env/prod.tfvars", "--markdown", "plan.md", "--json", "plan.json")
     assert source in planned and "module.ssm_profile.aws_iam_role.this" in planned
     assert "s3:PutObjectAcl" in (repository / "plan.md").read_text(encoding="utf-8")
+    role = next(c for c in json.loads((repository / "plan.json").read_text(encoding="utf-8"))["resource_changes"]
+                if c["address"] == "module.ssm_profile.aws_iam_role.this")
+    assert role["change"]["after"]["tags"]["CostCenter"] == "4711"  # the HCL value, as Terraform parsed it
     assert source in ssm_profile("test", "modules/ssm")
 
     start = time.perf_counter()
