@@ -118,12 +118,15 @@ def test_a_module_error_is_not_a_reason_to_fall_back(user_config: Path) -> None:
     assert used == ["terraform"]
 
 
-def test_the_user_configuration_is_passed_through_untouched(user_config: Path) -> None:
+def test_the_user_configuration_is_passed_through_untouched(user_config: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from ssm_profile.terraform.runner import terraform_env
 
+    monkeypatch.setenv("TF_PLUGIN_CACHE_DIR", str(tmp_path / "users-plugin-cache"))
     before = user_config.read_text(encoding="utf-8")
     assert terraform_env(providers="terraform")["TF_CLI_CONFIG_FILE"] == str(user_config)
-    assert terraform_env(providers="mirror")["TF_CLI_CONFIG_FILE"] != str(user_config)
+    assert terraform_env(providers="terraform")["TF_PLUGIN_CACHE_DIR"] == str(tmp_path / "users-plugin-cache")
+    mirror = terraform_env(providers="mirror")
+    assert mirror["TF_CLI_CONFIG_FILE"] != str(user_config) and "TF_PLUGIN_CACHE_DIR" not in mirror
     assert user_config.read_text(encoding="utf-8") == before
 
 

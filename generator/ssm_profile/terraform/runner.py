@@ -50,6 +50,8 @@ def terraform_env(data_dir: Path | None = None, providers: str = "mirror") -> di
     env = dict(os.environ)
     if providers == "mirror":
         env["TF_CLI_CONFIG_FILE"] = str(cli_config(find_provider_mirror()))
+        # The mirror's runs use ssm-profile's own plugin cache, never the user's.
+        env.pop("TF_PLUGIN_CACHE_DIR", None)
     env["TF_IN_AUTOMATION"] = "1"
     env["TF_INPUT"] = "0"
     env["CHECKPOINT_DISABLE"] = "1"
