@@ -121,7 +121,12 @@ def test_a_module_error_is_not_a_reason_to_fall_back(user_config: Path) -> None:
 def test_the_user_configuration_is_passed_through_untouched(user_config: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from ssm_profile.terraform.runner import terraform_env
 
+    from ssm_profile.terraform.locate import PROVIDER, os_arch
+
     monkeypatch.setenv("TF_PLUGIN_CACHE_DIR", str(tmp_path / "users-plugin-cache"))
+    monkeypatch.setenv("SSM_PROFILE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("TF_PLUGIN_MIRROR", str(tmp_path / "mirror"))
+    (tmp_path / "mirror").joinpath(*PROVIDER, "5.100.0", os_arch()).mkdir(parents=True)
     before = user_config.read_text(encoding="utf-8")
     assert terraform_env(providers="terraform")["TF_CLI_CONFIG_FILE"] == str(user_config)
     assert terraform_env(providers="terraform")["TF_PLUGIN_CACHE_DIR"] == str(tmp_path / "users-plugin-cache")
