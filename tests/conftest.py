@@ -45,6 +45,9 @@ def _project_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     # Terraform's CLI config and plugin cache go to a folder of the project, never the
     # user's own ~/.cache; kept between runs so the provider is linked, not copied, again.
     os.environ.setdefault("SSM_PROFILE_CACHE", str(ROOT / ".cache" / "ssm-profile"))
+    # The suite plans with the local mirror, whatever the developer's own Terraform
+    # configuration would fetch; tests of the user's configuration set this themselves.
+    os.environ.setdefault("SSM_PROFILE_PROVIDERS", "mirror")
 
 
 @pytest.fixture

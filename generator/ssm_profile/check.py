@@ -256,8 +256,6 @@ def _library_validate(module_dir: Path, providers: str | None) -> str:
 
 
 def _plan_summary(plan: dict[str, Any]) -> str:
-    counts: dict[str, int] = {}
-    for change in plan.get("resource_changes", []):
-        key = "/".join(change["change"]["actions"])
-        counts[key] = counts.get(key, 0) + 1
-    return ", ".join(f"{n} to {a}" for a, n in sorted(counts.items())) or "no changes"
+    from .plan_summary import summarise_plan
+
+    return summarise_plan(plan).counts()
