@@ -81,9 +81,12 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _pip(Path(sys.executable), "wheel", "--no-deps", "-w", str(dist), str(source))
     (built,) = dist.glob("ssm_profile-*.whl")
     WHEELHOUSE.mkdir(parents=True, exist_ok=True)
-    # Fetches only what the wheelhouse lacks; nothing is fetched once it is complete.
-    _pip(Path(sys.executable), "download", "-q", "--find-links", str(WHEELHOUSE), "-d", str(WHEELHOUSE), str(built))
-    _pip(Path(sys.executable), "download", "-q", "--find-links", str(WHEELHOUSE), "-d", str(WHEELHOUSE), "-r", str(JUDGES_REQUIREMENTS))
+    for wanted in ([str(built)], ["-r", str(JUDGES_REQUIREMENTS)]):
+        fill = ["download", "-q", "--find-links", str(WHEELHOUSE), "-d", str(WHEELHOUSE), *wanted]
+        try:  # a complete wheelhouse needs no index at all
+            _pip(Path(sys.executable), *fill, "--no-index")
+        except subprocess.CalledProcessError:
+            _pip(Path(sys.executable), *fill)
     return built
 
 
