@@ -53,6 +53,8 @@ def read_var_file(path: Path, module_dir: Path) -> VarFile:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise SpecError(str(path), f"cannot be read: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise SpecError(str(path), "not UTF-8 text; a variable file is HCL .tfvars or JSON") from None
     if path.name.endswith(".json"):
         try:
             data = json.loads(text)
