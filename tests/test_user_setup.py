@@ -206,6 +206,10 @@ def test_judges_install_builds_once_publishes_atomically_and_is_found(fake_pytho
     assert find_judges().checkov == venv / "bin" / "checkov"
     code, out, _ = run("judges", "install", "--python", fake_python)
     assert code == 0 and out == f"judges already installed in {venv}\n"
+    first_build = venv.resolve()
+    (venv / "bin" / "python").unlink()  # the Python it was built from has gone
+    assert install_judges(lines.append, fake_python) == (venv, True)
+    assert venv.resolve() != first_build and not first_build.exists()
 
 
 def test_a_failed_judges_install_leaves_nothing_behind(fake_python: str, monkeypatch: pytest.MonkeyPatch) -> None:

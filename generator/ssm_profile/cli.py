@@ -379,7 +379,7 @@ def judges() -> None:
 @click.option("--python", "python", help="Interpreter to build the venv with.  [default: the one running ssm-profile]")
 def judges_install(python: str | None) -> None:
     """Create the judges' venv under ssm-profile's cache folder (idempotent; keyed by the pinned
-    requirements shipped with ssm-profile and the Python version)."""
+    requirements shipped with ssm-profile)."""
     import time
 
     from .judges_env import install_judges

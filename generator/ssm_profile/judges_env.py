@@ -2,9 +2,9 @@
 
 checkov pins a botocore older than the one ssm-profile reads its Region data from, so the
 judges cannot share the tool's environment. As pre-commit does for hook environments, the
-environment is keyed by what it is built from (the pinned requirements shipped in the package
-and the interpreter's version), so installing twice does nothing and a new pin gets a new
-environment. A build happens in a folder of its own (``<key>.build-<random>``); only a complete
+environment is keyed by what it is built from (the pinned requirements shipped in the package),
+so installing twice does nothing, a new pin gets a new environment, and an environment whose
+base interpreter has gone is rebuilt. A build happens in a folder of its own (``<key>.build-<random>``); only a complete
 build is published, by atomically replacing the symbolic link ``<key>`` with one to it. A
 venv cannot be renamed once built (its scripts name their interpreter by absolute path), so
 the link, not the folder, is what moves. Leftover builds of a killed run are removed by the
@@ -51,21 +51,21 @@ def judges_root() -> Path:
     return cache_dir() / "judges"
 
 
-def environment_key(python_version: str | None = None) -> str:
-    """The name of the environment for these requirements and this interpreter version."""
-    version = python_version or f"{sys.version_info.major}.{sys.version_info.minor}"
-    digest = hashlib.sha256(f"{version}\n{requirements_text()}".encode()).hexdigest()[:16]
-    return f"py{version.replace('.', '')}-{digest}"
+def environment_key() -> str:
+    """The name of the environment for the shipped requirements (their hash)."""
+    return "venv-" + hashlib.sha256(requirements_text().encode()).hexdigest()[:16]
 
 
 def managed_venv() -> Path:
-    """Where ``ssm-profile judges install`` puts the judges for this interpreter."""
+    """Where ``ssm-profile judges install`` puts the judges for the shipped requirements."""
     return judges_root() / environment_key()
 
 
 def is_installed(venv: Path) -> bool:
-    """Whether ``venv`` is a complete judges' environment (its state file is written last)."""
-    return (venv / STATE_FILE).is_file() and all((venv / "bin" / tool).is_file() for tool in TOOLS)
+    """Whether ``venv`` is a complete, usable judges' environment: its state file (written last),
+    the tools, and its interpreter (gone when the Python it was built from was removed)."""
+    bin_dir = venv / "bin"
+    return (venv / STATE_FILE).is_file() and (bin_dir / "python").exists() and all((bin_dir / tool).is_file() for tool in TOOLS)
 
 
 def install_judges(progress: Progress, python: str | None = None) -> tuple[Path, bool]:
@@ -88,6 +88,7 @@ def install_judges(progress: Progress, python: str | None = None) -> tuple[Path,
         if is_installed(target):  # built by the run that held the lock
             return target, False
         _remove_leftover_builds(target, progress)
+        previous = target.resolve() if target.is_symlink() else None  # an environment no longer usable
         build = Path(tempfile.mkdtemp(prefix=f"{target.name}.build-", dir=target.parent))
         try:
             _build(build, python, progress)
@@ -95,6 +96,8 @@ def install_judges(progress: Progress, python: str | None = None) -> tuple[Path,
         except BaseException:
             shutil.rmtree(build, ignore_errors=True)
             raise
+        if previous is not None and previous.name.startswith(f"{target.name}.build-"):
+            shutil.rmtree(previous, ignore_errors=True)
     return target, True
 
 
