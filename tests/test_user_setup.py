@@ -222,8 +222,13 @@ def test_a_failed_judges_install_leaves_nothing_behind(fake_python: str, monkeyp
 
 
 def test_the_judges_requirements_and_suppressions_ship_in_the_package() -> None:
+    from ssm_profile.judges import shipped_suppressions
+
     code, out, _ = run("judges", "requirements")
     assert code == 0 and "checkov==" in out and "parliament==" in out and "policy_sentry==" in out
+    assert [(r.judge, r.check, r.actions) for r in shipped_suppressions()] == [
+        ("parliament", "PERMISSIONS_MANAGEMENT_ACTIONS", ("s3:PutObjectAcl",))
+    ]
 
 
 # --- variable files --------------------------------------------------------------------------
