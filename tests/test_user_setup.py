@@ -324,3 +324,39 @@ def test_validate_falls_back_to_the_mirror_when_the_users_mirror_lacks_the_provi
     code, out, err = run("validate", str(MODULES / "basic"), "--providers", "terraform")
     assert code == 3 and f"(providers: your Terraform configuration (TF_CLI_CONFIG_FILE={user_config}))" in err
 
+
+
+def test_a_users_lock_file_is_kept_in_our_cache_seeded_and_forgotten_when_it_no_longer_fits(
+    user_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ssm_profile.terraform.locate import saved_lock_file
+    from ssm_profile.terraform.runner import _init_from
+
+    monkeypatch.setenv("SSM_PROFILE_CACHE", str(tmp_path / "cache"))
+    inits: list[bool] = []
+
+    def root(name: str) -> Path:
+        (tmp_path / name).mkdir()
+        return tmp_path / name
+
+    def init_writing(lock: str, fail_when_seeded: bool = False):  # type: ignore[no-untyped-def]
+        def run_init() -> None:
+            lock_file = workdir / ".terraform.lock.hcl"
+            inits.append(lock_file.exists())
+            if fail_when_seeded and lock_file.exists():
+                raise TerraformError("terraform init failed: Error: Failed to query available provider packages")
+            if not lock_file.exists():
+                lock_file.write_text(lock, encoding="utf-8")
+
+        return run_init
+
+    workdir = root("first")
+    _init_from("terraform", workdir, init_writing("v1"))
+    assert saved_lock_file("terraform").read_text(encoding="utf-8") == "v1"
+    assert saved_lock_file("terraform").parent == tmp_path / "cache" and user_config.read_text(encoding="utf-8").startswith("provider_installation")
+    workdir = root("second")
+    _init_from("terraform", workdir, init_writing("unused"))
+    assert inits == [False, True]  # the second root started from the kept lock file
+    workdir = root("third")
+    _init_from("terraform", workdir, init_writing("v2", fail_when_seeded=True))
+    assert inits[-2:] == [True, False] and saved_lock_file("terraform").read_text(encoding="utf-8") == "v2"

@@ -20,6 +20,7 @@ from .locate import (
     cli_config,
     find_provider_mirror,
     find_terraform,
+    forget_lock_file,
     remember_lock_file,
     seed_lock_file,
 )
@@ -189,15 +190,23 @@ INIT_ARGS = ("init", "-input=false", "-no-color", "-backend=false")
 
 
 def _init_from(source: str, workdir: Path, run_init: Any) -> None:
-    """One ``terraform init`` from ``source``; the mirror's runs share a seeded lock file."""
-    if source != "mirror":
+    """One ``terraform init`` from ``source``, seeded with the lock file of an earlier init
+    from the same source so a plugin cache is used rather than a fresh download."""
+    lock_file = workdir / ".terraform.lock.hcl"
+    if source == "mirror":
+        # A lock file the user's configuration may have half written is not the mirror's.
+        lock_file.unlink(missing_ok=True)
+    seeded = seed_lock_file(workdir, source)
+    try:
         run_init()
-        return
-    # A lock file the user's configuration may have half written is not the mirror's.
-    (workdir / ".terraform.lock.hcl").unlink(missing_ok=True)
-    seed_lock_file(workdir)
-    run_init()
-    remember_lock_file(workdir)
+    except TerraformError:
+        if not seeded:
+            raise
+        # The kept lock file no longer fits (a module with a newer version constraint): forget it.
+        lock_file.unlink(missing_ok=True)
+        forget_lock_file(source)
+        run_init()
+    remember_lock_file(workdir, source)
 
 
 def default_runner(prefer: str = "auto", providers: str | None = None, progress: StepProgress | None = None) -> TerraformRunner:
