@@ -118,7 +118,7 @@ class ProviderSources:
             return f"providers: your Terraform configuration ({self._key})"
         from .locate import find_provider_mirror
 
-        why = "asked for" if self.choice == "mirror" else "fallback, your Terraform configuration could not install them"
+        why = f"--providers or ${PROVIDERS_VARIABLE} is mirror" if self.choice == "mirror" else "fallback, your Terraform configuration could not install them"
         try:
             where = str(find_provider_mirror())
         except TerraformError:
