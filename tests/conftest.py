@@ -45,9 +45,15 @@ def _project_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     # Terraform's CLI config and plugin cache go to a folder of the project, never the
     # user's own ~/.cache; kept between runs so the provider is linked, not copied, again.
     os.environ.setdefault("SSM_PROFILE_CACHE", str(ROOT / ".cache" / "ssm-profile"))
-    # The suite plans with the local mirror, whatever the developer's own Terraform
-    # configuration would fetch; tests of the user's configuration set this themselves.
-    os.environ.setdefault("SSM_PROFILE_PROVIDERS", "mirror")
+
+
+@pytest.fixture(autouse=True)
+def _local_mirror_providers(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The suite plans with the local mirror, never reading the developer's own Terraform
+    # configuration (which might fetch from a registry); tests of the user's configuration
+    # set SSM_PROFILE_PROVIDERS themselves. `SSM_PROFILE_PROVIDERS=auto pytest` overrides.
+    if "SSM_PROFILE_PROVIDERS" not in os.environ:
+        monkeypatch.setenv("SSM_PROFILE_PROVIDERS", "mirror")
 
 
 @pytest.fixture
