@@ -18,16 +18,12 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # The judges of `ssm-profile check` get their own venv: checkov pins a botocore older than the
-# Region data ssm-profile generates from. ssm-profile finds .venv-judges by itself.
-JUDGES_VENV := .venv-judges
+# Region data ssm-profile generates from. `ssm-profile judges install` builds it (idempotent)
+# under the cache folder, where `check` finds it; the project's cache keeps it in .cache/.
+export SSM_PROFILE_CACHE ?= $(CURDIR)/.cache/ssm-profile
 .PHONY: install-judges
-install-judges: $(JUDGES_VENV)/.installed
-
-$(JUDGES_VENV)/.installed: requirements-judges.txt
-	$(PYTHON) -m venv $(JUDGES_VENV)
-	$(JUDGES_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(JUDGES_VENV)/bin/python -m pip install --quiet -r requirements-judges.txt
-	touch $@
+install-judges: install
+	$(SSM) judges install
 
 ## demo: generate the basic example into out/basic, then validate and plan it offline
 demo: install

@@ -33,6 +33,23 @@ class _Folder(click.Path):
 SPEC_ARG = click.Path(dir_okay=False, path_type=Path)
 OUT_DIR = _Folder(file_okay=False, path_type=Path)
 
+PROVIDERS_OPTION = click.option(
+    "--providers",
+    type=click.Choice(["auto", "terraform", "mirror"]),
+    default=None,
+    help="Where Terraform installs hashicorp/aws from: your Terraform configuration (terraform), a local "
+    "filesystem mirror ssm-profile finds (mirror, offline), or the first, falling back to the second (auto).  "
+    "[default: $SSM_PROFILE_PROVIDERS, else auto]",
+)
+
+
+def _runner(providers: str | None):  # type: ignore[no-untyped-def]
+    """The Terraform runner of a command: the asked provider source, step progress on stderr."""
+    from .terraform.progress import StepProgress
+    from .terraform.runner import default_runner
+
+    return default_runner(providers=providers, progress=StepProgress())
+
 
 def _warn(warnings: tuple[str, ...]) -> None:
     """Print the pure core's warnings (a valid spec worth a word) on stderr, one line each."""
@@ -159,7 +176,7 @@ def generate(spec: Path, out: Path, format_: str | None, engine: str, check: boo
         click.echo(f"{out}: up to date")
         return
     write_module(module, out, force=force, notify=_notify)
-    click.echo(f"{out}: wrote {len(module.files)} files ({', '.join(n for n in module.files if not n.startswith('.'))})")
+    click.echo(f"{out}: wrote {len(module.files)} files ({', '.join(sorted(module.files))})")
 
 
 @cli.command()
@@ -215,16 +232,16 @@ def release(out: Path, version: str | None, bump: str | None, force: bool) -> No
 
 @cli.command()
 @click.argument("out", type=OUT_DIR)
-def validate(out: Path) -> None:
+@PROVIDERS_OPTION
+def validate(out: Path, providers: str | None) -> None:
     """Check the module in OUT with terraform fmt -check (HCL), init and validate."""
     from .terraform.harness import module_info, validate_module
-    from .terraform.runner import default_runner
 
     module_info(out)  # a generated module with a valid manifest, before Terraform runs
-    runner = default_runner()
+    runner = _runner(providers)
     _fmt_check(runner, out)
     validate_module(out, runner)
-    click.echo(f"{out}: valid (terraform {runner.version()})")
+    click.echo(f"{out}: valid (terraform {runner.version()}; {runner.providers.label()})")
 
 
 def _fmt_check(runner, out: Path) -> None:  # type: ignore[no-untyped-def]
@@ -242,39 +259,45 @@ def _fmt_check(runner, out: Path) -> None:  # type: ignore[no-untyped-def]
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the terraform show -json plan here.")
 @click.option("--normalised", is_flag=True, help="With --json: write the normalised plan (stable across runs) instead.")
 @click.option(
+    "--markdown",
+    "markdown_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the reviewer's summary (changes by address, grants per policy) here as Markdown, for a pull-request comment.",
+)
+@click.option(
     "--var-file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="JSON file of module inputs (account_id, vpc_endpoint_network ...); missing ones get placeholders.",
+    help="Module inputs (account_id, vpc_endpoint_network ...) as HCL .tfvars or JSON (.json); missing ones get placeholders.",
 )
-def plan(out: Path, offline: bool, json_out: Path | None, normalised: bool, var_file: Path | None) -> None:
+@PROVIDERS_OPTION
+def plan(
+    out: Path, offline: bool, json_out: Path | None, normalised: bool, markdown_out: Path | None, var_file: Path | None, providers: str | None
+) -> None:
     """Plan the module in OUT inside a throwaway root (init, validate, plan, show -json).
 
     The root configures one aws provider, plus one per Region for regional resources, and
     passes the module's required inputs (from --var-file, else documentation placeholders).
+    Prints what would change by address and what each policy grants.
     """
-    from .errors import SpecError
-    from .terraform.harness import normalise_plan, plan_module
+    from .plan_summary import summarise_plan
+    from .terraform.harness import module_info, normalise_plan, plan_module
+    from .terraform.inputs import read_var_file
 
-    inputs = None
-    if var_file is not None:
-        try:
-            inputs = json.loads(var_file.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise SpecError(str(var_file), f"not valid JSON: {exc}") from None
-        if not isinstance(inputs, dict):
-            raise SpecError(str(var_file), "must hold a JSON object of module inputs")
-    document = plan_module(out, offline=offline, inputs=inputs)
-    changes = normalise_plan(document)["resource_changes"]
+    module_info(out)  # not a generated module: exit 2 before anything else
+    checked = read_var_file(var_file, out) if var_file is not None else None
+    runner = _runner(providers)
+    document = plan_module(out, offline=offline, runner=runner, var_file=checked)
     if json_out is not None:
         payload = normalise_plan(document) if normalised else document
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    counts: dict[str, int] = {}
-    for change in changes:
-        key = "/".join(change["actions"])
-        counts[key] = counts.get(key, 0) + 1
-    summary = ", ".join(f"{n} to {a}" for a, n in sorted(counts.items())) or "no changes"
-    click.echo(f"{out}: plan ok: {summary}")
+    summary = summarise_plan(document)
+    if markdown_out is not None:
+        markdown_out.parent.mkdir(parents=True, exist_ok=True)
+        markdown_out.write_text(summary.markdown(str(out)), encoding="utf-8")
+    click.echo(f"{out}: plan ok: {summary.counts()} ({runner.providers.label()})")
+    for line in summary.text():
+        click.echo(line)
 
 
 @cli.command()
@@ -290,9 +313,11 @@ def plan(out: Path, offline: bool, json_out: Path | None, normalised: bool, var_
 @click.option(
     "--suppressions",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Judges' suppressions file.  [default: the nearest judges-suppressions.toml at or above OUT]",
+    help="Your judges' suppressions file, added to the ones ssm-profile ships.  "
+    "[default: the nearest judges-suppressions.toml at or above OUT]",
 )
-def check(out: Path, judges: bool, terraform_version: str, suppressions: Path | None) -> None:
+@PROVIDERS_OPTION
+def check(out: Path, judges: bool, terraform_version: str, suppressions: Path | None, providers: str | None) -> None:
     """Every offline gate on the module in OUT: fmt, init, validate, plan, show, and the judges.
 
     Exit 1 on an unsuppressed finding or unformatted HCL, 3 when Terraform or a judge cannot run.
@@ -306,6 +331,7 @@ def check(out: Path, judges: bool, terraform_version: str, suppressions: Path | 
         terraform_version=terraform_version,
         suppressions_file=suppressions,
         progress=lambda message: click.echo(f"ssm-profile: {out}: {message}", err=True),
+        providers=providers,
     )
     for line in report.lines:
         click.echo(f"{out}: {line}" if not line.startswith(" ") else line)
@@ -315,13 +341,15 @@ def check(out: Path, judges: bool, terraform_version: str, suppressions: Path | 
 
 @cli.command("test")
 @click.argument("out", type=OUT_DIR)
-def test_command(out: Path) -> None:
+@PROVIDERS_OPTION
+def test_command(out: Path, providers: str | None) -> None:
     """Run the module's own terraform test files (tests/*.tftest.hcl) offline."""
     from .terraform.harness import test_module
 
-    report = test_module(out)
+    runner = _runner(providers)
+    report = test_module(out, runner)
     summary = [line for line in report.splitlines() if line.startswith(("Success!", "Failure!"))]
-    click.echo(f"{out}: {summary[-1] if summary else 'terraform test passed'}")
+    click.echo(f"{out}: {summary[-1] if summary else 'terraform test passed'} ({runner.providers.label()})")
 
 
 @cli.command()
@@ -392,28 +420,84 @@ def drift(ctx: click.Context, roots: tuple[Path, ...]) -> None:
     """Check every generated module under ROOTS (default: .) against its spec.
 
     Finds each module by its manifest, regenerates it from the spec the manifest names, and
-    exits 1 listing the modules that are stale. The pre-commit hook runs this.
+    reports every module: exit 1 when any is stale, 2 when a module's spec is missing, its
+    manifest is malformed, or a ROOT given holds no module. The pre-commit hook runs this.
     """
-    from .errors import CheckFailed, SpecError
-    from .manifest import manifest_path, manifests_under, read_manifest
+    from .errors import CheckFailed, SpecError, SsmProfileError
+    from .manifest import MANIFEST_FILE, manifest_path, manifests_under, read_manifest
 
-    folders = sorted(folder for root in roots or (Path("."),) for folder in manifests_under(root))
+    problems: list[str] = []
+    folders: list[Path] = []
+    for root in roots or (Path("."),):
+        found = manifests_under(root)
+        if roots and not found:
+            problems.append(f"{root}: holds no module generated by ssm-profile (no {MANIFEST_FILE} at or below it)")
+        folders.extend(found)
+    folders = sorted(set(folders))
     stale = []
     for index, out in enumerate(folders, 1):
         click.echo(f"[{index}/{len(folders)}] {out}", err=True)
-        manifest = read_manifest(out)
-        if manifest is None:  # removed since the walk
-            continue
-        spec = (out / manifest.spec).resolve()
-        if not spec.is_file():
-            raise SpecError(str(manifest_path(out)), f"names the spec {manifest.spec!r}, which does not exist")
         try:
+            manifest = read_manifest(out)
+            if manifest is None:  # removed since the walk
+                continue
+            spec = (out / manifest.spec).resolve()
+            if not spec.is_file():
+                problems.append(f"{manifest_path(out)}: names the spec {manifest.spec!r}, which does not exist")
+                click.echo(f"{out}: spec {manifest.spec} not found")
+                continue
             ctx.invoke(generate, spec=spec, out=out, format_=manifest.format, engine=manifest.engine, check=True, force=False)
         except CheckFailed as failure:
             stale.append(str(failure))
+            click.echo(f"{out}: stale")
+        except SsmProfileError as error:
+            problems.append(str(error))
+            click.echo(f"{out}: cannot regenerate")
+    if problems:
+        raise SpecError("drift", " | ".join(problems + stale))
     if stale:
         raise CheckFailed(f"{len(stale)} of {len(folders)} modules are stale; run ssm-profile generate: " + " | ".join(stale))
     click.echo(f"{len(folders)} modules up to date")
+
+
+@cli.group()
+def judges() -> None:
+    """The judges of `ssm-profile check` (checkov, parliament, policy_sentry) in their own venv."""
+
+
+@judges.command("install")
+@click.option("--python", "python", help="Interpreter to build the venv with.  [default: the one running ssm-profile]")
+def judges_install(python: str | None) -> None:
+    """Create the judges' venv under ssm-profile's cache folder (idempotent; keyed by the pinned
+    requirements shipped with ssm-profile)."""
+    import time
+
+    from .judges_env import install_judges
+
+    start = time.perf_counter()
+    venv, built = install_judges(lambda message: click.echo(f"ssm-profile: judges: {message}", err=True), python)
+    if built:
+        click.echo(f"judges installed in {venv} ({time.perf_counter() - start:.1f} s)")
+    else:
+        click.echo(f"judges already installed in {venv}")
+
+
+@judges.command("requirements")
+def judges_requirements() -> None:
+    """Print the judges' pinned requirements (for a venv you manage yourself, named by $SSM_PROFILE_JUDGES_VENV)."""
+    from .judges_env import requirements_text
+
+    click.echo(requirements_text(), nl=False)
+
+
+@judges.command("path")
+def judges_path() -> None:
+    """Print where `check` finds each judge; exit 3 when one is missing."""
+    from .judges import find_judges
+
+    tools = find_judges()
+    for name in ("checkov", "parliament", "policy_sentry"):
+        click.echo(f"{name}: {getattr(tools, name)}")
 
 
 @cli.command()
