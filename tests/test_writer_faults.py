@@ -455,7 +455,8 @@ def test_malformed_manifests_in_every_command(lab: Path) -> None:
             breaches = []
             if result.exit_code != 2 or not isinstance(result.exception, SystemExit):
                 breaches.append(f"exit {result.exit_code} ({result.exception!r}): {result.output[-300:]!r}")
-            lines = [line for line in result.output.splitlines() if not line.startswith("[")]  # drift's progress lines
+            # drift also prints progress and a status line per module; the error is one line
+            lines = [line for line in result.output.splitlines() if line.startswith("ssm-profile: error")]
             if len(lines) != 1 or str(manifest) not in lines[0] or "manifest" not in lines[0] or "remove OUT" in lines[0]:
                 breaches.append(f"not one line naming the manifest: {result.output[-300:]!r}")
             tree = read_tree(out)
