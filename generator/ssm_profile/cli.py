@@ -24,7 +24,7 @@ def _source_label(spec: Path, out: Path) -> str:
     """The spec's path relative to the module folder: stable whatever the working folder is."""
     try:
         return Path(os.path.relpath(spec.resolve(), out.resolve())).as_posix()
-    except ValueError:  # another drive on Windows
+    except (ValueError, OSError, RuntimeError):  # another drive on Windows; a symlink loop (load_spec says so)
         return spec.name
 
 
