@@ -95,6 +95,68 @@ CASES = [
     ("suffix-missing-region", "s.json", spec(regions=["ap-southeast-7"], s3__vpc_endpoint=True, s3__agent_buckets="current"), 's3.agent_bucket_suffixes["ap-southeast-7"]: bucket set \'current\' needs the patch_manager'),
     ("suffix-missing-cn", "s.json", spec(regions=["cn-north-1"], s3__vpc_endpoint=True), 's3.agent_bucket_suffixes["cn-north-1"]: bucket set \'all\' needs'),
     ("limits-too-high", "s.json", spec(limits__managed_policies_per_role=21), "limits.managed_policies_per_role: must be at most 20"),
+    # -- hostile input (issue 10): a trailing newline, non-ASCII look-alikes, control characters
+    ("role-name-newline", "s.json", spec(role__name="Role\n"), "role.name: must use only ASCII letters, digits and + = , . @ _ -; '\\n' (U+000A) is not allowed"),
+    ("role-name-cyrillic", "s.json", spec(role__name="R\u043ele"), "role.name: must use only ASCII letters, digits and + = , . @ _ -; 'о' (U+043E CYRILLIC SMALL LETTER O)"),
+    ("profile-name-newline", "s.json", spec(instance_profile__name="P\n"), "instance_profile.name: must use only ASCII letters"),
+    ("policy-name-newline", "s.json", spec(s3__policy_name="P\n"), "s3.policy_name: must use only ASCII letters"),
+    ("session-policy-arabic-digit", "s.json", spec(session_manager__policy_name="P\u0661"), "session_manager.policy_name: must use only ASCII letters"),
+    ("dhm-role-newline", "s.json", spec(default_host_management__role_name="R\n"), "default_host_management.role_name: must use only ASCII"),
+    ("hybrid-role-unicode", "s.json", spec(hybrid__role_name="Rôle"), "hybrid.role_name: must use only ASCII"),
+    ("role-path-newline", "s.json", spec(role__path="/ssm/\n"), "role.path: must be a path that starts and ends with /"),
+    ("role-path-double-slash", "s.json", spec(role__path="//"), "role.path: must be a path that starts and ends with /"),
+    ("role-path-empty-folder", "s.json", spec(role__path="/a//b/"), "role.path: must be a path that starts and ends with /"),
+    ("role-path-asterisk", "s.json", spec(role__path="/a*/"), "role.path: must be a path"),
+    ("role-description-control", "s.json", spec(role__description="a\x00b"), "role.description: must be printable ASCII and Latin-1 characters; '\\x00' (U+0000) is not allowed"),
+    ("role-boundary-newline", "s.json", spec(role__permissions_boundary="arn:aws:iam::111122223333:policy/B\n"), "role.permissions_boundary: 'arn:aws:iam::111122223333:policy/B\\n' is not a managed policy ARN"),
+    ("role-boundary-arabic-account", "s.json", spec(role__permissions_boundary="arn:aws:iam::\u0661\u0661\u0661\u0661\u0662\u0662\u0662\u0662\u0663\u0663\u0663\u0663:policy/B"), "role.permissions_boundary:"),
+    ("kms-key-newline", "s.json", spec(session_manager__enabled=True, session_manager__kms_key_arn="arn:aws:kms:us-east-2:111122223333:key/abc\n"), "session_manager.kms_key_arn: 'arn:aws:kms:us-east-2:111122223333:key/abc\\n' is not a KMS key ARN"),
+    ("log-prefix-wildcard", "s.json", spec(session_manager__enabled=True, session_manager__s3_log_bucket="my-logs", session_manager__s3_log_prefix="*"), "session_manager.s3_log_prefix: must be an S3 key prefix"),
+    ("log-prefix-newline", "s.json", spec(session_manager__enabled=True, session_manager__s3_log_bucket="my-logs", session_manager__s3_log_prefix="logs\n"), "session_manager.s3_log_prefix: must be an S3 key prefix"),
+    ("log-bucket-newline", "s.json", spec(session_manager__enabled=True, session_manager__s3_log_bucket="my-logs\n"), "session_manager.s3_log_bucket: 'my-logs\\n' may hold only lower-case letters"),
+    ("log-group-unicode", "s.json", spec(session_manager__enabled=True, session_manager__cloudwatch_log_group="lögs"), "session_manager.cloudwatch_log_group: must be a log group name"),
+    ("bucket-newline", "s.json", spec(s3__buckets=[{"name": "good-bucket\n"}]), "s3.buckets[0].name: 'good-bucket\\n' may hold only lower-case letters"),
+    ("suffix-newline", "s.json", spec(regions=["ap-southeast-7"], s3__agent_bucket_suffixes={"ap-southeast-7": {"patch_manager": "abc\n"}}), 's3.agent_bucket_suffixes["ap-southeast-7"].patch_manager: must be lower-case ASCII letters and digits'),
+    ("suffix-region-newline", "s.json", spec(s3__agent_bucket_suffixes={"us-east-2\n": {"patch_manager": "abc"}}), 's3.agent_bucket_suffixes["us-east-2\\n"]: \'us-east-2\\n\' is not one of the spec\'s regions'),
+    ("region-newline", "s.json", spec(regions=["us-east-2\n"]), "regions[0]: 'us-east-2\\n' is not a Region"),
+    ("region-huge", "s.json", spec(regions=["x" * 200_000]), "regions[0]: 'xxxxxxxxxx"),
+    ("partition-newline", "s.json", spec(partition="aws\n"), "partition: 'aws\\n' is not supported"),
+    ("tag-key-newline", "s.json", spec(role__tags={"Team\n": "a"}), 'role.tags["Team\\n"]: the tag key holds \'\\n\' (U+000A), which IAM tags do not allow'),
+    ("tag-value-tab", "s.json", spec(role__tags={"Team": "a\tb"}), 'role.tags["Team"]: the tag value holds \'\\t\' (U+0009), which IAM tags do not allow'),
+    ("tag-value-wildcard", "s.json", spec(role__tags={"Team": "a*"}), 'role.tags["Team"]: the tag value holds \'*\''),
+    ("tag-key-line-separator-in-path", "s.json", spec(role__tags={"a\u2028b\x85c": "v"}), 'role.tags["a\\u2028b\\x85c"]: the tag key holds'),
+    ("tag-key-huge", "s.json", spec(role__tags={"k" * 5000: "v"}), 'role.tags["kkkkkkkkkk'),
+    ("unknown-key-newline", "s.json", {**OK, "rol\ne": {}}, 'spec["rol\\ne"]: unknown field'),
+    ("version-bool", "s.json", spec(version=True), "version: expected an integer, got true or false"),
+    ("limits-float", "s.json", spec(limits__managed_policies_per_role=10.0), "limits.managed_policies_per_role: expected an integer, got a number"),
+    ("services-null", "s.json", spec(vpc_endpoints__services=[None]), "vpc_endpoints.services[0]: expected a string, got nothing (null)"),
+    # -- hostile files: duplicate keys, YAML tags and keys, nesting, encodings
+    ("json-duplicate-key", "s.json", '{"version": 1, "regions": ["us-east-2"], "version": 1}', "version: the key is given twice"),
+    ("json-duplicate-tag", "s.json", '{"version": 1, "regions": ["us-east-2"], "role": {"tags": {"Team": "a", "Team": "b"}}}', 'role.tags["Team"]: the key is given twice'),
+    ("yaml-duplicate-key", "s.yaml", "version: 1\nregions: [us-east-2]\nrole:\n  name: a\n  name: b\n", "role.name: the key is given twice"),
+    ("toml-duplicate-key", "s.toml", 'version = 1\nregions = ["us-east-2"]\nversion = 1\n', "s.toml: not valid TOML"),
+    ("yaml-set", "s.yaml", "version: 1\nregions: !!set {us-east-2: null}\n", "regions: a YAML set is not allowed; write a list"),
+    ("yaml-python-tag", "s.yaml", "version: 1\nregions: [us-east-2]\nrole: !!python/object/apply:os.getcwd []\n", "role: the YAML tag '!!python/object/apply:os.getcwd' is not allowed"),
+    ("yaml-binary", "s.yaml", "version: 1\nregions: [us-east-2]\nrole: {name: !!binary aGk=}\n", "role.name: the YAML tag '!!binary' is not allowed"),
+    ("yaml-date", "s.yaml", "version: 1\nregions: [us-east-2]\nrole: {tags: {Since: 2024-01-01}}\n", 'role.tags["Since"]: a YAML date is not allowed; quote it'),
+    ("yaml-custom-tag", "s.yaml", "version: 1\nregions: [us-east-2]\nrole: !mine {}\n", "role: the YAML tag '!mine' is not allowed"),
+    ("yaml-int-key", "s.yaml", "version: 1\nregions: [us-east-2]\nrole: {tags: {1: a}}\n", "role.tags: the key 1 is not a string"),
+    ("yaml-bool-key", "s.yaml", "version: 1\nregions: [us-east-2]\nyes: 1\n", "spec: the key True is not a string"),
+    ("yaml-list-key", "s.yaml", "version: 1\nregions: [us-east-2]\n? [a]\n: 1\n", "spec: a list or map is used as a key"),
+    ("yaml-billion-laughs", "s.yaml", "version: 1\nregions: [us-east-2]\nx0: &a0 [l, l, l, l, l, l, l, l, l, l]\n" + "".join(f"x{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 9)), "x4[7][8][8][8][6]: expands to more than 100000 values through YAML aliases"),
+    ("json-deep", "s.json", "[" * 100_000, "s.json: nested more than 16 levels deep"),
+    ("json-deep-object", "s.json", '{"a": ' * 100_000, "s.json: nested more than 16 levels deep"),
+    ("json-deep-parsed", "s.json", '{"role": ' * 20 + "1" + "}" * 20, "role.role.role.role.role.role.role.role.role.role.role.role.role.role.role.role: nested more than 16 levels deep"),
+    ("toml-deep-array", "s.toml", "a = " + "[" * 100_000, "s.toml: nested more than 16 levels deep"),
+    ("toml-deep-inline", "s.toml", "a = " + "{b = " * 100_000, "s.toml: nested more than 16 levels deep"),
+    ("toml-deep-dotted", "s.toml", ".".join(["a"] * 100_000) + " = 1\n", "s.toml: nested more than 16 levels deep"),
+    ("toml-deep-header", "s.toml", "[" + ".".join(["a"] * 100_000) + "]\n", "s.toml: nested more than 16 levels deep"),
+    ("yaml-deep-flow", "s.yaml", "a: " + "[" * 100_000, "s.yaml: nested more than 16 levels deep"),
+    ("yaml-deep-block", "s.yaml", "- " * 100_000 + "x", "s.yaml: nested more than 16 levels deep"),
+    ("yaml-deep-parsed", "s.yaml", "role: " + "[" * 20 + "]" * 20, "role[0][0]"),
+    ("not-utf8", "s.json", b'{"version": 1, "regions": ["us-east-\xff"]}', "s.json: is not UTF-8 text: byte 0xff on line 1"),
+    ("utf16", "s.yaml", "version: 1\n".encode("utf-16"), "s.yaml: is not UTF-8 text"),
+    ("json-nan", "s.json", '{"version": NaN, "regions": ["us-east-2"]}', "s.json: not valid JSON: NaN is not a JSON number"),
     ("limits-exceeded", "s.json", spec(managed_policies__directory_service=True, managed_policies__cloudwatch_agent=True, s3__buckets=[{"name": "b-one"}], limits__managed_policies_per_role=3), "limits.managed_policies_per_role: the role needs 4 managed policies"),
 ]
 
@@ -102,7 +164,9 @@ CASES = [
 @pytest.mark.parametrize(("file_name", "content", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, file_name: str, content: object, expected: str) -> None:
     path = tmp_path / file_name
-    if isinstance(content, str):
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif isinstance(content, str):
         path.write_text(content, encoding="utf-8")
     elif file_name.endswith(".json"):
         path.write_text(json.dumps(content), encoding="utf-8")
@@ -133,7 +197,10 @@ def test_bad_input_leaves_an_existing_module_untouched(tmp_path: Path) -> None:
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     for _, file_name, content, _ in CASES:
         path = tmp_path / file_name
-        path.write_text(content if isinstance(content, str) else json.dumps(content))
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content if isinstance(content, str) else json.dumps(content))
         assert CliRunner().invoke(cli, ["generate", str(path), "-o", str(out)]).exit_code == 2
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 

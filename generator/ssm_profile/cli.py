@@ -16,7 +16,8 @@ import click
 
 from . import __version__
 
-SPEC_ARG = click.Path(dir_okay=False, path_type=Path)
+# No dir_okay/exists checks: load_spec reports a missing file or a folder as one line naming it.
+SPEC_ARG = click.Path(path_type=Path)
 OUT_DIR = click.Path(file_okay=False, path_type=Path)
 
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .errors import SpecError, quoted_key, shown
+from .errors import SpecError, key_path, shown
 
 SPEC_SUFFIXES = {".toml": "TOML", ".yaml": "YAML", ".yml": "YAML", ".json": "JSON"}
 
@@ -38,10 +39,10 @@ def plain_path(parts: Parts) -> str:
     for part in parts:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif part.isascii() and part.replace("_", "a").replace("-", "a").isalnum():
-            text += f".{part}" if text else part
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", part):
+            text = f"{text}.{part}" if text else part
         else:
-            text += f"[{quoted_key(part)}]"
+            text = key_path(text or "spec", part)
     return text or "spec"
 
 
@@ -113,6 +114,8 @@ def parse_text(text: str, kind: str, source: str, path_of: PathOf = plain_path) 
         if kind == "TOML":
             import tomllib
 
+            if _TOML_DEEP_KEY.search(text):
+                raise SpecError(source, too_deep)
             raw = tomllib.loads(text)  # rejects duplicate keys itself
         else:
             raw = json.loads(text, object_pairs_hook=_JsonObject, parse_constant=_no_constant)
@@ -121,6 +124,15 @@ def parse_text(text: str, kind: str, source: str, path_of: PathOf = plain_path) 
         raise SpecError(source, too_deep) from None
     except ValueError as exc:  # tomllib.TOMLDecodeError and json.JSONDecodeError
         raise SpecError(source, f"not valid {kind}: {_one_line(str(exc))}") from None
+
+
+# A dotted key or table header of more than MAX_DEPTH parts (a.b.c... = 1, [a.b.c...]): tomllib
+# spends time and memory quadratic in the parts (100,000 parts exhaust gigabytes), so such a
+# key is refused before parsing. Only keys at the start of a line or inside an inline table match.
+_TOML_PART = r"""(?:[A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')"""
+_TOML_DEEP_KEY = re.compile(
+    rf"(?:^|[{{,])[ \t]*\[{{0,2}}[ \t]*{_TOML_PART}(?:[ \t]*\.[ \t]*{_TOML_PART}){{{MAX_DEPTH},}}", re.M
+)
 
 
 def _one_line(text: str) -> str:
@@ -158,12 +170,12 @@ def _plain(value: Any, parts: Parts, path_of: PathOf) -> Any:
 _YAML = "tag:yaml.org,2002:"
 _YAML_SCALARS = {f"{_YAML}{name}" for name in ("str", "int", "float", "bool", "null")}
 _YAML_TAG_WORDS = {
-    f"{_YAML}timestamp": "a date; quote it to make it a string",
-    f"{_YAML}binary": "binary data",
-    f"{_YAML}set": "a set; write a list",
-    f"{_YAML}omap": "an ordered map; write a map",
-    f"{_YAML}pairs": "a list of pairs; write a map",
+    f"{_YAML}timestamp": "a YAML date is not allowed; quote it to make it a string",
+    f"{_YAML}set": "a YAML set is not allowed; write a list",
+    f"{_YAML}omap": "a YAML ordered map is not allowed; write a map",
+    f"{_YAML}pairs": "a YAML list of pairs is not allowed; write a map",
 }
+_PLAIN_ONLY = "a spec holds only strings, numbers, true/false, null, lists and maps"
 
 
 def _from_yaml(text: str, source: str, path_of: PathOf) -> Any:
@@ -208,10 +220,9 @@ class _YamlPlain:
         if isinstance(node, yaml.MappingNode) and tag == f"{_YAML}map":
             self._check_depth(parts)
             return self._mapping(node, parts)
-        what = _YAML_TAG_WORDS.get(tag, f"the YAML tag {shown(tag)}")
-        raise SpecError(
-            self.path_of(parts), f"{what} is not allowed; a spec holds only strings, numbers, true/false, null, lists and maps"
-        )
+        short_tag = "!!" + tag.removeprefix(_YAML) if tag.startswith(_YAML) else tag
+        message = _YAML_TAG_WORDS.get(tag, f"the YAML tag {shown(short_tag)} is not allowed; {_PLAIN_ONLY}")
+        raise SpecError(self.path_of(parts), message)
 
     def _check_depth(self, parts: Parts) -> None:
         if len(parts) >= MAX_DEPTH:

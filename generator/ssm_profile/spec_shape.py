@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 from msgspec import inspect as mi
 
-from .errors import SpecError, key_path, quoted_key, shown
+from .errors import SpecError, key_path, shown
 from .regions import suggest
 
 
@@ -32,7 +32,10 @@ def check_shape(data: Any, struct: type, pattern_help: dict[str, str]) -> None:
 
 
 def field_path(struct: type, parts: tuple[str | int, ...]) -> str:
-    """The field path of ``parts`` inside ``struct``: fields dotted, map keys quoted, indexes in brackets."""
+    """The field path of ``parts`` inside ``struct``: ``s3.buckets[0].name``, ``role.tags["Team"]``.
+
+    Map keys are quoted; names in a struct (fields, or unknown keys that look like names) are dotted.
+    """
     info: Any = _type_info(struct)
     text = ""
     for part in parts:
@@ -40,13 +43,20 @@ def field_path(struct: type, parts: tuple[str | int, ...]) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
             info = info.item_type if isinstance(info, mi.ListType) else None
-        elif isinstance(info, mi.StructType) and any(f.encode_name == part for f in info.fields):
-            text = f"{text}.{part}" if text else part
-            info = next(f.type for f in info.fields if f.encode_name == part)
+        elif isinstance(info, mi.DictType):
+            text = key_path(text or "spec", part)
+            info = info.value_type
         else:
-            text = key_path(text, part) if text else f"[{quoted_key(part)}]"
-            info = info.value_type if isinstance(info, mi.DictType) else None
+            text = _member_path(text, part)
+            fields = {f.encode_name: f.type for f in info.fields} if isinstance(info, mi.StructType) else {}
+            info = fields.get(part)
     return text or "spec"
+
+
+def _member_path(path: str, name: str) -> str:
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", name):
+        return f"{path}.{name}" if path else name
+    return key_path(path or "spec", name)
 
 
 @functools.cache
@@ -152,9 +162,8 @@ class _Walker:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise SpecError(path or "spec", f"the key {shown(key)} is not a string; keys are field names")
-            where = f"{path}.{key}" if path else key
+            where = _member_path(path, key)
             if key not in fields:
-                where = where if key.isascii() and key.replace("_", "a").isalnum() else key_path(path, key)
                 allowed = sorted(fields)
                 raise SpecError(where, f"unknown field{suggest(key, allowed)}; allowed: {', '.join(allowed)}")
             self.check(item, fields[key].type, where)
