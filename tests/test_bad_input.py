@@ -4,13 +4,20 @@ field and what is allowed, writes nothing, and leaves an existing module untouch
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from click.testing import CliRunner
 
 from ssm_profile.cli import cli
+from ssm_profile.errors import SpecError
+from ssm_profile.spec import spec_from_data
 
 OK = {"version": 1, "regions": ["us-east-2"]}
 
@@ -160,6 +167,8 @@ CASES = [
     ("limits-exceeded", "s.json", spec(managed_policies__directory_service=True, managed_policies__cloudwatch_agent=True, s3__buckets=[{"name": "b-one"}], limits__managed_policies_per_role=3), "limits.managed_policies_per_role: the role needs 4 managed policies"),
 ]
 
+CASES_BY_ID = {case[0]: case[2] for case in CASES}
+
 
 @pytest.mark.parametrize(("file_name", "content", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, file_name: str, content: object, expected: str) -> None:
@@ -217,3 +226,81 @@ def test_bad_input_leaves_an_existing_module_untouched(tmp_path: Path) -> None:
 def test_bad_options_are_exit_2(args: list[str], expected: str) -> None:
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2 and expected in result.stderr
+
+
+# -- the spec path itself ---------------------------------------------------------------------
+
+
+def _symlink_loop(tmp_path: Path) -> Path:
+    (tmp_path / "a.json").symlink_to(tmp_path / "b.json")
+    (tmp_path / "b.json").symlink_to(tmp_path / "a.json")
+    return tmp_path / "a.json"
+
+
+def _folder(tmp_path: Path) -> Path:
+    (tmp_path / "spec.json").mkdir()
+    return tmp_path / "spec.json"
+
+
+def _fifo(tmp_path: Path) -> Path:
+    os.mkfifo(tmp_path / "spec.json")  # reading it would block forever
+    return tmp_path / "spec.json"
+
+
+def _non_utf8_name(tmp_path: Path) -> Path:
+    name = os.fsdecode(b"spec-\xff.json")
+    (tmp_path / name).write_text(json.dumps(OK))
+    return tmp_path / name
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (_symlink_loop, "a.json: cannot read the file: Too many levels of symbolic links"),
+        (_folder, "spec.json: is a folder; give the spec file"),
+        (_fifo, "spec.json: is not a regular file; give the spec file"),
+        (_non_utf8_name, "spec-\\xff.json: the file name is not UTF-8; rename the file"),
+        (lambda tmp: tmp / "missing.json", "missing.json: no such file"),
+    ],
+    ids=["symlink-loop", "folder", "fifo", "non-utf8-name", "missing"],
+)
+def test_a_bad_spec_path_is_one_line_naming_it(tmp_path: Path, make: Any, expected: str) -> None:
+    path = make(tmp_path)
+    before = sorted(os.listdir(tmp_path))
+    out = tmp_path / "module"
+    result = CliRunner().invoke(cli, ["generate", str(path), "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and result.stderr.endswith(f"{expected}\n"), result.stderr
+    assert sorted(os.listdir(tmp_path)) == before
+
+
+def test_hostile_specs_through_a_real_subprocess(tmp_path: Path) -> None:
+    """The contract holds in a real process too: bytes on stderr are one line, nothing written."""
+    cases = {
+        b"tag.json": json.dumps(spec(role__tags={"Team\u2028\x85\n": "a"})).encode(),
+        b"deep.yaml": b"a: " + b"[" * 100_000,
+        b"dup.json": b'{"version": 1, "version": 1, "regions": ["us-east-2"]}',
+        b"\xfe.toml": b"version = 1\n",
+        b"laughs.yaml": str(CASES_BY_ID["yaml-billion-laughs"]).encode(),
+    }
+    for name, content in cases.items():
+        path = Path(os.fsdecode(os.fsencode(tmp_path) + b"/" + name))
+        path.write_bytes(content)
+        out = tmp_path / "module"
+        result = subprocess.run(
+            [sys.executable, "-m", "ssm_profile.cli", "generate", os.fsdecode(path), "-o", str(out)],
+            capture_output=True, timeout=60,
+        )
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.count(b"\n") == 1 and result.stderr.startswith(b"ssm-profile: error: "), result.stderr
+        assert b"Traceback" not in result.stderr and not out.exists()
+
+
+def test_a_huge_value_is_reported_quickly() -> None:
+    """Did-you-mean once took 57 s on a 200 kB Region string; now it is bounded."""
+    data = spec(regions=["us-east-" + "x" * 200_000])
+    started = time.perf_counter()
+    with pytest.raises(SpecError) as caught:
+        spec_from_data(data)
+    assert time.perf_counter() - started < 1.0
+    assert "(200008 characters)" in str(caught.value) and len(str(caught.value)) < 300
