@@ -253,16 +253,22 @@ def _non_utf8_name(tmp_path: Path) -> Path:
     return tmp_path / name
 
 
+def _newline_name(tmp_path: Path) -> Path:
+    (tmp_path / "we\nird.json").write_text(json.dumps(OK))  # would split the generated header line
+    return tmp_path / "we\nird.json"
+
+
 @pytest.mark.parametrize(
     ("make", "expected"),
     [
+        (_newline_name, "we\\nird.json: the path holds the control character '\\n'; rename it"),
         (_symlink_loop, "a.json: cannot read the file: Too many levels of symbolic links"),
         (_folder, "spec.json: is a folder; give the spec file"),
         (_fifo, "spec.json: is not a regular file; give the spec file"),
         (_non_utf8_name, "spec-\\xff.json: the file name is not UTF-8; rename the file"),
         (lambda tmp: tmp / "missing.json", "missing.json: no such file"),
     ],
-    ids=["symlink-loop", "folder", "fifo", "non-utf8-name", "missing"],
+    ids=["newline-name", "symlink-loop", "folder", "fifo", "non-utf8-name", "missing"],
 )
 def test_a_bad_spec_path_is_one_line_naming_it(tmp_path: Path, make: Any, expected: str) -> None:
     path = make(tmp_path)

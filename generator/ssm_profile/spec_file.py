@@ -14,6 +14,7 @@ import json
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -52,10 +53,13 @@ def read_spec_text(path: Path) -> tuple[str, str]:
     kind = SPEC_SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise SpecError(source, f"unknown spec file type {shown(path.suffix)}; allowed: {', '.join(SPEC_SUFFIXES)}")
+    # The path is recorded in the one-line header of every generated file and in the manifest.
     if not _is_utf8(source):
-        # The path is recorded in the module's header and manifest, which are UTF-8 text.
         shown_name = os.fsencode(source).decode("utf-8", "backslashreplace")
         raise SpecError(shown_name, "the file name is not UTF-8; rename the file")
+    breaking = next((c for c in str(path.absolute()) if unicodedata.category(c) in ("Cc", "Zl", "Zp")), None)
+    if breaking is not None:
+        raise SpecError(source, f"the path holds the control character {shown(breaking)}; rename it")
     data = _read_bytes(path, source)
     try:
         return data.decode("utf-8-sig"), kind  # -sig: a leading byte-order mark is dropped

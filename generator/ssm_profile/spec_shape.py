@@ -14,6 +14,7 @@ import datetime
 import functools
 import re
 import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -98,6 +99,8 @@ def _got(value: Any) -> str:
     if isinstance(value, (datetime.date, datetime.time)):
         return f"a {type(value).__name__}"
     kinds = {str: "a string", int: "an integer", float: "a number", list: "a list", dict: "a table"}
+    if isinstance(value, (set, frozenset)):
+        return "a set (unordered; give a list)"
     return "nothing (null)" if value is None else kinds.get(type(value), type(value).__name__)
 
 
@@ -111,7 +114,10 @@ def _fits(value: Any, info: Any) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
     if isinstance(info, mi.FloatType):
         return isinstance(value, (int, float)) and not isinstance(value, bool)
-    kinds = {mi.StrType: str, mi.ListType: list, mi.DictType: dict, mi.StructType: dict}
+    # A tuple is an ordered list and any mapping a table (the Python API and the CDK construct pass
+    # them); a set is refused, as YAML's !!set is: its order, and so the output, would depend on
+    # the hash seed.
+    kinds = {mi.StrType: str, mi.ListType: (list, tuple), mi.DictType: Mapping, mi.StructType: Mapping}
     if type(info) in kinds:
         return isinstance(value, kinds[type(info)])
     if isinstance(info, mi.NoneType):
@@ -157,7 +163,7 @@ class _Walker:
         elif isinstance(info, (mi.IntType, mi.FloatType)):
             self._bounds(value, info, path)
 
-    def _struct(self, value: dict[Any, Any], info: Any, path: str) -> None:
+    def _struct(self, value: Mapping[Any, Any], info: Any, path: str) -> None:
         fields = {f.encode_name: f for f in info.fields}
         for key, item in value.items():
             if not isinstance(key, str):
