@@ -163,6 +163,7 @@ CASES = [
     ("yaml-deep-parsed", "s.yaml", "role: " + "[" * 20 + "]" * 20, "role[0][0]"),
     ("not-utf8", "s.json", b'{"version": 1, "regions": ["us-east-\xff"]}', "s.json: is not UTF-8 text: byte 0xff on line 1"),
     ("utf16", "s.yaml", "version: 1\n".encode("utf-16"), "s.yaml: is not UTF-8 text"),
+    ("yaml-huge-int", "s.yaml", "version: 1\nregions: [us-east-2]\nlimits: {managed_policies_per_role: " + "9" * 5000 + "}\n", "s.yaml: holds a number of more than 4300 digits"),
     ("json-nan", "s.json", '{"version": NaN, "regions": ["us-east-2"]}', "s.json: not valid JSON: NaN is not a JSON number"),
     ("limits-exceeded", "s.json", spec(managed_policies__directory_service=True, managed_policies__cloudwatch_agent=True, s3__buckets=[{"name": "b-one"}], limits__managed_policies_per_role=3), "limits.managed_policies_per_role: the role needs 4 managed policies"),
 ]

@@ -1,10 +1,12 @@
 """Stage 1 of the pipeline: a spec file becomes a validated :class:`Spec`.
 
-The spec's shape is declared once, as msgspec structs; msgspec checks types, lengths and
-patterns and exports the JSON Schema (``ssm-profile schema``). What a struct cannot say
-(Regions that exist, one partition, ARNs in that partition) is checked by
-:func:`check_spec`. Every failure becomes one :class:`~ssm_profile.errors.SpecError` whose
-message starts with the field path, e.g. ``regions[2]: "us-east-9" is not a Region``.
+:mod:`ssm_profile.spec_file` reads the file into plain data; the spec's shape is declared once,
+here, as msgspec structs, which :mod:`ssm_profile.spec_shape` checks the data against (types,
+lengths, full-match patterns) and which export the JSON Schema (``ssm-profile schema``). What a
+struct cannot say (Regions that exist, one partition, ARNs in that partition, IAM's tag
+characters) is checked by :func:`check_spec`. Every failure becomes one
+:class:`~ssm_profile.errors.SpecError` whose message starts with the field path, e.g.
+``regions[2]: 'us-east-9' is not a Region`` or ``role.tags["Team"]: ...``.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import stat
+import sys
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
@@ -127,6 +128,8 @@ def parse_text(text: str, kind: str, source: str, path_of: PathOf = plain_path) 
     except RecursionError:  # the parsers recurse per level; the limit is reached before ours
         raise SpecError(source, too_deep) from None
     except ValueError as exc:  # tomllib.TOMLDecodeError and json.JSONDecodeError
+        if "integer string conversion" in str(exc):  # Python's guard against quadratic int parsing
+            raise SpecError(source, f"holds a number of more than {sys.get_int_max_str_digits()} digits") from None
         raise SpecError(source, f"not valid {kind}: {_one_line(str(exc))}") from None
 
 
