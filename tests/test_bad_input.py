@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from ssm_profile.cli import cli
 from ssm_profile.errors import SpecError
-from ssm_profile.spec import spec_from_data
+from ssm_profile.spec import load_spec, spec_from_data
 
 OK = {"version": 1, "regions": ["us-east-2"]}
 
@@ -311,3 +311,29 @@ def test_a_huge_value_is_reported_quickly() -> None:
         spec_from_data(data)
     assert time.perf_counter() - started < 1.0
     assert "(200008 characters)" in str(caught.value) and len(str(caught.value)) < 300
+
+
+def test_an_unreadable_spec_is_one_line_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tests may run as root, where a mode of 000 does not stop reading: the OS error is injected.
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(OK))
+
+    def refuse(*_: object) -> int:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr("ssm_profile.spec_file.os.open", refuse)
+    result = CliRunner().invoke(cli, ["generate", str(path), "-o", str(tmp_path / "module")])
+    assert result.exit_code == 2
+    assert result.stderr == f"ssm-profile: error: {path}: cannot read the file: Permission denied\n"
+    assert not (tmp_path / "module").exists()
+
+
+@pytest.mark.parametrize("case", [c[0] for c in CASES if "-deep" in c[0]])
+def test_deep_nesting_is_refused_quickly(tmp_path: Path, case: str) -> None:
+    _, file_name, content, _ = next(c for c in CASES if c[0] == case)
+    path = tmp_path / file_name
+    path.write_text(str(content), encoding="utf-8")
+    started = time.perf_counter()
+    with pytest.raises(SpecError, match="nested more than 16 levels deep"):
+        load_spec(path)
+    assert time.perf_counter() - started < 1.0
