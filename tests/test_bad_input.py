@@ -146,6 +146,8 @@ CASES = [
     ("yaml-python-tag", "s.yaml", "version: 1\nregions: [us-east-2]\nrole: !!python/object/apply:os.getcwd []\n", "role: the YAML tag '!!python/object/apply:os.getcwd' is not allowed"),
     ("yaml-binary", "s.yaml", "version: 1\nregions: [us-east-2]\nrole: {name: !!binary aGk=}\n", "role.name: the YAML tag '!!binary' is not allowed"),
     ("yaml-date", "s.yaml", "version: 1\nregions: [us-east-2]\nrole: {tags: {Since: 2024-01-01}}\n", 'role.tags["Since"]: a YAML date is not allowed; quote it'),
+    ("yaml-bad-bool", "s.yaml", "version: 1\nregions: [us-east-2]\nrole: {create: !!bool maybe}\n", "role.create: 'maybe' is not a valid !!bool"),
+    ("yaml-bad-int", "s.yaml", "version: !!int one\nregions: [us-east-2]\n", "version: 'one' is not a valid !!int"),
     ("yaml-custom-tag", "s.yaml", "version: 1\nregions: [us-east-2]\nrole: !mine {}\n", "role: the YAML tag '!mine' is not allowed"),
     ("yaml-int-key", "s.yaml", "version: 1\nregions: [us-east-2]\nrole: {tags: {1: a}}\n", "role.tags: the key 1 is not a string"),
     ("yaml-bool-key", "s.yaml", "version: 1\nregions: [us-east-2]\nyes: 1\n", "spec: the key True is not a string"),

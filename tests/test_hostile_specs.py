@@ -144,7 +144,8 @@ def serialise(data: dict[str, Any], kind: str, ascii_only: bool) -> str:
 
 YAML_TAGGED = [
     "!!set {us-east-2: null}", "!!python/object/apply:os.getcwd []", "!!binary aGk=", "2024-01-01",
-    "!!timestamp 2024-01-01T00:00:00Z", "!custom x", "!!omap [{a: 1}]", "&a [*a]",
+    "!!timestamp 2024-01-01T00:00:00Z", "!custom x", "!!omap [{a: 1}]", "&a [*a]", "!!bool maybe",
+    "!!int 0x_", "!!float x", "!!null x", "!!str 1", "{<<: [1]}", "{<<: *nowhere}", "!!merge x",
 ]
 
 

@@ -219,15 +219,20 @@ class _YamlPlain:
         if self.values > MAX_YAML_VALUES:
             raise SpecError(self.path_of(parts), f"expands to more than {MAX_YAML_VALUES} values through YAML aliases")
         tag = node.tag
+        short_tag = "!!" + tag.removeprefix(_YAML) if tag.startswith(_YAML) else tag
         if isinstance(node, yaml.ScalarNode) and tag in _YAML_SCALARS:
-            return self.loader.yaml_constructors[tag](self.loader, node)
+            try:
+                return self.loader.yaml_constructors[tag](self.loader, node)
+            except (KeyError, ValueError) as exc:  # an explicit tag on text it does not fit: !!bool maybe
+                if "integer string conversion" in str(exc):
+                    raise
+                raise SpecError(self.path_of(parts), f"{shown(node.value)} is not a valid {short_tag}") from None
         if isinstance(node, yaml.SequenceNode) and tag == f"{_YAML}seq":
             self._check_depth(parts)
             return [self.convert(item, (*parts, index)) for index, item in enumerate(node.value)]
         if isinstance(node, yaml.MappingNode) and tag == f"{_YAML}map":
             self._check_depth(parts)
             return self._mapping(node, parts)
-        short_tag = "!!" + tag.removeprefix(_YAML) if tag.startswith(_YAML) else tag
         message = _YAML_TAG_WORDS.get(tag, f"the YAML tag {shown(short_tag)} is not allowed; {_PLAIN_ONLY}")
         raise SpecError(self.path_of(parts), message)
 
