@@ -28,6 +28,7 @@ SPEC_SUFFIXES = {".toml": "TOML", ".yaml": "YAML", ".yml": "YAML", ".json": "JSO
 MAX_DEPTH = 16
 #: A spec file of thousands of buckets is well under a megabyte.
 MAX_SPEC_BYTES = 4 * 1024 * 1024
+TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep; a spec nests at most a few"
 #: Values a YAML file may expand to through aliases (a "billion laughs" file expands to 10^9).
 MAX_YAML_VALUES = 100_000
 
@@ -112,7 +113,6 @@ def parse_text(text: str, kind: str, source: str, path_of: PathOf = plain_path) 
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise SpecError(source, "the file is empty; a spec needs at least `version = 1` and `regions`")
-    too_deep = f"nested more than {MAX_DEPTH} levels deep; a spec nests at most a few"
     try:
         if kind == "YAML":
             return _from_yaml(text, source, path_of)
@@ -120,13 +120,13 @@ def parse_text(text: str, kind: str, source: str, path_of: PathOf = plain_path) 
             import tomllib
 
             if _TOML_DEEP_KEY.search(text):
-                raise SpecError(source, too_deep)
+                raise SpecError(source, TOO_DEEP)
             raw = tomllib.loads(text)  # rejects duplicate keys itself
         else:
             raw = json.loads(text, object_pairs_hook=_JsonObject, parse_constant=_no_constant)
         return _plain(raw, (), path_of)
     except RecursionError:  # the parsers recurse per level; the limit is reached before ours
-        raise SpecError(source, too_deep) from None
+        raise SpecError(source, TOO_DEEP) from None
     except ValueError as exc:  # tomllib.TOMLDecodeError and json.JSONDecodeError
         if "integer string conversion" in str(exc):  # Python's guard against quadratic int parsing
             raise SpecError(source, f"holds a number of more than {sys.get_int_max_str_digits()} digits") from None
@@ -157,7 +157,7 @@ class _JsonObject(list):  # type: ignore[type-arg]
 def _plain(value: Any, parts: Parts, path_of: PathOf) -> Any:
     """Plain data from parsed JSON or TOML: duplicate keys refused, depth bounded."""
     if isinstance(value, (dict, list)) and len(parts) >= MAX_DEPTH:
-        raise SpecError(path_of(parts), f"nested more than {MAX_DEPTH} levels deep; a spec nests at most a few")
+        raise SpecError(path_of(parts), TOO_DEEP)
     if isinstance(value, _JsonObject):
         result: dict[str, Any] = {}
         for key, item in value:
@@ -198,7 +198,7 @@ def _from_yaml(text: str, source: str, path_of: PathOf) -> Any:
         return _YamlPlain(loader, path_of).convert(node, ())
     except yaml.YAMLError as exc:
         if "maximum nesting depth" in str(exc):
-            raise SpecError(source, f"nested more than {MAX_DEPTH} levels deep; a spec nests at most a few") from None
+            raise SpecError(source, TOO_DEEP) from None
         raise SpecError(source, f"not valid YAML: {_one_line(str(exc))}") from None
     finally:
         loader.dispose()
@@ -238,7 +238,7 @@ class _YamlPlain:
 
     def _check_depth(self, parts: Parts) -> None:
         if len(parts) >= MAX_DEPTH:
-            raise SpecError(self.path_of(parts), f"nested more than {MAX_DEPTH} levels deep; a spec nests at most a few")
+            raise SpecError(self.path_of(parts), TOO_DEEP)
 
     def _mapping(self, node: Any, parts: Parts) -> dict[str, Any]:
         import yaml
