@@ -339,3 +339,11 @@ def test_deep_nesting_is_refused_quickly(tmp_path: Path, case: str) -> None:
     with pytest.raises(SpecError, match="nested more than 16 levels deep"):
         load_spec(path)
     assert time.perf_counter() - started < 1.0
+
+
+def test_every_error_class_prints_one_line() -> None:
+    from ssm_profile.errors import CheckFailed, GenerationError, OutputError, TerraformError
+
+    for error in (OutputError("out\ndir: x"), GenerationError("a\u2028b"), CheckFailed("a\x85b"), TerraformError("a\rb")):
+        assert len(str(error).splitlines()) == 1 and str(error).isprintable(), repr(str(error))
+    assert str(SpecError("role.tags[\"a\nb\"]", "v\n" * 5000)).count("\\n") < 1100  # escaped and cut

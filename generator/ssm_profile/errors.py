@@ -15,6 +15,10 @@ class SsmProfileError(Exception):
 
     exit_code = 2
 
+    def __str__(self) -> str:
+        # The CLI prints this as one line; a path or value with a newline must not split it.
+        return one_line(super().__str__(), limit=None)
+
 
 class SpecError(SsmProfileError):
     """The spec file, or an option, is not valid input. Exit code 2."""
@@ -74,8 +78,8 @@ MAX_PATH_CHARS = 300
 MAX_MESSAGE_CHARS = 2000
 
 
-def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
-    """``text`` with every non-printable character backslash-escaped, cut to ``limit`` characters.
+def one_line(text: str, limit: int | None = MAX_MESSAGE_CHARS) -> str:
+    """``text`` with every non-printable character backslash-escaped, cut to ``limit`` characters (None: uncut).
 
     Non-printable is what :meth:`str.isprintable` refuses: line and paragraph separators (``\\n``,
     ``\\x85``, ``\\u2028``), other control and format characters (a right-to-left override could
@@ -83,7 +87,7 @@ def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     """
     text = text[:limit]  # escaping only lengthens; never walk more than is shown
     text = re.sub(r".", _escape_on_demand, text, flags=re.S) if not text.isprintable() else text
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _escape_on_demand(match: re.Match[str]) -> str:
