@@ -242,3 +242,26 @@ def test_unicode_tags_reach_the_plan_unchanged_in_hcl_and_json(tmp_path: Path) -
             if change["type"] == "aws_iam_role"
         ]
         assert roles and all(role["tags"] == UNICODE_TAGS for role in roles), (format_, roles)
+
+
+def test_shape_check_handles_a_string_or_a_per_region_table() -> None:
+    """A field that is a string or a Region -> string table (as new fields may be) gets exact paths."""
+    from typing import Annotated, Union
+
+    import msgspec
+
+    from ssm_profile.spec_shape import check_shape, field_path
+
+    name = Annotated[str, msgspec.Meta(pattern="^[a-z]+$")]
+    shape = msgspec.defstruct("Shape", [("key", Union[name, dict[str, name]], "")], forbid_unknown_fields=True)
+
+    def problem(data: dict) -> str:
+        with pytest.raises(SpecError) as caught:
+            check_shape(data, shape, {"^[a-z]+$": "lower-case letters"})
+        return str(caught.value)
+
+    check_shape({"key": {"us-east-1": "abc"}}, shape, {})
+    assert problem({"key": "abc\n"}) == "key: must be lower-case letters; '\\n' (U+000A) is not allowed"
+    assert problem({"key": {"us-east-1": "x\n"}}).startswith('key["us-east-1"]: must be lower-case letters')
+    assert problem({"key": 3}) == "key: expected a string or a table, got an integer"
+    assert field_path(shape, ("key", "us-east-1")) == 'key["us-east-1"]'

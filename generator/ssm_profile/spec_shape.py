@@ -41,6 +41,9 @@ def field_path(struct: type, parts: tuple[str | int, ...]) -> str:
     text = ""
     for part in parts:
         info = _unwrap(info)
+        if isinstance(info, mi.UnionType):  # a value that may be a string or a table: the container
+            wanted = mi.ListType if isinstance(part, int) else (mi.DictType, mi.StructType)
+            info = next((m for m in map(_unwrap, info.types) if isinstance(m, wanted)), None)
         if isinstance(part, int):
             text += f"[{part}]"
             info = info.item_type if isinstance(info, mi.ListType) else None
