@@ -58,7 +58,7 @@ STRUCT_PATHS = [()] + [p for p in FIELD_PATHS if p[-1] in {"role", "s3", "sessio
 NASTY_STRINGS = [
     "", "\n", "x\n", "Role\n", "R\u043ele", "*", "//", "/a//b/", "\u2028", "\x85", "\t", "\x00", "\u202e",
     "us-east-2\n", "us-east-2", "arn:aws:kms:us-east-2:111122223333:key/abc\n", "Team\n", "a" * 300,
-    "2024-01-01", "yes", "~", "null", "!!set", "${var.x}", "%{ if }", "\"", "\\", "\ufeff", "é",
+    "2024-01-01", "yes", "~", "null", "!!set", "${var.x}", "%{ if }", "\"", "\\", "\ufeff", "é", "\ud800", "a\udfffb",
 ]
 TEXT = st.one_of(st.sampled_from(NASTY_STRINGS), st.text(max_size=30), st.text("aR/-_.\n\t ", max_size=12))
 SCALARS = st.one_of(
