@@ -153,6 +153,8 @@ CASES = [
     ("yaml-bool-key", "s.yaml", "version: 1\nregions: [us-east-2]\nyes: 1\n", "spec: the key True is not a string"),
     ("yaml-list-key", "s.yaml", "version: 1\nregions: [us-east-2]\n? [a]\n: 1\n", "spec: a list or map is used as a key"),
     ("yaml-billion-laughs", "s.yaml", "version: 1\nregions: [us-east-2]\nx0: &a0 [l, l, l, l, l, l, l, l, l, l]\n" + "".join(f"x{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 9)), "x4[7][8][8][8][6]: expands to more than 100000 values through YAML aliases"),
+    ("yaml-deep-recursive-alias", "s.yaml", "version: 1\nregions: [us-east-2]\nrole: &a {x: *a}\n", "role.x.x.x.x.x.x.x.x.x.x.x.x.x.x.x: nested more than 16 levels deep"),
+    ("yaml-deep-recursive-merge", "s.yaml", "version: 1\nregions: [us-east-2]\nrole: &a {<<: *a}\n", "s.yaml: nested more than 16 levels deep"),
     ("json-deep", "s.json", "[" * 100_000, "s.json: nested more than 16 levels deep"),
     ("json-deep-object", "s.json", '{"a": ' * 100_000, "s.json: nested more than 16 levels deep"),
     ("json-deep-parsed", "s.json", '{"role": ' * 20 + "1" + "}" * 20, "role.role.role.role.role.role.role.role.role.role.role.role.role.role.role.role: nested more than 16 levels deep"),
