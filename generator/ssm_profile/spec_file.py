@@ -121,7 +121,13 @@ def parse_text(text: str, kind: str, source: str, path_of: PathOf = plain_path) 
 
             if _TOML_DEEP_KEY.search(text):
                 raise SpecError(source, TOO_DEEP)
-            raw = tomllib.loads(text)  # rejects duplicate keys itself
+            try:
+                raw = tomllib.loads(text)  # rejects duplicate keys itself, but may not say which
+            except tomllib.TOMLDecodeError as exc:
+                duplicate = _toml_duplicate(text) if "overwrite" in str(exc) or "twice" in str(exc) else None
+                if duplicate is None:
+                    raise
+                raise SpecError(path_of(duplicate), "the key is given twice; give each key once") from None
         else:
             raw = json.loads(text, object_pairs_hook=_JsonObject, parse_constant=_no_constant)
         return _plain(raw, (), path_of)
@@ -140,6 +146,42 @@ _TOML_PART = r"""(?:[A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')"""
 _TOML_DEEP_KEY = re.compile(
     rf"(?:^|[{{,])[ \t]*\[{{0,2}}[ \t]*{_TOML_PART}(?:[ \t]*\.[ \t]*{_TOML_PART}){{{MAX_DEPTH},}}", re.M
 )
+
+
+def _toml_duplicate(text: str) -> Parts | None:
+    """The first key a TOML text defines twice, found line by line (tomllib says only "at end of document")."""
+    seen: set[Parts] = set()
+    arrays: dict[Parts, int] = {}
+    table: Parts = ()
+    in_string = ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if in_string:  # inside a multi-line string: no keys here
+            in_string = "" if line.count(in_string) % 2 else in_string
+            continue
+        header = re.fullmatch(r"(\[\[?)\s*(.+?)\s*\]\]?\s*(#.*)?", stripped)
+        key = re.match(rf"({_TOML_PART}(?:[ \t]*\.[ \t]*{_TOML_PART})*)[ \t]*=(.*)", stripped)
+        if header and header[1] == "[[":
+            parts = _toml_key(header[2])
+            arrays[parts] = arrays.get(parts, -1) + 1
+            table = (*parts, arrays[parts])
+        elif header:
+            table = _toml_key(header[2])
+            if table in seen:
+                return table
+            seen.add(table)
+        elif key:
+            full = (*table, *_toml_key(key[1]))
+            if full in seen:
+                return full
+            seen.add(full)
+            in_string = next((q for q in ('"""', "'''") if key[2].count(q) % 2), "")
+    return None
+
+
+def _toml_key(text: str) -> tuple[str, ...]:
+    parts = re.findall(_TOML_PART, text)
+    return tuple(json.loads(p) if p.startswith('"') else p.strip("'") for p in parts)
 
 
 def _one_line(text: str) -> str:
