@@ -180,8 +180,16 @@ def _toml_duplicate(text: str) -> Parts | None:
 
 
 def _toml_key(text: str) -> tuple[str, ...]:
-    parts = re.findall(_TOML_PART, text)
-    return tuple(json.loads(p) if p.startswith('"') else p.strip("'") for p in parts)
+    return tuple(_toml_key_part(part) for part in re.findall(_TOML_PART, text))
+
+
+def _toml_key_part(part: str) -> str:
+    if part.startswith('"'):
+        try:
+            return str(json.loads(part))  # TOML's basic-string escapes are JSON's, plus \UXXXXXXXX
+        except ValueError:
+            return part[1:-1]
+    return part.strip("'")
 
 
 def _one_line(text: str) -> str:
