@@ -75,8 +75,8 @@ def test_region_did_you_mean() -> None:
 
 
 def test_bucket_list_entry_path() -> None:
-    error = error_of({**MINIMAL, "s3": {"buckets": [{"name": "ok-bucket"}, {"name": "Bad_Bucket"}]}})
-    assert str(error).startswith("s3.buckets[1].name: 'Bad_Bucket' may hold only lower-case letters")
+    error = error_of({**MINIMAL, "s3": {"buckets": [{"name": "ok-bucket"}, {"name": "Bad/Bucket"}]}})
+    assert str(error).startswith("s3.buckets[1].name: 'Bad/Bucket' may hold only lower-case letters")
 
 
 def test_missing_required_field() -> None:
@@ -125,7 +125,7 @@ def test_schema_is_json_schema_of_the_spec() -> None:
     assert spec["additionalProperties"] is False
     assert set(spec["properties"]) == {
         "version", "regions", "partition", "role", "instance_profile", "managed_policies", "s3", "limits",
-        "default_host_management", "hybrid", "session_manager", "vpc_endpoints",
+        "default_host_management", "hybrid", "session_manager", "vpc_endpoints", "module",
     }
 
 

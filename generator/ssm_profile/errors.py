@@ -15,10 +15,6 @@ class SsmProfileError(Exception):
 
     exit_code = 2
 
-    def __str__(self) -> str:
-        # The CLI prints this as one line; a path or value with a newline must not split it.
-        return one_line(super().__str__(), limit=None)
-
 
 class SpecError(SsmProfileError):
     """The spec file, or an option, is not valid input. Exit code 2."""

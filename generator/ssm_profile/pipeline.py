@@ -13,6 +13,7 @@ from .document import Document
 from .errors import SpecError
 from .grants import Grants, build_grants
 from .module import module_document, provider_alias
+from .render.tfdocs import comparable_text
 from .spec import Spec, load_spec, spec_from_data
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 FORMATS = ("hcl", "json")
 ENGINES = ("native", "cdk")
 MANIFEST = ".ssm-profile.json"
+#: The usage snippet's module source when the module's place is not known (library use).
+MODULE_SOURCE_PLACEHOLDER = "<path or registry address of this module>"
 
 __all__ = ["ENGINES", "FORMATS", "MANIFEST", "GeneratedModule", "generate", "load_spec", "header_line"]
 
@@ -53,6 +56,7 @@ def generate(
     source: str = "",
     engine: str = "native",
     release: ReleaseRecord | None = None,
+    module_source: str = "",
 ) -> GeneratedModule:
     """Generate the module for ``spec`` (a :class:`Spec`, plain spec data, or a spec file path).
 
@@ -61,6 +65,8 @@ def generate(
     synthesised through CDK for Terraform, always Terraform JSON (needs the ``cdk`` extra).
     ``release`` is the module's release record (:mod:`ssm_profile.release`): when given, the
     module carries its ``moved`` blocks, its CHANGELOG.md, the record itself and the version stamp.
+    ``module_source`` is the module's ``source`` in the README's usage snippet (the CLI passes
+    the output folder relative to the spec's folder); empty: :data:`MODULE_SOURCE_PLACEHOLDER`.
     """
     if engine not in ENGINES:
         raise SpecError("--engine", f"{engine!r} is not an engine; allowed: {', '.join(ENGINES)}")
@@ -93,7 +99,11 @@ def generate(
     from .render.readme import render_readme
 
     files["README.md"] = render_readme(
-        grants, document, header, usage_source="./modules/ssm-profile", module_version=release.version if release else ""
+        grants,
+        document,
+        header,
+        usage_source=module_source or MODULE_SOURCE_PLACEHOLDER,
+        module_version=release.version if release else "",
     )
     if release is not None:
         from .release import CHANGELOG_FILE, RELEASE_FILE, changelog_text
@@ -123,7 +133,8 @@ def _manifest(
         # What a root module must pass: inputs without defaults, and one provider per Region.
         "required_inputs": [b.labels[0] for b in document.of_kind("variable") if "default" not in b.body],
         "provider_aliases": {s.region: provider_alias(s.region) for s in grants.regional if not s.is_empty},
-        "files": {name: hashlib.sha256(text.encode()).hexdigest() for name, text in sorted(files.items())},
+        # README.md's terraform-docs block is not hashed: terraform-docs may rewrite it.
+        "files": {name: hashlib.sha256(comparable_text(name, text).encode()).hexdigest() for name, text in sorted(files.items())},
     }
     if module_version:  # stamped by `ssm-profile release`
         manifest["module_version"] = module_version

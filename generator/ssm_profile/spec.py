@@ -108,7 +108,8 @@ class ManagedPoliciesSpec(_Section):
 class BucketSpec(_Section):
     """One of the user's own S3 buckets that instances read from and write to."""
 
-    name: Annotated[str, Meta(min_length=3, max_length=63)]
+    # 255: legacy us-east-1 names (see bucket_name_problem); today's rules allow 63.
+    name: Annotated[str, Meta(min_length=3, max_length=255)]
     cross_account: Annotated[bool, Meta(description="adds s3:PutObjectAcl")] = False
     encrypted: Annotated[bool, Meta(description="adds s3:GetEncryptionConfiguration on the bucket")] = False
 
@@ -157,30 +158,73 @@ class SessionManagerSpec(_Section):
 
     enabled: bool = False
     policy_name: Annotated[IamName128, Meta(min_length=1)] = "SSMSessionManagerPolicy"
-    kms_key_arn: Annotated[str, Meta(description="session encryption: kms:Decrypt on this key")] = ""
+    kms_key_arn: Annotated[
+        str | dict[str, str],
+        Meta(
+            description="session encryption: kms:Decrypt on this key; a table keyed by Region for a key per Region, "
+            "or a multi-Region key (key/mrk-...) granted on its replica in every Region"
+        ),
+    ] = ""
     s3_log_bucket: Annotated[str, Meta(description="session logs to this S3 bucket")] = ""
     s3_log_prefix: Annotated[str, Meta(max_length=512, pattern=S3_KEY_PREFIX)] = ""
     s3_log_encrypted: bool = False
+    s3_log_kms_key_arn: Annotated[
+        str, Meta(description="the log bucket's SSE-KMS key: kms:GenerateDataKey on exactly this key")
+    ] = ""
     s3_log_cross_account: bool = False
     cloudwatch_log_group: Annotated[str, Meta(max_length=512, pattern=LOG_GROUP_NAME)] = ""
 
 
-VpcEndpointService = Literal["ssm", "ssmmessages", "ec2messages", "s3"]
+VpcEndpointService = Literal["ssm", "ssmmessages", "ec2messages", "s3", "kms", "logs"]
 
 
 class VpcEndpointsSpec(_Section):
     """AWS's "create VPC endpoints" step, per Region."""
 
     enabled: bool = False
-    services: Annotated[list[VpcEndpointService], Meta(min_length=1)] = field(
-        default_factory=lambda: ["ssm", "ssmmessages", "ec2messages"]
-    )
+    # None: what the spec needs (grants.needed_endpoint_services); a list is taken as given.
+    services: (
+        Annotated[
+            list[VpcEndpointService],
+            Meta(
+                min_length=1,
+                description="default: ssm, ssmmessages, ec2messages and s3, plus kms with session encryption "
+                "and logs with a CloudWatch Logs group",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class LimitsSpec(_Section):
     """IAM quotas of the account, where they were raised."""
 
     managed_policies_per_role: Annotated[int, Meta(ge=1, le=20)] = 10
+
+
+#: Spec fields that ``[module] variables`` can make module inputs: each is written into
+#: resource arguments only (or into split policy names, as ``"${var.x}-2"``), so an input can
+#: stand for it. Fields that decide what is granted or created cannot be inputs.
+MODULE_VARIABLE_FIELDS = (
+    "role.name",
+    "role.path",
+    "role.description",
+    "role.permissions_boundary",
+    "role.max_session_duration",
+    "instance_profile.name",
+    "s3.policy_name",
+    "session_manager.policy_name",
+    "default_host_management.role_name",
+    "hybrid.role_name",
+)
+
+
+class ModuleSpec(_Section):
+    """The generated module's interface: spec fields it takes as input variables."""
+
+    variables: Annotated[
+        list[str], Meta(description="spec fields (e.g. role.name) that become module variables, defaulting to the spec's value")
+    ] = field(default_factory=list)
 
 
 class Spec(_Section):
@@ -198,6 +242,7 @@ class Spec(_Section):
     session_manager: SessionManagerSpec = field(default_factory=SessionManagerSpec)
     vpc_endpoints: VpcEndpointsSpec = field(default_factory=VpcEndpointsSpec)
     limits: LimitsSpec = field(default_factory=LimitsSpec)
+    module: ModuleSpec = field(default_factory=ModuleSpec)
 
 
 def json_schema() -> dict[str, Any]:
@@ -251,6 +296,7 @@ def check_spec(spec: Spec) -> Partition:
             )
         seen[bucket.name] = index
     _check_regional(spec, partition)
+    _check_module_variables(spec)
     for region in spec.s3.agent_bucket_suffixes:
         if region not in spec.regions:
             raise SpecError(
@@ -297,23 +343,21 @@ def _check_regions(spec: Spec) -> Partition:
 
 def _check_regional(spec: Spec, partition: Partition) -> None:
     session = spec.session_manager
-    if session.kms_key_arn:
-        pattern = rf"arn:{re.escape(partition.id)}:kms:[a-z0-9-]+:[0-9]{{12}}:key/[A-Za-z0-9-]+"
-        if not re.fullmatch(pattern, session.kms_key_arn):
-            raise SpecError(
-                "session_manager.kms_key_arn",
-                f"{shown(session.kms_key_arn)} is not a KMS key ARN of partition {partition.id} "
-                f"(arn:{partition.id}:kms:<region>:<account>:key/<key-id>; an alias ARN cannot be granted kms:Decrypt)",
-            )
+    _check_session_keys(spec, partition)
+    if session.s3_log_kms_key_arn:
+        kms_key_region("session_manager.s3_log_kms_key_arn", session.s3_log_kms_key_arn, partition)
     if session.s3_log_bucket:
         problem = bucket_name_problem(session.s3_log_bucket)
         if problem:
-            raise SpecError("session_manager.s3_log_bucket", f"{session.s3_log_bucket!r} {problem}")
-    elif session.s3_log_prefix or session.s3_log_encrypted or session.s3_log_cross_account:
-        raise SpecError("session_manager.s3_log_bucket", "is required when s3_log_prefix, s3_log_encrypted or s3_log_cross_account is set")
+            raise SpecError("session_manager.s3_log_bucket", f"{shown(session.s3_log_bucket)} {problem}")
+    elif session.s3_log_prefix or session.s3_log_encrypted or session.s3_log_cross_account or session.s3_log_kms_key_arn:
+        raise SpecError(
+            "session_manager.s3_log_bucket",
+            "is required when s3_log_prefix, s3_log_encrypted, s3_log_cross_account or s3_log_kms_key_arn is set",
+        )
     if not session.enabled and (session.kms_key_arn or session.s3_log_bucket or session.cloudwatch_log_group):
         raise SpecError("session_manager.enabled", "is false, but session_manager settings are given; set enabled = true")
-    services = spec.vpc_endpoints.services
+    services = spec.vpc_endpoints.services or []
     for index, service in enumerate(services):
         if service in services[:index]:
             raise SpecError(f"vpc_endpoints.services[{index}]", f"{shown(service)} is listed twice")
@@ -333,6 +377,76 @@ def _check_regional(spec: Spec, partition: Partition) -> None:
         if name in seen:
             raise SpecError(path, f"{shown(name)} is also {seen[name]}; each role needs its own name")
         seen[name] = path
+
+
+def kms_key_region(where: str, arn: str, partition: Partition) -> str:
+    """The Region of the KMS key ARN ``arn``; a one-line error at ``where`` when it is none of this partition."""
+    match = re.fullmatch(rf"arn:{re.escape(partition.id)}:kms:([a-z0-9-]+):[0-9]{{12}}:key/[A-Za-z0-9-]+", arn)
+    if match is None:
+        raise SpecError(
+            where,
+            f"{shown(arn)} is not a KMS key ARN of partition {partition.id} "
+            f"(arn:{partition.id}:kms:<region>:<account>:key/<key-id>; an alias ARN cannot be granted a KMS action)",
+        )
+    return match[1]
+
+
+def is_multi_region_key(arn: str) -> bool:
+    """Whether ``arn`` names a multi-Region key (key IDs ``mrk-...``; AWS KMS Developer Guide, multi-Region keys)."""
+    return arn.rsplit("/", 1)[-1].startswith("mrk-")
+
+
+def _check_session_keys(spec: Spec, partition: Partition) -> None:
+    """session_manager.kms_key_arn: one key for one Region, a multi-Region key, or a table keyed by Region."""
+    keys = spec.session_manager.kms_key_arn
+    where = "session_manager.kms_key_arn"
+    if isinstance(keys, str):
+        if not keys:
+            return
+        kms_key_region(where, keys, partition)
+        if len(spec.regions) > 1 and not is_multi_region_key(keys):
+            # KMS keys are Regional and Session Manager preferences are per Region.
+            raise SpecError(
+                where,
+                f"{shown(keys)} is a single-Region key, but the spec has {len(spec.regions)} Regions and Session Manager "
+                f"encrypts with a key of each Region; give a table keyed by Region "
+                f"(kms_key_arn = {{ {spec.regions[0]} = \"arn:...\" }}; Regions left out get no session encryption), "
+                f"or a multi-Region key (key/mrk-...) replicated to every Region of the spec",
+            )
+        return
+    for region, arn in keys.items():
+        if region not in spec.regions:
+            raise SpecError(key_path(where, region), f"{shown(region)} is not one of the spec's regions ({', '.join(spec.regions)})")
+        key_region = kms_key_region(key_path(where, region), arn, partition)
+        if key_region != region:
+            raise SpecError(key_path(where, region), f"{shown(arn)} is a key of {key_region}; the key for {region} must be in {region}")
+
+
+def _check_module_variables(spec: Spec) -> None:
+    # A variable for a field whose resource the spec does not create would be an unused input.
+    applies = {
+        "role.description": (spec.role.create, "role.create is false"),
+        "role.permissions_boundary": (spec.role.create, "role.create is false"),
+        "role.max_session_duration": (spec.role.create, "role.create is false"),
+        "instance_profile.name": (spec.instance_profile.create, "instance_profile.create is false"),
+        "s3.policy_name": (spec.s3.vpc_endpoint or bool(spec.s3.buckets), "the spec creates no S3 policy"),
+        "session_manager.policy_name": (spec.session_manager.enabled, "session_manager.enabled is false"),
+        "default_host_management.role_name": (spec.default_host_management.enabled, "default_host_management.enabled is false"),
+        "hybrid.role_name": (spec.hybrid.enabled, "hybrid.enabled is false"),
+    }
+    for index, name in enumerate(spec.module.variables):
+        where = f"module.variables[{index}]"
+        if name not in MODULE_VARIABLE_FIELDS:
+            raise SpecError(
+                where,
+                f"{shown(name)} cannot be a module variable{suggest(name, list(MODULE_VARIABLE_FIELDS))}; "
+                f"supported: {', '.join(MODULE_VARIABLE_FIELDS)}",
+            )
+        if name in spec.module.variables[:index]:
+            raise SpecError(where, f"{shown(name)} is listed twice")
+        applicable, reason = applies.get(name, (True, ""))
+        if not applicable:
+            raise SpecError(where, f"{shown(name)} has nothing to name: {reason}")
 
 
 def _check_role(spec: Spec, partition: Partition) -> None:
@@ -384,12 +498,50 @@ def _allowed_in_tag(char: str) -> bool:
     return char in "_.:/=+-@" or unicodedata.category(char)[0] in "LZN"
 
 
+#: Amazon S3 User Guide, "General purpose bucket naming rules" (bucketnamingrules.html): before
+#: March 1, 2018, buckets created in us-east-1 could have names of up to 255 characters with
+#: upper-case letters and underscores. Such buckets still exist, so those names pass with a warning.
+LEGACY_BUCKET_CHARACTERS = r"[A-Za-z0-9._-]+"
+
+
+def legacy_bucket_name_warning(name: str) -> str:
+    """A one-line warning when ``name`` is valid only under S3's legacy us-east-1 rules, else ""."""
+    problem = current_bucket_name_problem(name)
+    if not problem or _naming_problem(name, legacy=True):
+        return ""
+    return (
+        f"{shown(name)} {problem} under today's S3 naming rules; only a bucket created in us-east-1 before "
+        "March 1, 2018 (S3's legacy naming rules) can have this name"
+    )
+
+
 def bucket_name_problem(name: str) -> str:
-    """Why ``name`` breaks AWS's general purpose bucket naming rules, or an empty string."""
-    # Amazon S3 User Guide, "General purpose bucket naming rules".
-    if not 3 <= len(name) <= 63:
+    """Why no S3 bucket can be called ``name``, today or as a legacy us-east-1 bucket, or ""."""
+    if not current_bucket_name_problem(name):
+        return ""
+    # The legacy rules allow more, so what they reject no bucket can be called (/, *, spaces, ARNs ...);
+    # what only today's rules reject is accepted, with legacy_bucket_name_warning.
+    return _naming_problem(name, legacy=True)
+
+
+def current_bucket_name_problem(name: str) -> str:
+    """Why ``name`` breaks AWS's current general purpose bucket naming rules, or an empty string."""
+    return _naming_problem(name, legacy=False)
+
+
+def _naming_problem(name: str, legacy: bool) -> str:
+    # Amazon S3 User Guide, "General purpose bucket naming rules"; legacy: what us-east-1 allowed
+    # before March 1, 2018 on top (upper case, underscores, 255 characters).
+    if legacy and not 3 <= len(name) <= 255:
+        return "must be 3 to 63 characters long (up to 255 only for legacy us-east-1 buckets)"
+    if not legacy and not 3 <= len(name) <= 63:
         return "must be 3 to 63 characters long"
-    if not re.fullmatch(r"[a-z0-9.-]+", name):
+    if legacy and not re.fullmatch(LEGACY_BUCKET_CHARACTERS, name):
+        return (
+            "may hold only lower-case letters, digits, dots and hyphens (legacy us-east-1 buckets also upper-case "
+            "letters and underscores); no /, *, spaces or ARNs"
+        )
+    if not legacy and not re.fullmatch(r"[a-z0-9.-]+", name):
         return "may hold only lower-case letters, digits, dots and hyphens"
     if not (name[0].isalnum() and name[-1].isalnum()):
         return "must begin and end with a letter or digit"
@@ -403,10 +555,10 @@ def bucket_name_problem(name: str) -> str:
     except ValueError:
         pass
     for prefix in ("xn--", "sthree-", "amzn-s3-demo-"):
-        if name.startswith(prefix):
+        if name.lower().startswith(prefix):
             return f"must not start with {shown(prefix)} (reserved by S3)"
     for suffix in ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"):
-        if name.endswith(suffix):
+        if name.lower().endswith(suffix):
             return f"must not end with {shown(suffix)} (reserved by S3)"
     return ""
 

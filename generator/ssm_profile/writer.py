@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .errors import CheckFailed, OutputError
 from .pipeline import MANIFEST, GeneratedModule
+from .render.tfdocs import comparable_text
 
 
 def _read_manifest(out: Path) -> dict | None:
@@ -35,9 +36,18 @@ def hand_edited(out: Path) -> list[str]:
     edited = []
     for name, digest in sorted(manifest.get("files", {}).items()):
         path = out / name
-        if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        # Manifests written before the terraform-docs block was left out hashed the whole file.
+        if digest not in {hashlib.sha256(_comparable_bytes(name, data)).hexdigest(), hashlib.sha256(data).hexdigest()}:
             edited.append(name)
     return edited
+
+
+def _comparable_bytes(name: str, data: bytes) -> bytes:
+    # Round-trips any bytes unchanged, except what comparable_text leaves out of comparisons.
+    return comparable_text(name, data.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
 
 
 def write_module(module: GeneratedModule, out: str | Path, *, force: bool = False) -> Path:
@@ -113,7 +123,8 @@ def module_differences(module: GeneratedModule, out: str | Path) -> list[str]:
         if not path.is_file():
             lines.append(f"{name}: missing")
             continue
-        current = path.read_text(encoding="utf-8")
+        current = comparable_text(name, path.read_text(encoding="utf-8"))
+        text = comparable_text(name, text)
         if current != text:
             import difflib
 

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from ..errors import SpecError
 from ..module import EXAMPLE_ACCOUNT, OFFLINE_PROVIDER, example_inputs
 from ..pipeline import MANIFEST
+from .inputs import VarFile
 from .runner import TerraformRunner, default_runner
 
 PLAN_FILE = "ssm-profile.tfplan"
@@ -59,11 +60,14 @@ def module_info(module_dir: Path) -> ModuleInfo:
     )
 
 
-def root_config(info: ModuleInfo, offline: bool, inputs: dict[str, Any] | None = None) -> dict[str, Any]:
+def root_config(
+    info: ModuleInfo, offline: bool, inputs: dict[str, Any] | None = None, from_variables: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """The throwaway root module (Terraform JSON) that calls the generated module.
 
     One default provider for the global IAM resources, one aliased provider per Region for
-    the regional ones, wired through the module's ``providers`` map.
+    the regional ones, wired through the module's ``providers`` map. Inputs named in
+    ``from_variables`` become root variables (set by a variable file Terraform loads).
     """
     def provider(region: str, alias: str = "") -> dict[str, Any]:
         config: dict[str, Any] = {"region": region}
@@ -75,18 +79,29 @@ def root_config(info: ModuleInfo, offline: bool, inputs: dict[str, Any] | None =
 
     providers = [provider(info.regions[0])] + [provider(region, alias) for region, alias in info.provider_aliases]
     call: dict[str, Any] = {"source": "./module", **placeholder_inputs(info), **(inputs or {})}
+    call.update({name: f"${{var.{name}}}" for name in from_variables})
     if info.provider_aliases:
         call["providers"] = {"aws": "aws", **{f"aws.{alias}": f"aws.{alias}" for _, alias in info.provider_aliases}}
-    return {
+    root: dict[str, Any] = {
         "//": "Throwaway root written by ssm-profile to validate and plan a generated module.",
         "provider": {"aws": providers},
         "module": {"ssm_profile": call},
     }
+    if from_variables:
+        # Untyped root variables: Terraform converts each value to the module's declared type.
+        root["variable"] = {name: {} for name in from_variables}
+    return root
 
 
 @contextmanager
-def throwaway_root(module_dir: Path, offline: bool, inputs: dict[str, Any] | None = None) -> Iterator[Path]:
-    """A temporary root folder holding a copy of the module and a root that calls it."""
+def throwaway_root(
+    module_dir: Path, offline: bool, inputs: dict[str, Any] | None = None, var_file: VarFile | None = None
+) -> Iterator[Path]:
+    """A temporary root folder holding a copy of the module and a root that calls it.
+
+    ``var_file`` (from :func:`~ssm_profile.terraform.inputs.read_var_file`) is copied into the
+    root as its ``*.auto.tfvars`` file, so Terraform itself parses its values.
+    """
     module_dir = Path(module_dir)
     if not module_dir.is_dir():
         raise SpecError(str(module_dir), "no such folder")
@@ -98,7 +113,11 @@ def throwaway_root(module_dir: Path, offline: bool, inputs: dict[str, Any] | Non
         for path in module_dir.iterdir():
             if path.is_file() and path.name.endswith(MODULE_SUFFIXES):
                 shutil.copy2(path, target / path.name)
-        (root / "main.tf.json").write_text(json.dumps(root_config(info, offline, inputs), indent=2) + "\n", encoding="utf-8")
+        names = var_file.names if var_file is not None else ()
+        config = root_config(info, offline, inputs, from_variables=names)
+        (root / "main.tf.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        if var_file is not None:
+            shutil.copyfile(var_file.path, root / var_file.root_name)
         yield root
 
 
@@ -115,13 +134,15 @@ def plan_module(
     offline: bool = True,
     runner: TerraformRunner | None = None,
     inputs: dict[str, Any] | None = None,
+    var_file: VarFile | None = None,
 ) -> dict[str, Any]:
     """Init, validate and plan the module; return the ``terraform show -json`` plan document.
 
-    ``inputs`` are module input values; required inputs not given get placeholder values.
+    ``inputs`` are module input values, ``var_file`` a checked variable file (JSON or HCL);
+    required inputs given by neither get placeholder values.
     """
     runner = runner or default_runner()
-    with throwaway_root(module_dir, offline=offline, inputs=inputs) as root:
+    with throwaway_root(module_dir, offline=offline, inputs=inputs, var_file=var_file) as root:
         runner.init(root)
         runner.validate(root)
         runner.plan(root, PLAN_FILE)
