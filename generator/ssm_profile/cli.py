@@ -16,7 +16,8 @@ import click
 
 from . import __version__
 
-SPEC_ARG = click.Path(dir_okay=False, path_type=Path)
+# No dir_okay/exists checks: load_spec reports a missing file or a folder as one line naming it.
+SPEC_ARG = click.Path(path_type=Path)
 OUT_DIR = click.Path(file_okay=False, path_type=Path)
 
 PROVIDERS_OPTION = click.option(
@@ -47,7 +48,7 @@ def _source_label(spec: Path, out: Path) -> str:
     """The spec's path relative to the module folder: stable whatever the working folder is."""
     try:
         return Path(os.path.relpath(spec.resolve(), out.resolve())).as_posix()
-    except ValueError:  # another drive on Windows
+    except (ValueError, OSError, RuntimeError):  # another drive on Windows; a symlink loop (load_spec says so)
         return spec.name
 
 
@@ -55,7 +56,7 @@ def _module_source(spec: Path, out: Path) -> str:
     """OUT as a root module beside SPEC calls it: ``./modules/x`` (the README's usage snippet)."""
     try:
         relative = Path(os.path.relpath(out.resolve(), spec.resolve().parent)).as_posix()
-    except ValueError:  # another drive on Windows: no relative path exists
+    except (ValueError, OSError, RuntimeError):  # another drive on Windows; a symlink loop (load_spec says so)
         return ""
     return relative if relative.startswith("../") else "./" + relative
 
