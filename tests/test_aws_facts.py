@@ -60,7 +60,7 @@ def test_missing_suffix_error_says_what_each_way_out_costs(region: str) -> None:
     with pytest.raises(SpecError) as caught:
         agent_buckets("all", region)
     message = str(caught.value)
-    assert message.startswith(f"s3.agent_bucket_suffixes.{region}: bucket set 'all' needs the ")
+    assert message.startswith(f"s3.agent_bucket_suffixes[\"{region}\"]: bucket set 'all' needs the ")
     assert "https://docs.aws.amazon.com/systems-manager/latest/userguide/patch-operations-s3-buckets.html" in message
     assert f"as s3.agent_bucket_suffixes.{region}" in message
     assert f"no Patch Manager buckets: patching (AWS-RunPatchBaseline) behind VPC endpoints will fail in {region}" in message

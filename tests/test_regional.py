@@ -155,9 +155,9 @@ def test_s3_log_kms_key_grants_generate_data_key_on_exactly_that_key() -> None:
     ({"s3_log_kms_key_arn": "arn:aws:kms:us-east-1:111122223333:key/abcd"}, "session_manager.s3_log_bucket: is required when"),
     ({"s3_log_bucket": "logs-bucket", "s3_log_kms_key_arn": "arn:aws:kms:us-east-1:111122223333:alias/logs"}, "session_manager.s3_log_kms_key_arn: 'arn:aws:kms:us-east-1:111122223333:alias/logs' is not a KMS key ARN"),
     ({"kms_key_arn": "arn:aws:kms:us-east-1:111122223333:key/abcd-1234"}, "session_manager.kms_key_arn: 'arn:aws:kms:us-east-1:111122223333:key/abcd-1234' is a single-Region key, but the spec has 2 Regions"),
-    ({"kms_key_arn": {"us-west-2": "arn:aws:kms:us-west-2:111122223333:key/abcd"}}, "session_manager.kms_key_arn.us-west-2: 'us-west-2' is not one of the spec's regions"),
-    ({"kms_key_arn": {"eu-west-1": "arn:aws:kms:us-east-1:111122223333:key/abcd"}}, "session_manager.kms_key_arn.eu-west-1: 'arn:aws:kms:us-east-1:111122223333:key/abcd' is a key of us-east-1; the key for eu-west-1 must be in eu-west-1"),
-    ({"kms_key_arn": {"eu-west-1": "not-an-arn"}}, "session_manager.kms_key_arn.eu-west-1: 'not-an-arn' is not a KMS key ARN of partition aws"),
+    ({"kms_key_arn": {"us-west-2": "arn:aws:kms:us-west-2:111122223333:key/abcd"}}, "session_manager.kms_key_arn[\"us-west-2\"]: 'us-west-2' is not one of the spec's regions"),
+    ({"kms_key_arn": {"eu-west-1": "arn:aws:kms:us-east-1:111122223333:key/abcd"}}, "session_manager.kms_key_arn[\"eu-west-1\"]: 'arn:aws:kms:us-east-1:111122223333:key/abcd' is a key of us-east-1; the key for eu-west-1 must be in eu-west-1"),
+    ({"kms_key_arn": {"eu-west-1": "not-an-arn"}}, "session_manager.kms_key_arn[\"eu-west-1\"]: 'not-an-arn' is not a KMS key ARN of partition aws"),
 ])
 def test_session_key_errors_name_the_field_and_the_ways_out(session: dict, message: str) -> None:
     with pytest.raises(SpecError) as caught:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Mapping
 
-from .errors import SpecError
+from .errors import SpecError, key_path
 
 SET_NAMES = ("seed", "current", "all")
 
@@ -97,7 +97,7 @@ def agent_buckets(
         missing = _placeholders(entry["template"]) - set(values)
         if missing:
             raise SpecError(
-                f"s3.agent_bucket_suffixes.{region}",
+                key_path("s3.agent_bucket_suffixes", region),
                 f"bucket set {set_name!r} needs the {'/'.join(sorted(missing))} suffix in {region}, and AWS's "
                 f"documentation read for the catalog gives none. Either give the suffixes from AWS's table "
                 f"({PATCHING_BUCKETS_DOC}) as s3.agent_bucket_suffixes.{region}, or use s3.agent_buckets = \"seed\", "

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any, NoReturn
 import click
 
 from . import __version__
+from .errors import one_line
 
 
 class _Folder(click.Path):
@@ -30,7 +30,8 @@ class _Folder(click.Path):
         return super().convert(value, param, ctx)
 
 
-SPEC_ARG = click.Path(dir_okay=False, path_type=Path)
+# No dir_okay/exists checks: load_spec reports a missing file or a folder as one line naming it.
+SPEC_ARG = click.Path(path_type=Path)
 OUT_DIR = _Folder(file_okay=False, path_type=Path)
 
 PROVIDERS_OPTION = click.option(
@@ -61,9 +62,7 @@ def _source_label(spec: Path, out: Path) -> str:
     """The spec's path relative to the module folder: stable whatever the working folder is."""
     try:
         return Path(os.path.relpath(spec.resolve(), out.resolve())).as_posix()
-    except (RuntimeError, OSError):  # a symbolic link loop: the writer refuses OUT with a clear message
-        return Path(os.path.relpath(os.path.abspath(spec), os.path.abspath(out))).as_posix()
-    except ValueError:  # another drive on Windows
+    except (ValueError, OSError, RuntimeError):  # another drive on Windows; a symlink loop (load_spec says so)
         return spec.name
 
 
@@ -71,20 +70,9 @@ def _module_source(spec: Path, out: Path) -> str:
     """OUT as a root module beside SPEC calls it: ``./modules/x`` (the README's usage snippet)."""
     try:
         relative = Path(os.path.relpath(out.resolve(), spec.resolve().parent)).as_posix()
-    except (RuntimeError, OSError):  # a symbolic link loop: the writer refuses OUT with a clear message
-        return ""
-    except ValueError:  # another drive on Windows: no relative path exists
+    except (ValueError, OSError, RuntimeError):  # another drive on Windows; a symlink loop (load_spec says so)
         return ""
     return relative if relative.startswith("../") else "./" + relative
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def one_line(text: str) -> str:
-    """``text`` with control characters escaped and undecodable bytes shown, so it prints as one line."""
-    text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def os_error_text(error: OSError) -> str:
@@ -105,8 +93,8 @@ def _raise_terminated(signum: int, frame: object) -> NoReturn:
 class _Group(click.Group):
     """Turns every failure into one line on stderr and an exit code; never a traceback.
 
-    SsmProfileError: its exit code (a CheckFailed may add one line per finding). OSError (reading or writing a file): 2, naming the path
-    and the reason. Ctrl-C: 130; SIGTERM: 143.
+    SsmProfileError: its exit code (a CheckFailed may add one line per finding). OSError
+    (reading or writing a file): 2, naming the path and the reason. Ctrl-C: 130; SIGTERM: 143.
     """
 
     def invoke(self, ctx: click.Context) -> object:
