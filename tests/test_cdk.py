@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from conftest import MODULES, ROOT, cached_plan, example_specs
@@ -56,10 +57,8 @@ def test_cdk_module_is_the_native_json_module(name: str) -> None:
         elif file != MANIFEST:  # README.md and whatever else the pipeline adds: engine-independent
             assert synthesized.files[file] == text, file
     manifest, native_manifest = synthesized.manifest, native.manifest
-    assert (manifest["engine"], native_manifest["engine"]) == ("cdk", "native")
-    assert {k: v for k, v in manifest.items() if k not in ("engine", "files")} == {
-        k: v for k, v in native_manifest.items() if k not in ("engine", "files")
-    }
+    assert (manifest.engine, native_manifest.engine) == ("cdk", "native")
+    assert msgspec.structs.replace(manifest, engine="native", files={}) == msgspec.structs.replace(native_manifest, files={})
 
 
 def test_cdk_module_is_clean_and_deterministic() -> None:

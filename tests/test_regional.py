@@ -195,7 +195,7 @@ def test_module_declares_one_provider_alias_per_region() -> None:
     versions = module.files["versions.tf"]
     assert "configuration_aliases = [aws.us_east_1, aws.eu_central_1, aws.ap_southeast_1]" in versions
     assert 'provider "aws"' not in "".join(module.files[n] for n in module.files if n.endswith(".tf"))
-    assert module.manifest["provider_aliases"] == {
+    assert module.manifest.provider_aliases == {
         "us-east-1": "us_east_1", "eu-central-1": "eu_central_1", "ap-southeast-1": "ap_southeast_1"
     }
 

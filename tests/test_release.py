@@ -223,14 +223,14 @@ def test_the_record_round_trips_and_generate_reproduces_the_release() -> None:
     module, record, _ = released(V2, "1.1.0", released(V1, "1.0.0")[1])
     assert ReleaseRecord.from_json(record.to_json()) == record
     assert module.files[RELEASE_FILE] == record.to_json()
-    assert module.manifest["module_version"] == "1.1.0"
+    assert module.manifest.module_version == "1.1.0"
     assert "Module version **1.1.0**" in module.files["README.md"]
     changelog = module.files["CHANGELOG.md"]
     assert changelog.index("## 1.1.0") < changelog.index("## 1.0.0")
     assert generate(V2, release=record).files == module.files
     plain = generate(V2)
     assert {"moved.tf", "CHANGELOG.md", RELEASE_FILE} & set(plain.files) == set()
-    assert "module_version" not in plain.manifest and "Module version" not in plain.files["README.md"]
+    assert plain.manifest.module_version is None and "module_version" not in plain.files[".ssm-profile.json"] and "Module version" not in plain.files["README.md"]
 
 
 def test_json_format_writes_moved_blocks_as_a_list() -> None:
