@@ -18,16 +18,12 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # The judges of `ssm-profile check` get their own venv: checkov pins a botocore older than the
-# Region data ssm-profile generates from. ssm-profile finds .venv-judges by itself.
-JUDGES_VENV := .venv-judges
+# Region data ssm-profile generates from. `ssm-profile judges install` builds it (idempotent)
+# under the cache folder, where `check` finds it; the project's cache keeps it in .cache/.
+export SSM_PROFILE_CACHE ?= $(CURDIR)/.cache/ssm-profile
 .PHONY: install-judges
-install-judges: $(JUDGES_VENV)/.installed
-
-$(JUDGES_VENV)/.installed: requirements-judges.txt
-	$(PYTHON) -m venv $(JUDGES_VENV)
-	$(JUDGES_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(JUDGES_VENV)/bin/python -m pip install --quiet -r requirements-judges.txt
-	touch $@
+install-judges: install
+	$(SSM) judges install
 
 ## demo: generate the basic example into out/basic, then validate and plan it offline
 demo: install
@@ -71,10 +67,10 @@ plan: install
 	$(SSM) plan modules/$(EXAMPLE) --offline --json out/$(EXAMPLE).plan.json --normalised
 	diff -u tests/snapshots/$(EXAMPLE).plan.json out/$(EXAMPLE).plan.json
 
-## release: release one example's module, e.g. make release EXAMPLE=basic VERSION=0.2.0 (version stamp, CHANGELOG.md entry, moved blocks)
+## release: release one example's module, e.g. make release EXAMPLE=basic VERSION=0.2.0 or BUMP=auto (version stamp, CHANGELOG.md entry, moved blocks)
 release: install
-	@test -n "$(VERSION)" -a "$(origin EXAMPLE)" != file || { echo "usage: make release EXAMPLE=<example> VERSION=X.Y.Z" >&2; exit 2; }
-	$(SSM) release modules/$(EXAMPLE) --version $(VERSION)
+	@test -n "$(VERSION)$(BUMP)" -a "$(origin EXAMPLE)" != file || { echo "usage: make release EXAMPLE=<example> VERSION=X.Y.Z | BUMP=auto|major|minor|patch" >&2; exit 2; }
+	$(SSM) release modules/$(EXAMPLE) $(if $(VERSION),--version $(VERSION)) $(if $(BUMP),--bump $(BUMP))
 
 ## drift: every generated module in the repository is up to date with its spec (the pre-commit hook)
 drift: install

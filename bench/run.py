@@ -471,9 +471,8 @@ def _bench_check_one(args: argparse.Namespace, report: Report, spec: Path, terra
             process_case("ssm-profile check --no-judges", lambda s: [*ssm_profile(), "check", str(module), "--no-judges"]),
         ]
         if not why_not:
-            suppressions = ROOT / "judges-suppressions.toml"
-            extra = ["--suppressions", str(suppressions)] if suppressions.is_file() else []
-            cases.append(process_case("ssm-profile check (judges)", lambda s: [*ssm_profile(), "check", str(module), *extra]))
+            # The suppressions ssm-profile justifies ship in the package and always apply.
+            cases.append(process_case("ssm-profile check (judges)", lambda s: [*ssm_profile(), "check", str(module)]))
         series = measure(cases, args.tf_runs)
     bare = series["terraform init + validate + plan"]
     ratios = {label: ratio(series[label], bare) for label in series if label != bare.label}
@@ -661,6 +660,8 @@ def main(argv: list[str] | None = None) -> int:
     # A sandbox may set this; users' installs have bytecode (pip compiles it), so the children
     # may write theirs once (the warm-up) instead of compiling ssm_profile from source per run.
     bytecode_was_off = os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is not None
+    # Like for like with the bare-Terraform baseline, which installs from the local mirror.
+    os.environ.setdefault("SSM_PROFILE_PROVIDERS", "mirror")
     started = datetime.now(timezone.utc)
     report = Report()
     report.data = {

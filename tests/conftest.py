@@ -47,6 +47,15 @@ def _project_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ.setdefault("SSM_PROFILE_CACHE", str(ROOT / ".cache" / "ssm-profile"))
 
 
+@pytest.fixture(autouse=True)
+def _local_mirror_providers(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The suite plans with the local mirror, never reading the developer's own Terraform
+    # configuration (which might fetch from a registry); tests of the user's configuration
+    # set SSM_PROFILE_PROVIDERS themselves. `SSM_PROFILE_PROVIDERS=auto pytest` overrides.
+    if "SSM_PROFILE_PROVIDERS" not in os.environ:
+        monkeypatch.setenv("SSM_PROFILE_PROVIDERS", "mirror")
+
+
 @pytest.fixture
 def snapshot(request: pytest.FixtureRequest):
     """Compare a JSON-able value with ``tests/snapshots/<name>``; rewrite it with --snapshot-update."""

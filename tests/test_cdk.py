@@ -1,4 +1,4 @@
-"""The CDK engine and the SsmInstanceProfile construct, against the native engine and real Terraform.
+"""The CDK engine, against the native engine and real Terraform (the construct: test_cdk_construct.py).
 
 Nothing here skips: without cdktn (or cdktf) and node these tests fail, and say what to install.
 """
@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-import runpy
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
+import msgspec
 import pytest
 
-from conftest import EXAMPLES as EXAMPLES_DIR
 from conftest import MODULES, ROOT, cached_plan, example_specs
 from ssm_profile import GenerationError, SpecError, generate, write_module
 from ssm_profile.cli import cli
@@ -23,12 +21,10 @@ from ssm_profile.document import Block, Document, Expr
 from ssm_profile.pipeline import MANIFEST
 from ssm_profile.render import cdk as cdk_engine
 from ssm_profile.render import tfjson
-from ssm_profile.terraform.harness import OFFLINE_PROVIDER, PLAN_FILE, normalise_plan
-from ssm_profile.terraform.runner import default_runner
+from ssm_profile.terraform.harness import normalise_plan
 
 pytestmark = pytest.mark.cdk
 EXAMPLES = example_specs()
-CDK_APP = EXAMPLES_DIR / "cdk-app"
 
 # jsii unpacks the CDK packages into a cache under the home folder by default; the tests keep
 # it in the project's own (ignored) cache folder instead, as they do Terraform's.
@@ -61,10 +57,8 @@ def test_cdk_module_is_the_native_json_module(name: str) -> None:
         elif file != MANIFEST:  # README.md and whatever else the pipeline adds: engine-independent
             assert synthesized.files[file] == text, file
     manifest, native_manifest = synthesized.manifest, native.manifest
-    assert (manifest["engine"], native_manifest["engine"]) == ("cdk", "native")
-    assert {k: v for k, v in manifest.items() if k not in ("engine", "files")} == {
-        k: v for k, v in native_manifest.items() if k not in ("engine", "files")
-    }
+    assert (manifest.engine, native_manifest.engine) == ("cdk", "native")
+    assert msgspec.structs.replace(manifest, engine="native", files={}) == msgspec.structs.replace(native_manifest, files={})
 
 
 def test_cdk_module_is_clean_and_deterministic() -> None:
@@ -192,51 +186,6 @@ def test_native_engine_never_imports_cdk() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-# --- the construct, without Terraform ----------------------------------------------------
-
-
-def synth_stack(build) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    from ssm_profile.cdk import SsmInstanceProfile
-
-    lib = cdk()
-    app = lib.Testing.app()
-    stack = lib.TerraformStack(app, "test")
-    build(stack, SsmInstanceProfile)
-    return json.loads(lib.Testing.synth(stack))
-
-
-def test_construct_declares_the_module_resources_under_its_own_names() -> None:
-    captured = {}
-
-    def build(stack, SsmInstanceProfile):  # type: ignore[no-untyped-def]
-        captured["a"] = SsmInstanceProfile(stack, "a", spec=EXAMPLES["vpc-endpoint-multi-region"])
-        captured["b"] = SsmInstanceProfile(stack, "b-2", spec=EXAMPLES["existing-role"], variables={"tags": {"x": "y"}})
-
-    synthesized = synth_stack(build)
-    native = generate(EXAMPLES["vpc-endpoint-multi-region"]).document
-    resources = {f"{t}.{n}" for t, names in synthesized["resource"].items() for n in names}
-    expected_a = {f"{b.labels[0]}.a_{b.labels[1]}" for b in native.of_kind("resource")}
-    expected_b = {f"{b.labels[0]}.b_2_{b.labels[1]}" for b in generate(EXAMPLES["existing-role"]).document.of_kind("resource")}
-    assert resources == expected_a | expected_b
-    a, b = captured["a"], captured["b"]
-    assert set(a.elements) >= {b.address for b in native.blocks if b.kind in ("resource", "data")}
-    assert a.role_arn and a.instance_profile_arn and a.policy_arns and a.s3_policy_arns
-    assert b.role_arn is None  # the existing-role spec creates no role
-    assert synthesized["locals"]["b_2_var_tags"] == {"x": "y"}
-    assert synthesized["locals"]["a_var_tags"] == {}
-    policy = synthesized["resource"]["aws_iam_role_policy_attachment"]["a_s3"]
-    assert policy["policy_arn"] == "${aws_iam_policy.a_s3.arn}"
-    assert "terraform" not in synthesized or "required_version" not in synthesized["terraform"]
-
-
-def test_construct_rejects_an_unknown_variable() -> None:
-    def build(stack, SsmInstanceProfile):  # type: ignore[no-untyped-def]
-        SsmInstanceProfile(stack, "a", spec={"version": 1, "regions": ["us-east-2"]}, variables={"tgas": {}})
-
-    with pytest.raises(SpecError, match="variables.tgas: not a variable of the module; allowed: tags"):
-        synth_stack(build)
-
-
 # --- real Terraform ------------------------------------------------------------------------
 
 
@@ -244,43 +193,3 @@ def test_construct_rejects_an_unknown_variable() -> None:
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_cdk_engine_plans_exactly_like_the_native_engine(name: str, cdk_modules: Path) -> None:
     assert normalise_plan(cached_plan(cdk_modules / name)) == normalise_plan(cached_plan(MODULES / name))
-
-
-@pytest.mark.terraform
-def test_example_app_plans_the_same_resources_as_the_native_module(tmp_path: Path) -> None:
-    app = runpy.run_path(str(CDK_APP / "main.py"))
-    app["main"](tmp_path / "cdktf.out")
-    manifest = json.loads((tmp_path / "cdktf.out" / "manifest.json").read_text())
-    stack = json.loads((tmp_path / "cdktf.out" / manifest["stacks"]["ssm-demo"]["synthesizedStackPath"]).read_text())
-    # The test root, not the app, holds what an offline plan needs: no backend (init runs with
-    # -backend=false) and a provider override with mock credentials.
-    stack["terraform"].pop("backend")
-    root = tmp_path / "root"
-    root.mkdir()
-    (root / "cdk.tf.json").write_text(json.dumps(stack), encoding="utf-8")
-    (root / "offline_override.tf.json").write_text(json.dumps({"provider": {"aws": OFFLINE_PROVIDER}}), encoding="utf-8")
-    runner = default_runner()
-    runner.init(root)
-    runner.validate(root)
-    runner.plan(root, PLAN_FILE)
-    plan = runner.show(root, PLAN_FILE)
-
-    native_dir = tmp_path / "native"
-    write_module(generate(CDK_APP / "ssm-profile.toml"), native_dir)
-    native = {c["address"].removeprefix("module.ssm_profile."): c for c in normalise_plan(cached_plan(native_dir))["resource_changes"]}
-    planned = {c["address"]: c for c in normalise_plan(plan)["resource_changes"]}
-    assert set(planned) == {f"{a.split('.')[0]}.ssm_{a.split('.')[1]}" for a in native}
-    for address, change in native.items():
-        kind, name = address.split(".")
-        mine = planned[f"{kind}.ssm_{name}"]
-        assert mine["actions"] == change["actions"] == ["create"]
-        expected = dict(change["after"])
-        for attribute in ("tags", "tags_all"):  # the app sets the module's tags variable
-            if attribute in expected:
-                expected[attribute] = {**(expected[attribute] or {}), "Stack": "ssm-demo"}
-        assert mine["after"] == expected, address
-    outputs = plan["planned_values"]["outputs"]
-    assert outputs["instance_profile_name"]["value"] == "AppSSMInstanceRole"
-    assert set(outputs) == {"instance_profile_name", "role_arn", "policy_arns"}
-    # policy_arns holds the custom policy's ARN, unknown until apply; the AWS managed ones are known
-    assert "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" in json.dumps(plan["output_changes"]["policy_arns"])

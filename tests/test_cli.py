@@ -77,17 +77,53 @@ def test_usage_error_is_exit_2() -> None:
     assert code == 2 and "Missing argument" in err
 
 
-def test_policy_prints_the_console_document() -> None:
+def test_policy_prints_every_custom_policy_as_a_list() -> None:
+    code, out, _ = run("policy", str(EXAMPLES["multi-region-full"]))
+    assert code == 0
+    listed = json.loads(out)
+    assert [p["PolicyName"] for p in listed] == ["SSMInstanceProfileFullS3Policy", "SSMSessionManagerFullPolicy"]
+    assert all(p["PolicyDocument"]["Version"] == "2012-10-17" for p in listed)
+
+
+def test_policy_with_one_policy_is_still_a_list() -> None:
     code, out, _ = run("policy", str(EXAMPLES["existing-role"]))
     assert code == 0
+    (only,) = json.loads(out)
+    assert only["PolicyName"] == "ExistingAppServerSSMS3Policy"
+    assert only["PolicyDocument"]["Statement"][0]["Action"] == ["s3:GetObject", "s3:PutObject"]
+
+
+def test_policy_name_prints_the_bare_console_document() -> None:
+    code, out, _ = run("policy", str(EXAMPLES["multi-region-full"]), "--name", "SSMSessionManagerFullPolicy")
+    assert code == 0
     document = json.loads(out)
-    assert document["Version"] == "2012-10-17"
-    assert document["Statement"][0]["Action"] == ["s3:GetObject", "s3:PutObject"]
+    assert set(document) == {"Version", "Statement"}
+    assert "kms:GenerateDataKey" in [a for s in document["Statement"] for a in s["Action"]]
 
 
-def test_policy_without_s3_grants_is_a_clear_error() -> None:
-    code, _, err = run("policy", str(EXAMPLES["basic"]))
-    assert code == 2 and "grants no custom S3 policy" in err
+def test_policy_without_custom_policies_is_an_empty_list() -> None:
+    code, out, err = run("policy", str(EXAMPLES["basic"]))
+    assert (code, json.loads(out), err) == (0, [], "")
+
+
+def test_policy_unknown_name_is_exit_2() -> None:
+    code, _, err = run("policy", str(EXAMPLES["basic"]), "--name", "Nope")
+    assert code == 2 and "--name: 'Nope' is not a policy of this spec; allowed: none" in err
+
+
+def test_warnings_go_to_stderr_one_line_each(tmp_path: Path) -> None:
+    spec = write_spec(
+        tmp_path,
+        'version = 1\nregions = ["us-east-1"]\n[[s3.buckets]]\nname = "DOC-EXAMPLE-BUCKET"\n'
+        '[s3]\nvpc_endpoint = true\n[vpc_endpoints]\nenabled = true\nservices = ["ssm", "ssmmessages", "ec2messages"]\n',
+    )
+    code, out, err = run("generate", str(spec), "-o", str(tmp_path / "mod"))
+    assert code == 0 and "wrote" in out
+    lines = err.splitlines()
+    assert len(lines) == 2 and all(line.startswith("ssm-profile: warning: ") for line in lines)
+    assert "s3.buckets[0].name: 'DOC-EXAMPLE-BUCKET'" in lines[0] and "us-east-1 before March 1, 2018" in lines[0]
+    assert "vpc_endpoints.services: leaves out s3, which this spec needs in us-east-1" in lines[1]
+    assert '"arn:aws:s3:::DOC-EXAMPLE-BUCKET/*"' in (tmp_path / "mod" / "main.tf").read_text()
 
 
 def test_schema_command() -> None:

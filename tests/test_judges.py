@@ -19,6 +19,7 @@ from conftest import MODULES, ROOT
 from ssm_profile import SpecError, generate
 from ssm_profile.cli import cli
 from ssm_profile.errors import TerraformError
+from ssm_profile.terraform.providers import ProviderSources
 from ssm_profile.judges import (
     NEVER_SUPPRESSED,
     SUPPRESSIONS_FILE,
@@ -31,9 +32,11 @@ from ssm_profile.judges import (
     judge_policies_with_parliament,
     load_suppressions,
     permission_policies,
+    shipped_suppressions,
+    suppressions_for,
 )
 
-REPOSITORY_SUPPRESSIONS = ROOT / SUPPRESSIONS_FILE
+SHIPPED_SUPPRESSIONS = ROOT / "generator" / "ssm_profile" / "data" / SUPPRESSIONS_FILE
 GENERATED_MODULES = sorted(p.name for p in MODULES.iterdir() if (p / ".ssm-profile.json").is_file())
 real_tools = [pytest.mark.terraform, pytest.mark.slow]
 
@@ -73,8 +76,9 @@ JUSTIFIED = 'justification = "AWS documents this grant for cross-account buckets
 # --- the suppressions file ------------------------------------------------------------------
 
 
-def test_repository_suppressions_are_few_justified_and_never_about_wildcards() -> None:
-    rules = load_suppressions(REPOSITORY_SUPPRESSIONS)
+def test_shipped_suppressions_are_few_justified_and_never_about_wildcards() -> None:
+    rules = shipped_suppressions()
+    assert rules == load_suppressions(SHIPPED_SUPPRESSIONS)
     assert 0 < len(rules) <= 3
     for rule in rules:
         assert rule.check not in NEVER_SUPPRESSED[rule.judge]
@@ -82,13 +86,21 @@ def test_repository_suppressions_are_few_justified_and_never_about_wildcards() -
         assert rule.resource not in ("*", "")
 
 
-def test_every_module_finds_the_repository_suppressions() -> None:
+def test_the_shipped_suppressions_apply_to_every_module_and_a_users_file_adds_to_them(tmp_path: Path) -> None:
     for name in GENERATED_MODULES:
-        assert find_suppressions_file(MODULES / name) == REPOSITORY_SUPPRESSIONS
+        assert find_suppressions_file(MODULES / name) is None
+        assert suppressions_for(find_suppressions_file(MODULES / name)) == shipped_suppressions()
+    users = write_suppressions(
+        tmp_path,
+        '[[suppression]]\njudge = "checkov"\ncheck = "CKV_AWS_X"\nscope = { resource = "aws_iam_role.this" }\n' + JUSTIFIED + "\n",
+    )
+    combined = suppressions_for(users)
+    assert combined[: len(shipped_suppressions())] == shipped_suppressions()
+    assert [r.check for r in combined[len(shipped_suppressions()) :]] == ["CKV_AWS_X"]
 
 
 def test_a_suppression_covers_only_its_judge_check_resource_and_actions() -> None:
-    (rule,) = load_suppressions(REPOSITORY_SUPPRESSIONS)
+    (rule,) = load_suppressions(SHIPPED_SUPPRESSIONS)
     assert rule.covers(ACL_FINDING)
     wider = Finding(ACL_FINDING.judge, ACL_FINDING.check, ACL_FINDING.resource, "", ("s3:putbucketacl", "s3:putobjectacl"))
     other_check = Finding("parliament", "CREDENTIALS_EXPOSURE", "aws_iam_policy.s3", "", ("s3:putobjectacl",))
@@ -98,7 +110,7 @@ def test_a_suppression_covers_only_its_judge_check_resource_and_actions() -> Non
 
 
 def test_unsuppressed_findings_fail_and_suppressed_ones_are_counted() -> None:
-    rules = load_suppressions(REPOSITORY_SUPPRESSIONS)
+    rules = load_suppressions(SHIPPED_SUPPRESSIONS)
     star = Finding("parliament", "RESOURCE_STAR", "aws_iam_policy.s3", "Unnecessary use of Resource *", ("s3:putobject",))
     verdict = apply_suppressions("parliament", "1 policy", [ACL_FINDING, star], rules)
     assert verdict.findings == (star,)
@@ -159,6 +171,7 @@ class FakeRunner:
 
     def __init__(self, fail: str = "", unformatted: tuple[str, ...] = ()) -> None:
         self.fail, self.unformatted = fail, unformatted
+        self.providers = ProviderSources("terraform")
 
     def _step(self, step: str) -> None:
         if step == self.fail:
@@ -186,7 +199,7 @@ class FakeRunner:
 @pytest.fixture
 def fake_terraform(monkeypatch: pytest.MonkeyPatch):
     def use(runner: FakeRunner) -> None:
-        monkeypatch.setattr("ssm_profile.terraform.runner.default_runner", lambda prefer="auto": runner)
+        monkeypatch.setattr("ssm_profile.terraform.runner.default_runner", lambda prefer="auto", **options: runner)
 
     return use
 
@@ -216,7 +229,7 @@ def test_check_unformatted_hcl_is_exit_1(fake_terraform) -> None:
 def test_check_missing_judges_is_exit_3_naming_the_install_command(fake_terraform, tmp_path: Path) -> None:
     fake_terraform(FakeRunner())
     code, _, err = run("check", str(MODULES / "basic"), env={"SSM_PROFILE_JUDGES_VENV": str(tmp_path / "none")})
-    assert code == 3 and "judges not found" in err and "make install-judges" in err
+    assert code == 3 and "judges not found" in err and "ssm-profile judges install" in err and "make" not in err
 
 
 def test_check_bad_suppressions_file_is_exit_2(fake_terraform, tmp_path: Path) -> None:
@@ -259,7 +272,7 @@ def test_parliament_catches_a_resource_star_and_an_unknown_action() -> None:
     got = {(f.check, f.resource) for f in findings}
     assert ("RESOURCE_STAR", "aws_iam_policy.star") in got
     assert ("UNKNOWN_ACTION", "aws_iam_policy.typo") in got
-    verdict = apply_suppressions("parliament", "", findings, load_suppressions(REPOSITORY_SUPPRESSIONS))
+    verdict = apply_suppressions("parliament", "", findings, load_suppressions(SHIPPED_SUPPRESSIONS))
     assert not verdict.ok and not verdict.suppressed
 
 
@@ -279,7 +292,7 @@ def test_the_cross_account_acl_finding_fails_without_its_suppression() -> None:
     _, findings = judge_policies_with_parliament(plan, find_judges())
     assert [(f.check, f.actions) for f in findings] == [("PERMISSIONS_MANAGEMENT_ACTIONS", ("s3:putobjectacl",))]
     assert not apply_suppressions("parliament", "", findings, ()).ok
-    assert apply_suppressions("parliament", "", findings, load_suppressions(REPOSITORY_SUPPRESSIONS)).ok
+    assert apply_suppressions("parliament", "", findings, load_suppressions(SHIPPED_SUPPRESSIONS)).ok
 
 
 @pytest.mark.terraform
@@ -305,7 +318,7 @@ def test_check_fails_a_module_with_a_star_resource_and_an_unknown_action(tmp_pat
     bad = bad.replace('resources = ["arn:aws:s3:::app-server-ssm-output/*"]', 'resources = ["*"]', 1)
     assert bad != main
     (module / "main.tf").write_text(bad, encoding="utf-8")
-    code, out, err = run("check", str(module), "--suppressions", str(REPOSITORY_SUPPRESSIONS))
+    code, out, err = run("check", str(module), "--suppressions", str(SHIPPED_SUPPRESSIONS))
     assert code == 1, out + err
     assert "policy_sentry: UNKNOWN_ACTION on aws_iam_policy.s3 [s3:GetObjectx]" in out
     assert "parliament: UNKNOWN_ACTION on aws_iam_policy.s3" in out

@@ -48,3 +48,15 @@ def test_module_tests_catch_an_unexpected_action(tmp_path: Path) -> None:
     main.write_text(main.read_text().replace('["s3:GetObject", "s3:PutObject"]', '["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]'))
     with pytest.raises(TerraformError, match="other actions than expected"):
         run_module_tests(module)
+
+
+def test_module_tests_catch_the_old_china_endpoint_name(tmp_path: Path) -> None:
+    # The name the module used to write: no such service exists in China (issue 11).
+    module = tmp_path / "module"
+    shutil.copytree(MODULES / "china", module)
+    main = module / "main.tf"
+    text = main.read_text()
+    assert '"com.amazonaws.cn-north-1.ssm"' in text
+    main.write_text(text.replace('"com.amazonaws.cn-north-1.ssm"', '"cn.com.amazonaws.cn-north-1.ssm"'))
+    with pytest.raises(TerraformError, match=r"Test assertion failed.* com\.amazonaws\.cn-north-1\.ssm\."):
+        run_module_tests(module)

@@ -47,7 +47,7 @@ def test_hybrid_role_trust_conditions_name_account_and_each_region() -> None:
 
 def test_session_manager_grants_only_what_is_configured() -> None:
     assert grants_of(session_manager={"enabled": True}).custom_policies == ()
-    grants = grants_of(session_manager={"enabled": True, "kms_key_arn": "arn:aws:kms:us-east-1:111122223333:key/abcd-1234"})
+    grants = grants_of(session_manager={"enabled": True, "kms_key_arn": {"us-east-1": "arn:aws:kms:us-east-1:111122223333:key/abcd-1234"}})
     (policy,) = grants.custom_policies
     assert [(s.actions, s.resources) for s in policy.statements] == [
         (("kms:Decrypt",), ("arn:aws:kms:us-east-1:111122223333:key/abcd-1234",))
@@ -85,12 +85,109 @@ def test_vpc_endpoints_need_statement_one() -> None:
         grants_of(vpc_endpoints={"enabled": True})
 
 
-def test_endpoint_service_names_follow_the_partition() -> None:
+def test_china_endpoint_service_names_come_from_the_catalog_per_service() -> None:
+    # In China, Systems Manager's interface endpoints and the S3 gateway are com.amazonaws.<region>.*;
+    # only some interface services (AWS CDK's table: ec2, sts, ecr ... and the S3 *interface*) are cn.com.amazonaws.
     grants = build_grants(
-        spec_from_data({"version": 1, "regions": ["cn-north-1"], "s3": {"vpc_endpoint": True, "agent_buckets": "seed"},
-                        "vpc_endpoints": {"enabled": True, "services": ["ssm", "s3"]}})
+        spec_from_data({"version": 1, "regions": ["cn-north-1", "cn-northwest-1"], "s3": {"vpc_endpoint": True, "agent_buckets": "seed"},
+                        "session_manager": {"enabled": True, "cloudwatch_log_group": "/ssm",
+                                            "kms_key_arn": "arn:aws-cn:kms:cn-north-1:111122223333:key/mrk-0123456789abcdef0123456789abcdef"},
+                        "vpc_endpoints": {"enabled": True}})
     )
-    assert [e.service_name for e in grants.regional[0].endpoints] == ["cn.com.amazonaws.cn-north-1.ssm", "cn.com.amazonaws.cn-north-1.s3"]
+    for setup in grants.regional:
+        names = {e.service: (e.service_name, e.kind) for e in setup.endpoints}
+        r = setup.region
+        assert names == {
+            "ssm": (f"com.amazonaws.{r}.ssm", "Interface"), "ssmmessages": (f"com.amazonaws.{r}.ssmmessages", "Interface"),
+            "ec2messages": (f"com.amazonaws.{r}.ec2messages", "Interface"), "s3": (f"com.amazonaws.{r}.s3", "Gateway"),
+            "kms": (f"com.amazonaws.{r}.kms", "Interface"), "logs": (f"com.amazonaws.{r}.logs", "Interface"),
+        }
+
+
+def test_endpoint_prefix_is_data_per_service_and_region() -> None:
+    from ssm_profile import catalog
+
+    table = catalog.catalog()["endpoint_services"]
+    assert "github:aws/aws-cdk" in table["source"]
+    # s3 is in CDK's China list (its interface endpoint), but ssm-profile's s3 endpoint is the gateway.
+    assert "s3" in table["reversed_prefix"]["cn-north-1"]["interface_services"]
+    assert catalog.endpoint_service_name("s3", "cn-north-1") == "com.amazonaws.cn-north-1.s3"
+    assert catalog.endpoint_service_name("ssm", "cn-north-1") == "com.amazonaws.cn-north-1.ssm"
+    assert catalog.endpoint_service_name("ssm", "us-gov-west-1") == "com.amazonaws.us-gov-west-1.ssm"
+    for region in ("cn-north-1", "cn-northwest-1"):
+        assert not {"ssm", "ssmmessages", "ec2messages", "kms", "logs"} & set(table["reversed_prefix"][region]["interface_services"])
+
+
+def test_default_endpoints_follow_what_the_spec_needs() -> None:
+    keys = {"us-east-1": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
+    grants = grants_of(s3={"vpc_endpoint": True}, vpc_endpoints={"enabled": True},
+                       session_manager={"enabled": True, "kms_key_arn": keys, "cloudwatch_log_group": "/ssm/sessions"})
+    assert {s.region: [e.service for e in s.endpoints] for s in grants.regional} == {
+        "us-east-1": ["ssm", "ssmmessages", "ec2messages", "s3", "kms", "logs"],
+        "eu-west-1": ["ssm", "ssmmessages", "ec2messages", "s3", "logs"],
+    }
+    assert grants.warnings == ()
+    plain = grants_of(s3={"vpc_endpoint": True}, vpc_endpoints={"enabled": True})
+    assert [e.service for e in plain.regional[0].endpoints] == ["ssm", "ssmmessages", "ec2messages", "s3"]
+
+
+def test_an_explicit_endpoint_list_missing_a_needed_service_warns() -> None:
+    grants = grants_of(s3={"vpc_endpoint": True}, vpc_endpoints={"enabled": True, "services": ["ssm", "ssmmessages", "ec2messages", "s3", "kms"]},
+                       session_manager={"enabled": True, "cloudwatch_log_group": "/ssm/sessions"})
+    assert [e.service for e in grants.regional[0].endpoints] == ["ssm", "ssmmessages", "ec2messages", "s3", "kms"]
+    (warning,) = grants.warnings
+    assert warning.startswith("vpc_endpoints.services: leaves out logs, which this spec needs in us-east-1, eu-west-1 (session logs to CloudWatch Logs")
+
+
+def test_s3_log_kms_key_grants_generate_data_key_on_exactly_that_key() -> None:
+    key = "arn:aws:kms:us-east-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321"
+    grants = grants_of(session_manager={"enabled": True, "s3_log_bucket": "session-logs", "s3_log_encrypted": True, "s3_log_kms_key_arn": key})
+    statements = {s.sid: s for p in grants.custom_policies for s in p.statements}
+    assert (statements["SessionManagerS3LogsKms"].actions, statements["SessionManagerS3LogsKms"].resources) == (("kms:GenerateDataKey",), (key,))
+    # SSE-S3 (no key): today's grants, no KMS action at all; the module README says why.
+    sse_s3 = grants_of(session_manager={"enabled": True, "s3_log_bucket": "session-logs", "s3_log_encrypted": True})
+    assert not [a for p in sse_s3.custom_policies for s in p.statements for a in s.actions if a.startswith("kms:")]
+    readme = generate({"version": 1, "regions": ["us-east-1"], "session_manager": {"enabled": True, "s3_log_bucket": "session-logs", "s3_log_encrypted": True}}).files["README.md"]
+    assert "`s3_log_encrypted` without `s3_log_kms_key_arn` grants no KMS action, which is right for SSE-S3" in readme
+
+
+@pytest.mark.parametrize(("session", "message"), [
+    ({"s3_log_kms_key_arn": "arn:aws:kms:us-east-1:111122223333:key/abcd"}, "session_manager.s3_log_bucket: is required when"),
+    ({"s3_log_bucket": "logs-bucket", "s3_log_kms_key_arn": "arn:aws:kms:us-east-1:111122223333:alias/logs"}, "session_manager.s3_log_kms_key_arn: 'arn:aws:kms:us-east-1:111122223333:alias/logs' is not a KMS key ARN"),
+    ({"kms_key_arn": "arn:aws:kms:us-east-1:111122223333:key/abcd-1234"}, "session_manager.kms_key_arn: 'arn:aws:kms:us-east-1:111122223333:key/abcd-1234' is a single-Region key, but the spec has 2 Regions"),
+    ({"kms_key_arn": {"us-west-2": "arn:aws:kms:us-west-2:111122223333:key/abcd"}}, "session_manager.kms_key_arn[\"us-west-2\"]: 'us-west-2' is not one of the spec's regions"),
+    ({"kms_key_arn": {"eu-west-1": "arn:aws:kms:us-east-1:111122223333:key/abcd"}}, "session_manager.kms_key_arn[\"eu-west-1\"]: 'arn:aws:kms:us-east-1:111122223333:key/abcd' is a key of us-east-1; the key for eu-west-1 must be in eu-west-1"),
+    ({"kms_key_arn": {"eu-west-1": "not-an-arn"}}, "session_manager.kms_key_arn[\"eu-west-1\"]: 'not-an-arn' is not a KMS key ARN of partition aws"),
+])
+def test_session_key_errors_name_the_field_and_the_ways_out(session: dict, message: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        grants_of(session_manager={"enabled": True, **session})
+    assert str(caught.value).startswith(message)
+    if "single-Region" in message:
+        assert "table keyed by Region" in str(caught.value) and "multi-Region key (key/mrk-...)" in str(caught.value)
+
+
+def test_multi_region_key_is_granted_on_its_replica_in_every_region() -> None:
+    key = "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+    grants = grants_of(session_manager={"enabled": True, "kms_key_arn": key})
+    (statement,) = [s for p in grants.custom_policies for s in p.statements]
+    assert statement.resources == (key, "arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab")
+
+
+def test_kms_key_table_grants_each_region_its_own_key() -> None:
+    keys = {"eu-west-1": "arn:aws:kms:eu-west-1:111122223333:key/bbbb", "us-east-1": "arn:aws:kms:us-east-1:111122223333:key/aaaa"}
+    grants = grants_of(session_manager={"enabled": True, "kms_key_arn": keys})
+    (statement,) = [s for p in grants.custom_policies for s in p.statements]
+    assert statement.resources == (keys["us-east-1"], keys["eu-west-1"])
+
+
+def test_hybrid_role_always_gets_the_core_policy() -> None:
+    grants = grants_of(hybrid={"enabled": True}, managed_policies={"instance_core": False, "cloudwatch_agent": True})
+    assert [p.name for p in grants.managed_policies] == ["CloudWatchAgentServerPolicy"]
+    (role,) = grants.service_roles
+    assert [p.arn for p in role.managed_policies] == [
+        "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
+    ]
 
 
 def test_module_declares_one_provider_alias_per_region() -> None:
@@ -98,7 +195,7 @@ def test_module_declares_one_provider_alias_per_region() -> None:
     versions = module.files["versions.tf"]
     assert "configuration_aliases = [aws.us_east_1, aws.eu_central_1, aws.ap_southeast_1]" in versions
     assert 'provider "aws"' not in "".join(module.files[n] for n in module.files if n.endswith(".tf"))
-    assert module.manifest["provider_aliases"] == {
+    assert module.manifest.provider_aliases == {
         "us-east-1": "us_east_1", "eu-central-1": "eu_central_1", "ap-southeast-1": "ap_southeast_1"
     }
 
@@ -115,7 +212,8 @@ def test_plan_has_each_regional_resource_once_per_region_and_global_ones_once() 
     expected = Counter(
         {(kind, name, region): 1 for region in regions
          for kind, name in [("aws_ssm_service_setting", "setting"), ("aws_vpc_endpoint", "ssm"), ("aws_vpc_endpoint", "ssmmessages"),
-                            ("aws_vpc_endpoint", "ec2messages"), ("aws_vpc_endpoint", "s3")]}
+                            ("aws_vpc_endpoint", "ec2messages"), ("aws_vpc_endpoint", "s3"), ("aws_vpc_endpoint", "kms"),
+                            ("aws_vpc_endpoint", "logs")]}
     )
     assert per_kind_region == expected
     for change in regional:

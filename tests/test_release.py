@@ -4,8 +4,6 @@ and a real Terraform plan proving a release with a changed address upgrades with
 from __future__ import annotations
 
 import json
-import subprocess
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -13,22 +11,21 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import MODULES, example_specs
+from plan_state import plan_with_state, state_from_plan
 from ssm_profile import generate
 from ssm_profile.cli import cli
 from ssm_profile.errors import OutputError, SpecError
+from ssm_profile.changes import diff_releases
+from ssm_profile.inventory import detect_moves, grant_pairs, inventory
 from ssm_profile.release import (
     RELEASE_FILE,
     Move,
     ReleaseRecord,
-    Version,
     accumulate_moves,
-    detect_moves,
-    diff_releases,
-    grant_pairs,
-    inventory,
     read_release_record,
     release_record,
 )
+from ssm_profile.versioning import Version
 
 EXAMPLES = example_specs()
 CORE_ARN = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
@@ -46,9 +43,15 @@ V1 = spec()
 V2 = spec(managed_policies={"cloudwatch_agent": True})
 
 
+def release_of(data: dict[str, Any], previous: ReleaseRecord | None, format: str = "hcl", **choice: str):
+    """The record and assessment of releasing ``data`` after ``previous`` (``version=`` or ``bump=``)."""
+    plain = generate(data, format=format)
+    return release_record(plain.document, plain.grants, format=format, previous=previous, **choice)
+
+
 def released(data: dict[str, Any], version: str, previous: ReleaseRecord | None = None, format: str = "hcl"):
-    record, changes = release_record(generate(data, format=format), version, previous)
-    return generate(data, format=format, release=record), record, changes
+    record, assessment = release_of(data, previous, format, version=version)
+    return generate(data, format=format, release=record), record, assessment.changes
 
 
 # -- Inventory and identity ---------------------------------------------------------------------
@@ -156,7 +159,7 @@ def test_grant_changes_are_action_resource_pairs_per_policy() -> None:
     lines = v2.changelog[0].lines
     assert "- `SSMInstanceProfileS3Policy`: added `s3:GetObject` on `arn:aws:s3:::bucket-b/*`" in lines
     assert "- `aws_iam_policy.s3`: policy" in lines
-    _, _, back = released(one, "1.2.0", v2)
+    _, _, back = released(one, "2.0.0", v2)
     assert back.grants_removed == changes.grants_added and back.grants_added == {}
 
 
@@ -171,10 +174,10 @@ def test_moved_blocks_accumulate_and_a_move_back_drops_the_old_block() -> None:
     _, v2, _ = released(V2, "1.1.0", v1)
     _, v3, _ = released(V2, "1.2.0", v2)
     assert v3.moved == v2.moved, "kept for consumers still on 1.0.0"
-    _, v4, changes = released(V1, "1.3.0", v3)
+    _, v4, changes = released(V1, "2.0.0", v3)
     # Back to one policy: `hybrid` is declared again, so the old block would be an error in Terraform.
     assert changes.moved == (("aws_iam_role_policy_attachment.hybrid_instance_core", "aws_iam_role_policy_attachment.hybrid", ()),)
-    assert v4.moved == (Move("aws_iam_role_policy_attachment.hybrid_instance_core", "aws_iam_role_policy_attachment.hybrid", "1.3.0"),)
+    assert v4.moved == (Move("aws_iam_role_policy_attachment.hybrid_instance_core", "aws_iam_role_policy_attachment.hybrid", "2.0.0"),)
 
 
 def test_accumulated_moves_keep_chains_and_drop_conflicts() -> None:
@@ -186,7 +189,7 @@ def test_accumulated_moves_keep_chains_and_drop_conflicts() -> None:
 
 def test_diff_of_the_first_release_adds_everything() -> None:
     resources = inventory(generate(V1).document)
-    changes = diff_releases(None, resources, {})
+    changes = diff_releases(None, {}, resources, {})
     assert changes.first and changes.added == tuple(resources) and changes.moved == ()
 
 
@@ -213,21 +216,21 @@ def test_a_release_must_be_greater_than_the_last() -> None:
     _, v1, _ = released(V1, "1.0.0")
     for version in ("1.0.0", "0.9.0", "1.0.0-rc.1", "1.0.0+build.5"):
         with pytest.raises(SpecError, match="is not greater than the last release 1.0.0"):
-            release_record(generate(V1), version, v1)
+            release_of(V1, v1, version=version)
 
 
 def test_the_record_round_trips_and_generate_reproduces_the_release() -> None:
     module, record, _ = released(V2, "1.1.0", released(V1, "1.0.0")[1])
     assert ReleaseRecord.from_json(record.to_json()) == record
     assert module.files[RELEASE_FILE] == record.to_json()
-    assert module.manifest["module_version"] == "1.1.0"
+    assert module.manifest.module_version == "1.1.0"
     assert "Module version **1.1.0**" in module.files["README.md"]
     changelog = module.files["CHANGELOG.md"]
     assert changelog.index("## 1.1.0") < changelog.index("## 1.0.0")
     assert generate(V2, release=record).files == module.files
     plain = generate(V2)
     assert {"moved.tf", "CHANGELOG.md", RELEASE_FILE} & set(plain.files) == set()
-    assert "module_version" not in plain.manifest and "Module version" not in plain.files["README.md"]
+    assert plain.manifest.module_version is None and "module_version" not in plain.files[".ssm-profile.json"] and "Module version" not in plain.files["README.md"]
 
 
 def test_json_format_writes_moved_blocks_as_a_list() -> None:
@@ -345,78 +348,6 @@ def test_committed_example_modules_are_released(name: str) -> None:
 
 
 # -- Real Terraform: a release with a changed address plans with no destroy ----------------------
-
-# hashicorp/aws 5.x: every resource type ssm-profile writes has schema version 0
-# (`terraform providers schema -json`).
-SCHEMA_VERSION = 0
-ACCOUNT = "111122223333"
-
-
-def _placeholders(resource: dict[str, Any]) -> dict[str, Any]:
-    """Values AWS would have assigned on apply, for the attributes a plan leaves unknown."""
-    values = dict(resource["values"])
-    kind, name = resource["type"], values.get("name", resource["name"])
-    path = values.get("path", "/")
-    if kind == "aws_iam_role":
-        values.update(id=name, arn=f"arn:aws:iam::{ACCOUNT}:role{path}{name}", unique_id="AROAEXAMPLE", create_date="2024-01-01T00:00:00Z")
-    elif kind == "aws_iam_instance_profile":
-        values.update(id=name, arn=f"arn:aws:iam::{ACCOUNT}:instance-profile{path}{name}", unique_id="AIPAEXAMPLE", create_date="2024-01-01T00:00:00Z")
-    elif kind == "aws_iam_policy":
-        arn = f"arn:aws:iam::{ACCOUNT}:policy{path}{name}"
-        values.update(id=arn, arn=arn, policy_id="ANPAEXAMPLE")
-    else:
-        values.setdefault("id", f"{kind}-{resource['name']}-example")
-    return values
-
-
-def state_from_plan(plan: dict[str, Any]) -> dict[str, Any]:
-    """A state (format version 4) holding the planned resources of module.ssm_profile, as if applied."""
-    resources = []
-    for child in plan["planned_values"]["root_module"].get("child_modules", []):
-        assert child["address"] == "module.ssm_profile"
-        for resource in child["resources"]:
-            if resource["mode"] != "managed":
-                continue
-            resources.append(
-                {
-                    "module": "module.ssm_profile",
-                    "mode": "managed",
-                    "type": resource["type"],
-                    "name": resource["name"],
-                    "provider": f'provider["{resource["provider_name"]}"]',
-                    "instances": [{"schema_version": SCHEMA_VERSION, "attributes": _placeholders(resource), "sensitive_attributes": []}],
-                }
-            )
-    return {
-        "version": 4,
-        "terraform_version": "1.11.0",
-        "serial": 1,
-        "lineage": str(uuid.UUID(int=1)),
-        "outputs": {},
-        "resources": resources,
-        "check_results": None,
-    }
-
-
-def plan_with_state(module: Path, state: dict[str, Any]) -> dict[str, Any]:
-    """Plan ``module`` in a throwaway root that holds ``state``, without refreshing (no AWS call)."""
-    from ssm_profile.terraform.harness import PLAN_FILE, throwaway_root
-    from ssm_profile.terraform.locate import TerraformBinary, find_terraform
-    from ssm_profile.terraform.runner import BinaryRunner, terraform_env
-
-    found = find_terraform()
-    assert isinstance(found, TerraformBinary), "this test runs the terraform binary"
-    runner = BinaryRunner(found.path)
-    with throwaway_root(module, offline=True) as root:
-        (root / "terraform.tfstate").write_text(json.dumps(state, indent=2))
-        runner.init(root)
-        result = subprocess.run(
-            [str(found.path), "plan", "-refresh=false", "-input=false", "-no-color", "-lock=false", f"-out={PLAN_FILE}"],
-            cwd=root, env=terraform_env(), capture_output=True, text=True, stdin=subprocess.DEVNULL,
-        )
-        assert result.returncode == 0, result.stderr + result.stdout
-        return runner.show(root, PLAN_FILE)
-
 
 @pytest.mark.terraform
 def test_a_release_with_a_changed_address_plans_with_no_destroy(tmp_path: Path) -> None:

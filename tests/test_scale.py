@@ -88,7 +88,7 @@ def test_session_manager_policy_splits_under_the_limit_in_every_region() -> None
     data = every_region_spec("aws", "seed")
     data["session_manager"] = {
         "enabled": True,
-        "kms_key_arn": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "kms_key_arn": "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab",
         "s3_log_bucket": "org-ssm-session-logs",
         "s3_log_encrypted": True,
         "cloudwatch_log_group": "/aws/ssm/session-manager/organisation-wide-session-logs",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Mapping
 
-from .errors import SpecError
+from .errors import SpecError, key_path
 
 SET_NAMES = ("seed", "current", "all")
 
@@ -42,11 +42,25 @@ def catalog_suffixes(region: str) -> RegionSuffixes | None:
     return RegionSuffixes(**{key: value or "" for key, value in row.items()})
 
 
-def _templates(set_name: str) -> list[dict[str, str]]:
+PATCHING_BUCKETS_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/patch-operations-s3-buckets.html"
+
+
+def _templates(set_name: str) -> list[dict[str, Any]]:
     sets = catalog()["sets"]
     if set_name == "all":
-        return sets["current"]["buckets"] + sets["seed"]["buckets"]
+        # "current" plus the seed templates it lacks; the seed's unsuffixed snapshot bucket is
+        # current's own template, so its suffix rule (one snapshot bucket per Region) holds in "all".
+        current = sets["current"]["buckets"]
+        known = {entry["template"] for entry in current}
+        return current + [entry for entry in sets["seed"]["buckets"] if entry["template"] not in known]
     return sets[set_name]["buckets"]
+
+
+def _applies(set_name: str, entry: Mapping[str, Any], region: str) -> bool:
+    """Whether a template applies in ``region``; "seed" stays the seed's literal text, every template everywhere."""
+    if set_name == "seed":
+        return True
+    return region not in entry.get("not_in", ()) and region in entry.get("only_in", (region,))
 
 
 def set_needs_suffixes(set_name: str) -> bool:
@@ -71,6 +85,8 @@ def agent_buckets(
     suffixes = (given or {}).get(region) or catalog_suffixes(region)
     names: set[str] = set()
     for entry in _templates(set_name):
+        if not _applies(set_name, entry, region):
+            continue
         values = {"region": region}
         if suffixes is not None:
             values.update({k: v for k, v in vars(suffixes).items() if v})
@@ -81,13 +97,35 @@ def agent_buckets(
         missing = _placeholders(entry["template"]) - set(values)
         if missing:
             raise SpecError(
-                f"s3.agent_bucket_suffixes.{region}",
+                key_path("s3.agent_bucket_suffixes", region),
                 f"bucket set {set_name!r} needs the {'/'.join(sorted(missing))} suffix in {region}, and AWS's "
-                f"documentation read for the catalog gives none; set it from AWS's patching bucket reference, "
-                f"or use s3.agent_buckets = \"seed\"",
+                f"documentation read for the catalog gives none. Either give the suffixes from AWS's table "
+                f"({PATCHING_BUCKETS_DOC}) as s3.agent_bucket_suffixes.{region}, or use s3.agent_buckets = \"seed\", "
+                f"which has no Patch Manager buckets: patching (AWS-RunPatchBaseline) behind VPC endpoints will "
+                f"fail in {region}",
             )
         names.add(entry["template"].format(**values))
     return tuple(sorted(names))
+
+
+def endpoint_service(service: str) -> dict[str, str]:
+    """The catalog row of a VPC endpoint service ssm-profile creates (its kind, why it is needed, source)."""
+    return catalog()["endpoint_services"]["services"][service]
+
+
+def endpoint_service_name(service: str, region: str) -> str:
+    """The VPC endpoint service name of ``service`` in ``region``, e.g. ``com.amazonaws.cn-north-1.ssm``.
+
+    The prefix is data, per Region and service (AWS CDK's table, from describe-vpc-endpoint-services):
+    only the interface services listed there use the reversed ``cn.com.amazonaws``; gateway
+    endpoints always use ``com.amazonaws``.
+    """
+    table = catalog()["endpoint_services"]
+    prefix = table["default_prefix"]
+    row = table["reversed_prefix"].get(region)
+    if row is not None and endpoint_service(service)["kind"] == "Interface" and service in row["interface_services"]:
+        prefix = row["prefix"]
+    return f"{prefix}.{region}.{service}"
 
 
 def _placeholders(template: str) -> set[str]:

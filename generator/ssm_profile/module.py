@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .document import Bare, Block, Document, Expr, Template, TypeConstraint, nested
 from .grants import ACCOUNT, Condition, CustomPolicy, Grants, RegionalSetup, ServiceRole, Statement
+from .module_inputs import follow_inputs, input_variables
 
 MIN_TERRAFORM = ">= 1.5.0"
 MIN_AWS_PROVIDER = ">= 5.0"
@@ -21,9 +22,10 @@ ENDPOINTS_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/se
 #: Module inputs the generator may declare; the test harness gives each a placeholder value.
 ACCOUNT_ID_VARIABLE = "account_id"
 NETWORK_VARIABLE = "vpc_endpoint_network"
-NETWORK_TYPE = (
+NETWORK_TYPE = "map(object({ vpc_id = string, subnet_ids = list(string), security_group_ids = list(string) }))"
+NETWORK_TYPE_GATEWAY = (
     "map(object({ vpc_id = string, subnet_ids = list(string), security_group_ids = list(string), "
-    "route_table_ids = optional(list(string), []) }))"
+    "route_table_ids = list(string) }))"
 )
 
 
@@ -123,9 +125,10 @@ def module_document(grants: Grants) -> Document:
         blocks += _regional_blocks(setup)
     blocks = _guard_first_resource(blocks, grants)
     blocks += _variables(grants)
+    blocks += input_variables(grants)
     blocks += _outputs(grants)
     blocks.append(_versions(grants))
-    return Document(tuple(blocks))
+    return follow_inputs(Document(tuple(blocks)), grants)
 
 
 def _partition_guard(grants: Grants) -> Block:
@@ -378,43 +381,63 @@ def _variables(grants: Grants) -> list[Block]:
         )
     endpoint_regions = [s.region for s in grants.regional if s.endpoints]
     if endpoint_regions:
-        regions = "[" + ", ".join(f'"{r}"' for r in endpoint_regions) + "]"
-        gateway = any(e.kind == "Gateway" for s in grants.regional for e in s.endpoints)
-        checks = [
+        variables.append(_network_variable(grants, endpoint_regions))
+    return variables
+
+
+def _network_variable(grants: Grants, endpoint_regions: list[str]) -> Block:
+    """``vpc_endpoint_network``: one entry per endpoint Region, no other key, route tables when S3's gateway needs them."""
+    network = f"var.{NETWORK_VARIABLE}"
+    regions = "[" + ", ".join(f'"{r}"' for r in endpoint_regions) + "]"
+    gateway = any(e.kind == "Gateway" for s in grants.regional for e in s.endpoints)
+    # One check per Region, so the message names the Region that is missing.
+    checks = [
+        Block(
+            "validation",
+            body={
+                "condition": Expr(f'contains(keys({network}), "{region}")'),
+                "error_message": f"{NETWORK_VARIABLE} has no entry for Region {region}; it needs one for each of: {', '.join(endpoint_regions)}.",
+            },
+        )
+        for region in endpoint_regions
+    ]
+    checks.append(
+        Block(
+            "validation",
+            body={
+                "condition": Expr(f"alltrue([for region in keys({network}) : contains({regions}, region)])"),
+                "error_message": (
+                    f"{NETWORK_VARIABLE} keys must be Region codes of this module ({', '.join(endpoint_regions)}); "
+                    "another key (such as us_east_1 for us-east-1) would be ignored."
+                ),
+            },
+        )
+    )
+    if gateway:
+        checks.append(
             Block(
                 "validation",
                 body={
-                    "condition": Expr(f"alltrue([for region in {regions} : contains(keys(var.{NETWORK_VARIABLE}), region)])"),
-                    "error_message": f"{NETWORK_VARIABLE} needs an entry for each Region: {', '.join(endpoint_regions)}.",
+                    "condition": Expr(f"alltrue([for entry in values({network}) : length(entry.route_table_ids) > 0])"),
+                    "error_message": "The S3 gateway endpoint needs at least one route table ID (route_table_ids) in every Region.",
                 },
-            )
-        ]
-        if gateway:
-            checks.append(
-                Block(
-                    "validation",
-                    body={
-                        "condition": Expr(f"alltrue([for network in values(var.{NETWORK_VARIABLE}) : length(network.route_table_ids) > 0])"),
-                        "error_message": "The S3 gateway endpoint needs route_table_ids in every Region.",
-                    },
-                )
-            )
-        variables.append(
-            Block(
-                "variable",
-                (NETWORK_VARIABLE,),
-                {
-                    "description": (
-                        "Per Region (key): the VPC, subnets and security groups of the interface endpoints"
-                        + (", and the route tables of the S3 gateway endpoint." if gateway else ".")
-                    ),
-                    "type": TypeConstraint(NETWORK_TYPE),
-                    "validation": nested(*checks),
-                },
-                file="variables",
             )
         )
-    return variables
+    return Block(
+        "variable",
+        (NETWORK_VARIABLE,),
+        {
+            "description": (
+                "Per Region (key): the VPC, subnets and security groups of the interface endpoints"
+                + (", and the route tables of the S3 gateway endpoint." if gateway else ".")
+            ),
+            # route_table_ids only where the S3 gateway endpoint uses them, and then required
+            # (Terraform drops attributes an object type does not declare).
+            "type": TypeConstraint(NETWORK_TYPE_GATEWAY if gateway else NETWORK_TYPE),
+            "validation": nested(*checks),
+        },
+        file="variables",
+    )
 
 
 def _output(name: str, description: str, value: object) -> Block:

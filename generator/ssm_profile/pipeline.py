@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +11,9 @@ from . import __version__
 from .document import Document
 from .errors import SpecError
 from .grants import Grants, build_grants
+from .manifest import MANIFEST_FILE, Manifest, decode_manifest
 from .module import module_document, provider_alias
+from .render.tfdocs import comparable_text
 from .spec import Spec, load_spec, spec_from_data
 
 if TYPE_CHECKING:
@@ -20,7 +21,9 @@ if TYPE_CHECKING:
 
 FORMATS = ("hcl", "json")
 ENGINES = ("native", "cdk")
-MANIFEST = ".ssm-profile.json"
+MANIFEST = MANIFEST_FILE  # the name older code imports from here
+#: The usage snippet's module source when the module's place is not known (library use).
+MODULE_SOURCE_PLACEHOLDER = "<path or registry address of this module>"
 
 __all__ = ["ENGINES", "FORMATS", "MANIFEST", "GeneratedModule", "generate", "load_spec", "header_line"]
 
@@ -36,9 +39,9 @@ class GeneratedModule:
     engine: str = "native"
 
     @property
-    def manifest(self) -> dict[str, Any]:
+    def manifest(self) -> Manifest:
         """The manifest written beside the files: what generated them, and their hashes."""
-        return json.loads(self.files[MANIFEST])
+        return decode_manifest(self.files[MANIFEST_FILE])
 
 
 def header_line(source: str) -> str:
@@ -53,6 +56,7 @@ def generate(
     source: str = "",
     engine: str = "native",
     release: ReleaseRecord | None = None,
+    module_source: str = "",
 ) -> GeneratedModule:
     """Generate the module for ``spec`` (a :class:`Spec`, plain spec data, or a spec file path).
 
@@ -61,6 +65,8 @@ def generate(
     synthesised through CDK for Terraform, always Terraform JSON (needs the ``cdk`` extra).
     ``release`` is the module's release record (:mod:`ssm_profile.release`): when given, the
     module carries its ``moved`` blocks, its CHANGELOG.md, the record itself and the version stamp.
+    ``module_source`` is the module's ``source`` in the README's usage snippet (the CLI passes
+    the output folder relative to the spec's folder); empty: :data:`MODULE_SOURCE_PLACEHOLDER`.
     """
     if engine not in ENGINES:
         raise SpecError("--engine", f"{engine!r} is not an engine; allowed: {', '.join(ENGINES)}")
@@ -93,7 +99,11 @@ def generate(
     from .render.readme import render_readme
 
     files["README.md"] = render_readme(
-        grants, document, header, usage_source="./modules/ssm-profile", module_version=release.version if release else ""
+        grants,
+        document,
+        header,
+        usage_source=module_source or MODULE_SOURCE_PLACEHOLDER,
+        module_version=release.version if release else "",
     )
     if release is not None:
         from .release import CHANGELOG_FILE, RELEASE_FILE, changelog_text
@@ -103,7 +113,7 @@ def generate(
     from .render.tftest import render_test_files
 
     files.update(render_test_files(grants, [b.labels[0] for b in document.of_kind("variable")], header, format))
-    files[MANIFEST] = _manifest(files, grants, document, format, source, engine, release.version if release else "")
+    files[MANIFEST_FILE] = _manifest(files, grants, document, format, source, engine, release.version if release else "")
     return GeneratedModule(
         files=dict(sorted(files.items())), grants=grants, document=document, format=format, engine=engine
     )
@@ -112,19 +122,17 @@ def generate(
 def _manifest(
     files: dict[str, str], grants: Grants, document: Document, format: str, source: str, engine: str, module_version: str = ""
 ) -> str:
-    manifest: dict[str, Any] = {
-        "generator": "ssm-profile",
-        "version": __version__,
-        "spec": source,
-        "format": format,
-        "engine": engine,
-        "partition": grants.partition.id,
-        "regions": list(grants.regions),
+    return Manifest(
+        version=__version__,
+        spec=source,
+        format=format,  # type: ignore[arg-type]  # checked against FORMATS above
+        engine=engine,  # type: ignore[arg-type]
+        partition=grants.partition.id,
+        regions=list(grants.regions),
         # What a root module must pass: inputs without defaults, and one provider per Region.
-        "required_inputs": [b.labels[0] for b in document.of_kind("variable") if "default" not in b.body],
-        "provider_aliases": {s.region: provider_alias(s.region) for s in grants.regional if not s.is_empty},
-        "files": {name: hashlib.sha256(text.encode()).hexdigest() for name, text in sorted(files.items())},
-    }
-    if module_version:  # stamped by `ssm-profile release`
-        manifest["module_version"] = module_version
-    return json.dumps(manifest, indent=2) + "\n"
+        required_inputs=[b.labels[0] for b in document.of_kind("variable") if "default" not in b.body],
+        provider_aliases={s.region: provider_alias(s.region) for s in grants.regional if not s.is_empty},
+        # README.md's terraform-docs block is not hashed: terraform-docs may rewrite it.
+        files={name: hashlib.sha256(comparable_text(name, text).encode()).hexdigest() for name, text in sorted(files.items())},
+        module_version=module_version or None,  # stamped by `ssm-profile release`
+    ).to_json()

@@ -78,13 +78,20 @@ def partition_of_region(region: str) -> Partition | None:
     return None
 
 
+#: Longest string :func:`suggest` looks at (Region codes and field names are far shorter).
+MAX_SUGGEST_CHARS = 64
+
+
 def suggest(value: str, choices: list[str] | tuple[str, ...]) -> str:
     """`` (did you mean X?)`` for the closest choice, or an empty string.
 
     Closeness is edit distance counting a swap of two neighbours as one edit (typing
-    ``us-esat-1`` means ``us-east-1``), with difflib breaking ties.
+    ``us-esat-1`` means ``us-east-1``), with difflib breaking ties. A suggestion may differ in
+    at most a third of ``value``, so choices whose length differs by more are never scored,
+    and a value longer than :data:`MAX_SUGGEST_CHARS` is never a typo of a short name: the
+    cost stays bounded whatever a spec holds.
     """
-    if not choices:
+    if not choices or not isinstance(value, str) or len(value) > MAX_SUGGEST_CHARS:
         return ""
     import difflib
 
@@ -92,7 +99,10 @@ def suggest(value: str, choices: list[str] | tuple[str, ...]) -> str:
     scored = sorted(
         (_edit_distance(value, choice), -difflib.SequenceMatcher(None, value, choice).ratio(), choice)
         for choice in choices
+        if abs(len(choice) - len(value)) <= limit
     )
+    if not scored:
+        return ""
     distance, _, best = scored[0]
     return f" (did you mean {best}?)" if distance <= limit else ""
 

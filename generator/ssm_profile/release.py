@@ -2,110 +2,37 @@
 
 A release compares the module a spec generates now with the module's release record
 (:data:`RELEASE_FILE`, written only by ``ssm-profile release``): the record holds the released
-version, the resource inventory and grants of that release, the ``moved`` blocks gathered over
-all releases, and the changelog. Everything here is pure except :func:`read_release_record` and
-:func:`read_release_source`, the two readers the CLI calls at its edge.
-
-The inventory is computed from the Terraform document, never by parsing HCL. Each resource is
-known by its address and by its *identity*: its type plus the attributes that name the real
-object in AWS (see :data:`IDENTITY_ATTRIBUTES`). A resource whose address went away while a
-resource of the same identity appeared under a new address has moved: a ``moved`` block tells
-Terraform to keep the object instead of destroying and recreating it
-(https://developer.hashicorp.com/terraform/language/modules/develop/refactoring).
+version, the interface (inputs, outputs, provider aliases; :mod:`ssm_profile.interface`), the
+resource inventory (:mod:`ssm_profile.inventory`) and grants of that release, the ``moved``
+blocks gathered over all releases, and the changelog. :mod:`ssm_profile.changes` classifies the
+change; the version must be at least what that level requires (:mod:`ssm_profile.versioning`).
+Everything here is pure except :func:`read_release_record` and :func:`read_release_source`, the
+readers the CLI calls at its edge.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .document import Bare, Block, Document, Expr, Template, is_nested_blocks
-from .errors import OutputError, SpecError
+from .changes import Assessment, assess, diff_releases
+from .document import Bare, Block, Document
+from .errors import CheckFailed, OutputError, SpecError
 from .grants import Grants
-
-if TYPE_CHECKING:
-    from .pipeline import GeneratedModule
+from .interface import Interface, module_interface
+from .inventory import Resource, grant_pairs, inventory
+from .manifest import MANIFEST_FILE, read_manifest
+from .versioning import Level, Version, allows, next_version
 
 RELEASE_FILE = ".ssm-profile-release.json"
 CHANGELOG_FILE = "CHANGELOG.md"
-RECORD_FORMAT = 1
-
-#: Attributes that name the real AWS object a resource manages. All of them force replacement
-#: in hashicorp/aws when they change, so the same identity under a new address is a move.
-IDENTITY_ATTRIBUTES: dict[str, tuple[str, ...]] = {
-    "aws_iam_role": ("name",),
-    "aws_iam_instance_profile": ("name",),
-    "aws_iam_policy": ("name",),
-    "aws_iam_role_policy_attachment": ("role", "policy_arn"),
-    "aws_vpc_endpoint": ("service_name",),
-    "aws_ssm_service_setting": ("setting_id",),
-}
-
-#: Meta-arguments that change how Terraform plans, not what the resource is.
-_META_ARGUMENTS = ("lifecycle", "depends_on")
-
-_SEMVER = re.compile(
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-((?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*))?"
-    r"(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$"
-)
-_REFERENCE = re.compile(
-    r"(?<![\w.])(local\.[A-Za-z_][\w-]*|data\.[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*\.[A-Za-z_]\w*"
-    r"|[a-z][a-z0-9]*_[\w-]*\.[A-Za-z_][\w-]*\.[A-Za-z_]\w*)"
-)
-
-
-@dataclass(frozen=True, order=False)
-class Version:
-    """A semantic version (https://semver.org), ordered by semver precedence."""
-
-    text: str
-    key: tuple[Any, ...] = field(compare=False, repr=False)
-
-    @classmethod
-    def parse(cls, text: str, field_path: str = "--version") -> "Version":
-        """Parse ``text``; raises :class:`SpecError` naming ``field_path`` when it is not semver."""
-        match = _SEMVER.match(text)
-        if not match:
-            hint = " (drop the leading v)" if _SEMVER.match(text[1:]) and text[:1] in "vV" else ""
-            raise SpecError(field_path, f"{text!r} is not a semantic version MAJOR.MINOR.PATCH such as 1.2.0{hint}")
-        major, minor, patch, pre, _build = match.groups()
-        if pre is None:
-            pre_key: tuple[Any, ...] = (1,)
-        else:
-            pre_key = (0, *((0, int(part), "") if part.isdigit() else (1, 0, part) for part in pre.split(".")))
-        return cls(text, (int(major), int(minor), int(patch), pre_key))
-
-    def __lt__(self, other: "Version") -> bool:
-        return self.key < other.key
-
-    def __le__(self, other: "Version") -> bool:
-        return self.key <= other.key
-
-    def __str__(self) -> str:
-        return self.text
-
-
-@dataclass(frozen=True)
-class Resource:
-    """One resource of a module's inventory: its type, identity and a digest of each attribute."""
-
-    type: str
-    identity: tuple[tuple[str, str], ...]
-    attributes: tuple[tuple[str, str], ...]
-
-    def to_data(self) -> dict[str, Any]:
-        """The resource as record JSON."""
-        return {"type": self.type, "identity": dict(self.identity), "attributes": dict(self.attributes)}
-
-    @property
-    def identity_text(self) -> str:
-        """The identity for a reader: ``role SSMServiceRole, policy_arn arn:...``."""
-        return ", ".join(f"{key} `{value}`" for key, value in self.identity)
+#: Format 2 adds the interface. Format 1 records (ssm-profile's first releases) are still read,
+#: and written back unchanged, so regenerating a module released then stays byte for byte the same.
+RECORD_FORMAT = 2
+RECORD_FORMATS = (1, 2)
+BUMPS = ("auto", "major", "minor", "patch")
 
 
 @dataclass(frozen=True)
@@ -147,18 +74,23 @@ class ReleaseRecord:
     grants: dict[str, tuple[str, ...]]
     moved: tuple[Move, ...] = ()
     changelog: tuple[ChangelogEntry, ...] = ()
+    interface: Interface | None = None  # None: a format 1 record, written before interfaces were kept
 
     def to_json(self) -> str:
         """The record file's text: stable, so regenerating reproduces it byte for byte."""
-        data = {
+        data: dict[str, Any] = {
             "//": "Release record of this module, written by `ssm-profile release`. Do not edit.",
-            "format": RECORD_FORMAT,
+            "format": RECORD_FORMAT if self.interface is not None else 1,
             "version": self.version,
-            "inventory": {address: self.inventory[address].to_data() for address in sorted(self.inventory)},
-            "grants": {name: list(self.grants[name]) for name in sorted(self.grants)},
-            "moved": [{"from": m.source, "to": m.target, "since": m.version} for m in self.moved],
-            "changelog": [{"version": e.version, "lines": list(e.lines)} for e in self.changelog],
         }
+        if self.interface is not None:
+            data["interface"] = self.interface.to_data()
+        data.update(
+            inventory={address: self.inventory[address].to_data() for address in sorted(self.inventory)},
+            grants={name: list(self.grants[name]) for name in sorted(self.grants)},
+            moved=[{"from": m.source, "to": m.target, "since": m.version} for m in self.moved],
+            changelog=[{"version": e.version, "lines": list(e.lines)} for e in self.changelog],
+        )
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
     @classmethod
@@ -166,8 +98,8 @@ class ReleaseRecord:
         """Parse a record file's text; raises :class:`OutputError` naming ``path`` when malformed."""
         try:
             data = json.loads(text)
-            if data.get("format") != RECORD_FORMAT:
-                raise ValueError(f"format {data.get('format')!r} is not {RECORD_FORMAT}")
+            if data.get("format") not in RECORD_FORMATS:
+                raise ValueError(f"format {data.get('format')!r} is not one of {', '.join(map(str, RECORD_FORMATS))}")
             Version.parse(data["version"], "version")
             inventory = {
                 address: Resource(
@@ -180,209 +112,133 @@ class ReleaseRecord:
             grants = {str(name): tuple(str(p) for p in pairs) for name, pairs in data["grants"].items()}
             moved = tuple(Move(str(m["from"]), str(m["to"]), str(m["since"])) for m in data["moved"])
             changelog = tuple(ChangelogEntry(str(e["version"]), tuple(str(line) for line in e["lines"])) for e in data["changelog"])
+            interface = Interface.from_data(data["interface"]) if data["format"] >= 2 else None
         except (ValueError, KeyError, TypeError, AttributeError, SpecError) as exc:
             raise OutputError(f"{path}: not a valid release record ({exc}); restore it from version control") from None
-        return cls(version=data["version"], inventory=inventory, grants=grants, moved=moved, changelog=changelog)
-
-
-# -- The inventory: computed from the document and the grants, never from HCL text ----------------
-
-
-def inventory(document: Document) -> dict[str, Resource]:
-    """Every managed resource of ``document`` by address, with its identity and attribute digests.
-
-    References are resolved before digesting: to a local's value, a data source's body, or a
-    resource's literal attribute (else the resource's identity), so renaming a resource does
-    not count as a change of the resources that refer to it.
-    """
-    index = {block.address: block for block in document.blocks if block.kind in ("resource", "data")}
-    locals_ = {key: value for block in document.of_kind("locals") for key, value in block.body.items()}
-    resolver = _Resolver(index, locals_)
-    resources = {}
-    for block in document.of_kind("resource"):
-        resources[block.address] = Resource(
-            type=block.labels[0],
-            identity=resolver.identity(block),
-            attributes=tuple(
-                (key, _digest(resolver.value(value)))
-                for key, value in sorted(block.body.items())
-                if key not in _META_ARGUMENTS
-            ),
+        return cls(
+            version=data["version"], inventory=inventory, grants=grants, moved=moved, changelog=changelog, interface=interface
         )
-    return dict(sorted(resources.items()))
 
 
-def grant_pairs(grants: Grants) -> dict[str, tuple[str, ...]]:
-    """Per custom policy (by name): every ``action resource`` pair it allows, sorted."""
-    return {
-        policy.name: tuple(
-            sorted({f"{action} {resource}" for statement in policy.statements for action in statement.actions for resource in statement.resources})
-        )
-        for policy in grants.custom_policies
-    }
+# -- Choosing the version ---------------------------------------------------------------------
 
 
-class _Resolver:
-    def __init__(self, index: dict[str, Block], locals_: dict[str, Any]) -> None:
-        self.index = index
-        self.locals = locals_
+def choose_version(
+    previous: ReleaseRecord | None, assessment: Assessment, version: str | None = None, bump: str | None = None
+) -> str:
+    """The release's version: ``version`` checked against the change, or the one ``bump`` names.
 
-    def identity(self, block: Block, seen: frozenset[str] = frozenset()) -> tuple[tuple[str, str], ...]:
-        keys = IDENTITY_ATTRIBUTES.get(block.labels[0], ())
-        return tuple((key, _text(self.value(block.body.get(key), seen | {block.address}))) for key in keys)
-
-    def value(self, value: Any, seen: frozenset[str] = frozenset()) -> Any:
-        if is_nested_blocks(value):
-            return [self.body(child.body, seen) for child in value]
-        if isinstance(value, Block):
-            return self.body(value.body, seen)
-        if isinstance(value, (Expr, Template)):
-            return _REFERENCE.sub(lambda m: self.reference(m.group(1), seen), value.text)
-        if isinstance(value, Bare):
-            return value.text
-        if isinstance(value, list):
-            return [self.value(item, seen) for item in value]
-        if isinstance(value, dict):
-            return {key: self.value(item, seen) for key, item in value.items()}
-        return value
-
-    def body(self, body: dict[str, Any], seen: frozenset[str]) -> dict[str, Any]:
-        return {key: self.value(value, seen) for key, value in body.items() if key not in _META_ARGUMENTS}
-
-    def reference(self, ref: str, seen: frozenset[str]) -> str:
-        parts = ref.split(".")
-        if parts[0] == "local":
-            if parts[1] not in self.locals or ref in seen:
-                return ref
-            return _text(self.value(self.locals[parts[1]], seen | {ref}))
-        if parts[0] == "data":
-            address = ".".join(parts[:3])
-            if address not in self.index or address in seen:
-                return ref
-            return _text(self.body(self.index[address].body, seen | {address}))
-        address, attribute = ".".join(parts[:2]), parts[2]
-        target = self.index.get(address)
-        if target is None or address in seen:
-            return ref
-        value = target.body.get(attribute)
-        if value is not None and not is_nested_blocks(value):
-            return _text(self.value(value, seen | {address}))
-        identity = ",".join(f"{k}={v}" for k, v in self.identity(target, seen))
-        return f"{parts[0]}[{identity}].{attribute}"
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False)
-
-
-def _digest(value: Any) -> str:
-    return hashlib.sha256(_text(value).encode()).hexdigest()[:16]
-
-
-# -- What changed between two releases --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReleaseChanges:
-    """What a release changes in the generated resources and grants, since the previous release."""
-
-    first: bool
-    added: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    changed: tuple[tuple[str, tuple[str, ...], bool], ...] = ()  # address, attributes, identity changed
-    moved: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # from, to, attributes changed too
-    grants_added: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    grants_removed: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-    @property
-    def is_empty(self) -> bool:
-        """Whether nothing changed."""
-        return not (self.added or self.removed or self.changed or self.moved or self.grants_added or self.grants_removed)
-
-
-def detect_moves(old: dict[str, Resource], new: dict[str, Resource]) -> list[tuple[str, str]]:
-    """(from, to) for each resource that left an address while one of its identity appeared at another.
-
-    Only addresses gone from ``new`` can be a move's source: Terraform rejects a ``moved``
-    block whose source is still declared. A resource type without identifying attributes, or
-    an identity held by more than one resource, is never matched.
+    ``bump`` is ``auto`` (the smallest version the change allows) or the number to bump
+    (``major``, ``minor``, ``patch``). Raises :class:`SpecError` for a malformed or not
+    increasing version, and :class:`CheckFailed` (exit 1) when the version is too low for the
+    change, with one line per reason. The first release may be any version.
     """
-    gone = [a for a in old if a not in new]
-    arrived = [a for a in new if a not in old]
+    if (version is None) == (bump is None):
+        raise SpecError("--version", "give either --version X.Y.Z or --bump auto|major|minor|patch, not both")
+    last = Version.parse(previous.version, "version") if previous else None
+    if bump is not None:
+        if bump not in BUMPS:
+            raise SpecError("--bump", f"{bump!r} is not a bump; allowed: {', '.join(BUMPS)}")
+        if bump == "auto":
+            return next_version(last, assessment.level if last else Level.MINOR).text
+        chosen = _bump_place(last, Level.parse(bump))
+    else:
+        chosen = Version.parse(version or "")
+        if last is not None and chosen <= last:
+            raise SpecError("--version", f"{version} is not greater than the last release {last}")
+    if last is not None and not allows(last, chosen, assessment.level):
+        announced = next((level for level in (Level.MAJOR, Level.MINOR) if allows(last, chosen, level)), Level.PATCH)
+        pre = " (before 1.0.0 a breaking change bumps the minor number)" if last.core[0] == 0 and assessment.level is Level.MAJOR else ""
+        lines = [
+            f"{chosen} is too low: the change since {last} is {assessment.level.label}, so the release must be at "
+            f"least {next_version(last, assessment.level)}{pre}; --bump auto picks it. Reasons:",
+            *(reason.line() for reason in assessment.above(announced)),
+        ]
+        raise CheckFailed("\n".join(lines))
+    return chosen.text
 
-    def key(resource: Resource) -> tuple[str, tuple[tuple[str, str], ...]] | None:
-        return (resource.type, resource.identity) if resource.identity else None
 
-    old_keys = [key(old[a]) for a in gone]
-    new_keys = [key(new[a]) for a in arrived]
-    moves = []
-    for address in gone:
-        wanted = key(old[address])
-        if wanted is None or old_keys.count(wanted) != 1 or new_keys.count(wanted) != 1:
-            continue
-        moves.append((address, arrived[new_keys.index(wanted)]))
-    return moves
+def _bump_place(last: Version | None, place: Level) -> Version:
+    """The literal number bumped, as ``cargo release major`` or ``npm version major`` do: 0.3.1 -> 1.0.0."""
+    major, minor, patch = last.core if last else (0, 0, 0)
+    core = {Level.MAJOR: (major + 1, 0, 0), Level.MINOR: (major, minor + 1, 0), Level.PATCH: (major, minor, patch + 1)}[place]
+    return Version.parse(".".join(map(str, core)))
 
 
-def _changed_attributes(old: Resource, new: Resource) -> tuple[str, ...]:
-    before, after = dict(old.attributes), dict(new.attributes)
-    return tuple(sorted(key for key in before.keys() | after.keys() if before.get(key) != after.get(key)))
+# -- The record of a release ------------------------------------------------------------------
 
 
-def diff_releases(previous: ReleaseRecord | None, resources: dict[str, Resource], grants: dict[str, tuple[str, ...]]) -> ReleaseChanges:
-    """What changed from ``previous`` (None: the first release) to ``resources`` and ``grants``."""
-    if previous is None:
-        return ReleaseChanges(first=True, added=tuple(resources), grants_added={k: v for k, v in grants.items() if v})
-    old = previous.inventory
-    moves = detect_moves(old, resources)
-    moved_from, moved_to = {m[0] for m in moves}, {m[1] for m in moves}
-    changed = []
-    for address in sorted(old.keys() & resources.keys()):
-        attributes = _changed_attributes(old[address], resources[address])
-        if attributes:
-            changed.append((address, attributes, old[address].identity != resources[address].identity))
-    grants_added, grants_removed = {}, {}
-    for name in sorted(previous.grants.keys() | grants.keys()):
-        before, after = set(previous.grants.get(name, ())), set(grants.get(name, ()))
-        if after - before:
-            grants_added[name] = tuple(sorted(after - before))
-        if before - after:
-            grants_removed[name] = tuple(sorted(before - after))
-    return ReleaseChanges(
-        first=False,
-        added=tuple(a for a in resources if a not in old and a not in moved_to),
-        removed=tuple(a for a in old if a not in resources and a not in moved_from),
-        changed=tuple(changed),
-        moved=tuple((source, target, _changed_attributes(old[source], resources[target])) for source, target in moves),
-        grants_added=grants_added,
-        grants_removed=grants_removed,
+def assess_release(document: Document, grants: Grants, previous: ReleaseRecord | None) -> Assessment:
+    """What releasing the module of ``document`` and ``grants`` after ``previous`` changes, its level and why."""
+    resources = inventory(document)
+    old = previous.inventory if previous else None
+    changes = diff_releases(old, previous.grants if previous else {}, resources, grant_pairs(grants))
+    return assess(
+        changes,
+        old or {},
+        resources,
+        previous.interface if previous else None,
+        module_interface(document, grants),
+        previous.version if previous else "",
     )
 
 
-def accumulate_moves(previous: tuple[Move, ...], new: tuple[Move, ...], addresses: set[str] | dict[str, Any]) -> tuple[Move, ...]:
-    """Earlier ``moved`` blocks kept for consumers still on older releases, plus ``new`` ones.
+def release_record(
+    document: Document,
+    grants: Grants,
+    *,
+    format: str,
+    previous: ReleaseRecord | None,
+    version: str | None = None,
+    bump: str | None = None,
+) -> tuple[ReleaseRecord, Assessment]:
+    """The record of releasing the module of ``document`` and ``grants`` after ``previous``, and its assessment.
 
-    Terraform recommends keeping moved blocks; it rejects one whose source is declared again
-    (a later release moved the resource back) and two with the same source or target, so
-    those earlier blocks are dropped: the newer block covers them.
+    Give ``version`` or ``bump``: :func:`choose_version` raises when the version is malformed,
+    not greater than the last, or too low for the change. ``format`` (``hcl`` or ``json``)
+    names the moved file in the changelog.
     """
-    sources, targets = {m.source for m in new}, {m.target for m in new}
-    kept = tuple(m for m in previous if m.source not in addresses and m.source not in sources and m.target not in targets)
-    return kept + new
+    assessment = assess_release(document, grants, previous)
+    version = choose_version(previous, assessment, version, bump)
+    resources = inventory(document)
+    moves = tuple(Move(source, target, version) for source, target, _ in assessment.changes.moved)
+    moved = accumulate_moves(previous.moved if previous else (), moves, resources)
+    moved_file = "moved.tf.json" if format == "json" else "moved.tf"
+    entry = ChangelogEntry(version, changelog_lines(assessment, moved_file, previous.version if previous else ""))
+    record = ReleaseRecord(
+        version=version,
+        inventory=resources,
+        grants=grant_pairs(grants),
+        moved=moved,
+        changelog=(entry, *(previous.changelog if previous else ())),
+        interface=module_interface(document, grants),
+    )
+    return record, assessment
 
 
-def changelog_lines(changes: ReleaseChanges, moved_file: str) -> tuple[str, ...]:
-    """The Markdown lines of one release's changelog entry (without its heading)."""
+def changelog_lines(assessment: Assessment, moved_file: str, previous_version: str = "") -> tuple[str, ...]:
+    """The Markdown lines of one release's changelog entry (without its heading).
+
+    A breaking release (and only a later one: the first release is exempt) opens with
+    "Breaking changes": one numbered step per reason, what a caller changes in its root.
+    """
+    changes = assessment.changes
     lines: list[str] = []
 
-    def section(title: str, items: list[str]) -> None:
+    def section(title: str, items: list[str], intro: str = "") -> None:
         if items:
-            lines.extend([f"### {title}", "", *items, ""])
+            lines.extend([f"### {title}", "", *([intro, ""] if intro else []), *items, ""])
 
     if changes.first:
         lines += [f"First release: {len(changes.added)} resources.", ""]
-    elif changes.is_empty:
+    elif changes.is_empty and not assessment.interface_reasons:
         lines += ["No change to the generated resources or grants.", ""]
+    section(
+        "Breaking changes",
+        [f"{n}. **{reason.text}.** {reason.step}".rstrip() for n, reason in enumerate(assessment.breaking, 1)],
+        f"A root module written for {previous_version} breaks or loses something with this release. To upgrade:",
+    )
+    section("Interface", [f"- {reason.text}" for reason in assessment.interface_reasons if reason.level is not Level.MAJOR])
     section("Added", [f"- `{a}`" for a in changes.added])
     section("Removed", [f"- `{a}`: Terraform destroys it" for a in changes.removed])
     section(
@@ -396,7 +252,7 @@ def changelog_lines(changes: ReleaseChanges, moved_file: str) -> tuple[str, ...]
     section(
         "Changed",
         [
-            f"- `{address}`: {', '.join(attributes)}" + (" (identifying attribute: Terraform replaces it)" if replaced else "")
+            f"- `{address}`: {', '.join(attributes)}" + (" (Terraform replaces it)" if replaced else "")
             for address, attributes, replaced in changes.changed
         ],
     )
@@ -415,31 +271,16 @@ def changelog_lines(changes: ReleaseChanges, moved_file: str) -> tuple[str, ...]
     return tuple(lines)
 
 
-def release_record(
-    module: "GeneratedModule", version: str, previous: ReleaseRecord | None
-) -> tuple[ReleaseRecord, ReleaseChanges]:
-    """The record of releasing ``module`` as ``version`` after ``previous``, and what changed.
+def accumulate_moves(previous: tuple[Move, ...], new: tuple[Move, ...], addresses: set[str] | dict[str, Any]) -> tuple[Move, ...]:
+    """Earlier ``moved`` blocks kept for consumers still on older releases, plus ``new`` ones.
 
-    Raises :class:`SpecError` when ``version`` is not semver or not greater than the last release.
+    Terraform recommends keeping moved blocks; it rejects one whose source is declared again
+    (a later release moved the resource back) and two with the same source or target, so
+    those earlier blocks are dropped: the newer block covers them.
     """
-    parsed = Version.parse(version)
-    if previous is not None and parsed <= Version.parse(previous.version, "version"):
-        raise SpecError("--version", f"{version} is not greater than the last release {previous.version}")
-    resources = inventory(module.document)
-    grants = grant_pairs(module.grants)
-    changes = diff_releases(previous, resources, grants)
-    moves = tuple(Move(source, target, version) for source, target, _ in changes.moved)
-    moved = accumulate_moves(previous.moved if previous else (), moves, resources)
-    moved_file = "moved.tf.json" if module.format == "json" else "moved.tf"
-    entry = ChangelogEntry(version, changelog_lines(changes, moved_file))
-    record = ReleaseRecord(
-        version=version,
-        inventory=resources,
-        grants=grants,
-        moved=moved,
-        changelog=(entry, *(previous.changelog if previous else ())),
-    )
-    return record, changes
+    sources, targets = {m.source for m in new}, {m.target for m in new}
+    kept = tuple(m for m in previous if m.source not in addresses and m.source not in sources and m.target not in targets)
+    return kept + new
 
 
 def moved_blocks(record: ReleaseRecord) -> tuple[Block, ...]:
@@ -483,18 +324,17 @@ class ReleaseSource:
 
 
 def read_release_source(out: str | Path) -> ReleaseSource:
-    """Read OUT's manifest; raises :class:`SpecError` when OUT is not a generated module or its spec is gone."""
-    from .pipeline import MANIFEST
+    """Read OUT's manifest; raises :class:`SpecError` when OUT is not a generated module or its spec is gone.
 
+    A malformed manifest is an :class:`OutputError` naming it (see :mod:`ssm_profile.manifest`).
+    """
     out = Path(out)
-    try:
-        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-        spec, format, engine = manifest["spec"], manifest["format"], manifest.get("engine", "native")
-    except FileNotFoundError:
-        raise SpecError(str(out), f"not a module generated by ssm-profile (no {MANIFEST}); generate it first") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise SpecError(str(out / MANIFEST), f"unreadable manifest ({exc}); regenerate the module") from None
-    path = out / spec
+    manifest = read_manifest(out)
+    if manifest is None:
+        raise SpecError(str(out), f"not a module generated by ssm-profile (no {MANIFEST_FILE}); generate it first")
+    path = out / manifest.spec
     if not path.is_file():
-        raise SpecError(str(out / MANIFEST), f"spec {spec!r} (relative to {out}) does not exist; regenerate from the spec's new place")
-    return ReleaseSource(spec=path, format=format, engine=engine, files=tuple(manifest.get("files", {})))
+        raise SpecError(
+            str(out / MANIFEST_FILE), f"spec {manifest.spec!r} (relative to {out}) does not exist; regenerate from the spec's new place"
+        )
+    return ReleaseSource(spec=path, format=manifest.format, engine=manifest.engine, files=tuple(manifest.files))

@@ -1,46 +1,74 @@
 """Stage 1 of the pipeline: a spec file becomes a validated :class:`Spec`.
 
-The spec's shape is declared once, as msgspec structs; msgspec checks types, lengths and
-patterns and exports the JSON Schema (``ssm-profile schema``). What a struct cannot say
-(Regions that exist, one partition, ARNs in that partition) is checked by
-:func:`check_spec`. Every failure becomes one :class:`~ssm_profile.errors.SpecError` whose
-message starts with the field path, e.g. ``regions[2]: "us-east-9" is not a Region``.
+:mod:`ssm_profile.spec_file` reads the file into plain data; the spec's shape is declared once,
+here, as msgspec structs, which :mod:`ssm_profile.spec_shape` checks the data against (types,
+lengths, full-match patterns) and which export the JSON Schema (``ssm-profile schema``). What a
+struct cannot say (Regions that exist, one partition, ARNs in that partition, IAM's tag
+characters) is checked by :func:`check_spec`. Every failure becomes one
+:class:`~ssm_profile.errors.SpecError` whose message starts with the field path, e.g.
+``regions[2]: 'us-east-9' is not a Region`` or ``role.tags["Team"]: ...``.
 """
 
 from __future__ import annotations
 
-import json
 import re
+import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta, field
 
-from .errors import SpecError
+from .errors import SpecError, key_path, shown
 from .regions import Partition, partition_of_region, partitions, suggest
+from .spec_file import SPEC_SUFFIXES, parse_text, read_spec_text
+from .spec_shape import character_name, check_shape, field_path
+
+__all__ = ["SPEC_SUFFIXES", "SPEC_VERSION", "Spec", "check_spec", "json_schema", "load_spec", "parse_text", "spec_from_data"]
 
 SPEC_VERSION = 1
-SPEC_SUFFIXES = {".toml": "TOML", ".yaml": "YAML", ".yml": "YAML", ".json": "JSON"}
 
-# IAM's documented character sets (IAM API reference, CreateRole / CreatePolicy / CreateInstanceProfile).
-IAM_NAME = r"^[\w+=,.@-]+$"
-IAM_PATH = r"^/([\x21-\x7E]*/)?$"
+# Patterns are written for JSON Schema (ECMA-262, where `$` is the very end and `\w` is ASCII)
+# and matched in full by spec_shape, so they never use `\w`, `\d` or `\s` (Unicode in Python).
+# IAM's documented character sets: role, policy and instance profile names are ASCII
+# [\w+=,.@-] in IAM's (ASCII) regex dialect —
+# https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html
+IAM_NAME = r"^[A-Za-z0-9+=,.@_-]+$"
+IAM_NAME_OR_EMPTY = r"^[A-Za-z0-9+=,.@_-]*$"
+# IAM's path pattern is (\u002F)|(\u002F[\u0021-\u007E]+\u002F): "/" or printable ASCII between
+# slashes. Stricter here, for two reasons: a folder may not be empty ("//" and "/a//b/" are
+# typos of a joined path, and "//" is outside IAM's pattern anyway), and no "*", because
+# role.path is also the path of the custom policies, where CreatePolicy forbids an asterisk —
+# https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreatePolicy.html
+IAM_PATH = r"^/([\x21-\x29\x2B-\x2E\x30-\x7E]+/)*$"
 IAM_DESCRIPTION = r"^[\t\n\r\x20-\x7E\xA1-\xFF]*$"
-TAG_PATTERN = re.compile(r"^[\w\s.:/=+\-@]*$")
-REGION_CODE = r"^[a-z]{2}(-[a-z]+)+-\d+$"
+REGION_CODE = r"^[a-z]{2}(-[a-z]+)+-[0-9]+$"
+# The prefix ends up in a granted ARN (arn:...:s3:::bucket/prefix/*), where "*" and "?" would be
+# wildcards; the rest are the S3 User Guide's "safe characters" for object keys —
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html
+S3_KEY_PREFIX = r"^[A-Za-z0-9!_.'()/-]*$"
+# CreateLogGroup: [\.\-_/#A-Za-z0-9]+ —
+# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html
+LOG_GROUP_NAME = r"^[A-Za-z0-9_./#-]*$"
+BUCKET_SUFFIX = r"^[a-z0-9]+$"
+BUCKET_SUFFIX_OR_EMPTY = r"^[a-z0-9]*$"
 
 _PATTERN_HELP = {
-    IAM_NAME: "letters, digits and + = , . @ _ -",
-    IAM_PATH: "a path that starts and ends with / and holds printable ASCII, e.g. /ssm/",
+    IAM_NAME: "ASCII letters, digits and + = , . @ _ -",
+    IAM_NAME_OR_EMPTY: "ASCII letters, digits and + = , . @ _ -",
+    IAM_PATH: "a path that starts and ends with /, e.g. /ssm/ or /team/ssm/, of non-empty folders of printable ASCII but *",
     IAM_DESCRIPTION: "printable ASCII and Latin-1 characters",
     REGION_CODE: "a Region code such as us-east-2",
+    S3_KEY_PREFIX: "an S3 key prefix of ASCII letters, digits and ! _ . ' ( ) / - (no wildcards)",
+    LOG_GROUP_NAME: "a log group name of ASCII letters, digits and _ . / # -",
+    BUCKET_SUFFIX: "lower-case ASCII letters and digits, at least one",
+    BUCKET_SUFFIX_OR_EMPTY: "lower-case ASCII letters and digits",
 }
 
 IamName64 = Annotated[
     str, Meta(min_length=1, max_length=64, pattern=IAM_NAME, description="IAM role name")
 ]
-IamName128 = Annotated[str, Meta(max_length=128, pattern=r"^[\w+=,.@-]*$")]
+IamName128 = Annotated[str, Meta(max_length=128, pattern=IAM_NAME_OR_EMPTY)]
 RegionCode = Annotated[str, Meta(min_length=1, description="AWS Region code, e.g. us-east-2")]
 
 
@@ -80,7 +108,8 @@ class ManagedPoliciesSpec(_Section):
 class BucketSpec(_Section):
     """One of the user's own S3 buckets that instances read from and write to."""
 
-    name: Annotated[str, Meta(min_length=3, max_length=63)]
+    # 255: legacy us-east-1 names (see bucket_name_problem); today's rules allow 63.
+    name: Annotated[str, Meta(min_length=3, max_length=255)]
     cross_account: Annotated[bool, Meta(description="adds s3:PutObjectAcl")] = False
     encrypted: Annotated[bool, Meta(description="adds s3:GetEncryptionConfiguration on the bucket")] = False
 
@@ -88,9 +117,9 @@ class BucketSpec(_Section):
 class SuffixSpec(_Section):
     """Suffixes of the Patch Manager buckets in one Region, as AWS documents them."""
 
-    patch_manager: Annotated[str, Meta(pattern=r"^[a-z0-9]+$")]
-    patch_manager_macos: Annotated[str, Meta(pattern=r"^[a-z0-9]*$")] = ""
-    patch_baseline_snapshot: Annotated[str, Meta(pattern=r"^[a-z0-9]*$")] = ""
+    patch_manager: Annotated[str, Meta(pattern=BUCKET_SUFFIX)]
+    patch_manager_macos: Annotated[str, Meta(pattern=BUCKET_SUFFIX_OR_EMPTY)] = ""
+    patch_baseline_snapshot: Annotated[str, Meta(pattern=BUCKET_SUFFIX_OR_EMPTY)] = ""
 
 
 AgentBucketSet = Literal["seed", "current", "all"]
@@ -129,30 +158,73 @@ class SessionManagerSpec(_Section):
 
     enabled: bool = False
     policy_name: Annotated[IamName128, Meta(min_length=1)] = "SSMSessionManagerPolicy"
-    kms_key_arn: Annotated[str, Meta(description="session encryption: kms:Decrypt on this key")] = ""
+    kms_key_arn: Annotated[
+        str | dict[str, str],
+        Meta(
+            description="session encryption: kms:Decrypt on this key; a table keyed by Region for a key per Region, "
+            "or a multi-Region key (key/mrk-...) granted on its replica in every Region"
+        ),
+    ] = ""
     s3_log_bucket: Annotated[str, Meta(description="session logs to this S3 bucket")] = ""
-    s3_log_prefix: Annotated[str, Meta(max_length=512, pattern=r"^[A-Za-z0-9!_.*'()/-]*$")] = ""
+    s3_log_prefix: Annotated[str, Meta(max_length=512, pattern=S3_KEY_PREFIX)] = ""
     s3_log_encrypted: bool = False
+    s3_log_kms_key_arn: Annotated[
+        str, Meta(description="the log bucket's SSE-KMS key: kms:GenerateDataKey on exactly this key")
+    ] = ""
     s3_log_cross_account: bool = False
-    cloudwatch_log_group: Annotated[str, Meta(max_length=512, pattern=r"^[\w./#-]*$")] = ""
+    cloudwatch_log_group: Annotated[str, Meta(max_length=512, pattern=LOG_GROUP_NAME)] = ""
 
 
-VpcEndpointService = Literal["ssm", "ssmmessages", "ec2messages", "s3"]
+VpcEndpointService = Literal["ssm", "ssmmessages", "ec2messages", "s3", "kms", "logs"]
 
 
 class VpcEndpointsSpec(_Section):
     """AWS's "create VPC endpoints" step, per Region."""
 
     enabled: bool = False
-    services: Annotated[list[VpcEndpointService], Meta(min_length=1)] = field(
-        default_factory=lambda: ["ssm", "ssmmessages", "ec2messages"]
-    )
+    # None: what the spec needs (grants.needed_endpoint_services); a list is taken as given.
+    services: (
+        Annotated[
+            list[VpcEndpointService],
+            Meta(
+                min_length=1,
+                description="default: ssm, ssmmessages, ec2messages and s3, plus kms with session encryption "
+                "and logs with a CloudWatch Logs group",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class LimitsSpec(_Section):
     """IAM quotas of the account, where they were raised."""
 
     managed_policies_per_role: Annotated[int, Meta(ge=1, le=20)] = 10
+
+
+#: Spec fields that ``[module] variables`` can make module inputs: each is written into
+#: resource arguments only (or into split policy names, as ``"${var.x}-2"``), so an input can
+#: stand for it. Fields that decide what is granted or created cannot be inputs.
+MODULE_VARIABLE_FIELDS = (
+    "role.name",
+    "role.path",
+    "role.description",
+    "role.permissions_boundary",
+    "role.max_session_duration",
+    "instance_profile.name",
+    "s3.policy_name",
+    "session_manager.policy_name",
+    "default_host_management.role_name",
+    "hybrid.role_name",
+)
+
+
+class ModuleSpec(_Section):
+    """The generated module's interface: spec fields it takes as input variables."""
+
+    variables: Annotated[
+        list[str], Meta(description="spec fields (e.g. role.name) that become module variables, defaulting to the spec's value")
+    ] = field(default_factory=list)
 
 
 class Spec(_Section):
@@ -170,6 +242,7 @@ class Spec(_Section):
     session_manager: SessionManagerSpec = field(default_factory=SessionManagerSpec)
     vpc_endpoints: VpcEndpointsSpec = field(default_factory=VpcEndpointsSpec)
     limits: LimitsSpec = field(default_factory=LimitsSpec)
+    module: ModuleSpec = field(default_factory=ModuleSpec)
 
 
 def json_schema() -> dict[str, Any]:
@@ -183,51 +256,21 @@ def json_schema() -> dict[str, Any]:
 # -- reading ------------------------------------------------------------------------------
 
 
-def parse_text(text: str, kind: str, source: str) -> Any:
-    """Parse spec text of ``kind`` (TOML, YAML or JSON) into plain data."""
-    if not text.strip():
-        raise SpecError(source, "the file is empty; a spec needs at least `version = 1` and `regions`")
-    try:
-        if kind == "TOML":
-            import tomllib
-
-            return tomllib.loads(text)
-        if kind == "YAML":
-            import yaml
-
-            return yaml.safe_load(text)
-        return json.loads(text)
-    except ValueError as exc:  # tomllib.TOMLDecodeError and json.JSONDecodeError
-        raise SpecError(source, f"not valid {kind}: {_one_line(str(exc))}") from None
-    except Exception as exc:  # yaml.YAMLError has no common base with ValueError
-        if type(exc).__module__.startswith("yaml"):
-            raise SpecError(source, f"not valid YAML: {_one_line(str(exc))}") from None
-        raise
-
-
 def load_spec(path: str | Path) -> Spec:
     """Read, parse and fully validate the spec file at ``path``."""
-    path = Path(path)
-    kind = SPEC_SUFFIXES.get(path.suffix.lower())
-    if kind is None:
-        raise SpecError(str(path), f"unknown spec file type {path.suffix!r}; allowed: {', '.join(SPEC_SUFFIXES)}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError(str(path), "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(str(path), f"cannot read the file: {_one_line(str(exc))}") from None
-    return spec_from_data(parse_text(text, kind, str(path)))
+    text, kind = read_spec_text(Path(path))
+    return spec_from_data(parse_text(text, kind, str(path), lambda parts: field_path(Spec, parts)))
 
 
 def spec_from_data(data: Any) -> Spec:
     """Validate plain data (as parsed from a spec file) into a :class:`Spec`."""
     if not isinstance(data, dict):
         raise SpecError("spec", f"the top level must be a table of settings, got {_kind(data)}")
+    check_shape(data, Spec, _PATTERN_HELP)
     try:
         spec = msgspec.convert(data, Spec, strict=True)
-    except msgspec.ValidationError as exc:
-        raise _spec_error(str(exc)) from None
+    except msgspec.ValidationError as exc:  # check_shape knows every type the structs use
+        raise SpecError("spec", str(exc)) from None
     check_spec(spec)
     return spec
 
@@ -243,21 +286,22 @@ def check_spec(spec: Spec) -> Partition:
     for index, bucket in enumerate(spec.s3.buckets):
         problem = bucket_name_problem(bucket.name)
         if problem:
-            raise SpecError(f"s3.buckets[{index}].name", f"{bucket.name!r} {problem}")
+            raise SpecError(f"s3.buckets[{index}].name", f"{shown(bucket.name)} {problem}")
     seen: dict[str, int] = {}
     for index, bucket in enumerate(spec.s3.buckets):
         if bucket.name in seen:
             raise SpecError(
                 f"s3.buckets[{index}].name",
-                f"{bucket.name!r} is listed twice (also s3.buckets[{seen[bucket.name]}]); list each bucket once",
+                f"{shown(bucket.name)} is listed twice (also s3.buckets[{seen[bucket.name]}]); list each bucket once",
             )
         seen[bucket.name] = index
     _check_regional(spec, partition)
+    _check_module_variables(spec)
     for region in spec.s3.agent_bucket_suffixes:
         if region not in spec.regions:
             raise SpecError(
-                f"s3.agent_bucket_suffixes.{region}",
-                f"{region!r} is not one of the spec's regions ({', '.join(spec.regions)})",
+                key_path("s3.agent_bucket_suffixes", region),
+                f"{shown(region)} is not one of the spec's regions ({', '.join(spec.regions)})",
             )
     return partition
 
@@ -265,31 +309,31 @@ def check_spec(spec: Spec) -> Partition:
 def _check_regions(spec: Spec) -> Partition:
     known = partitions()
     if spec.partition and spec.partition not in known:
-        raise SpecError("partition", f"{spec.partition!r} is not supported; allowed: {', '.join(known)}")
+        raise SpecError("partition", f"{shown(spec.partition)} is not supported; allowed: {', '.join(known)}")
     found: Partition | None = None
     first_index = 0
     seen: set[str] = set()
     for index, region in enumerate(spec.regions):
         where = f"regions[{index}]"
         if "*" in region or "?" in region:
-            raise SpecError(where, f"{region!r}: a wildcard is not allowed; AWS requires each Region written out")
+            raise SpecError(where, f"{shown(region)}: a wildcard is not allowed; AWS requires each Region written out")
         if region in seen:
-            raise SpecError(where, f"{region!r} is listed twice; list each Region once")
+            raise SpecError(where, f"{shown(region)} is listed twice; list each Region once")
         seen.add(region)
         partition = partition_of_region(region)
         if partition is None:
             scope = known[spec.partition].regions if spec.partition else [r for p in known.values() for r in p.regions]
             label = f"partition {spec.partition}" if spec.partition else "any supported partition"
-            raise SpecError(where, f"{region!r} is not a Region of {label}{suggest(region, scope)}")
+            raise SpecError(where, f"{shown(region)} is not a Region of {label}{suggest(region, scope)}")
         if spec.partition and partition.id != spec.partition:
             raise SpecError(
-                where, f"{region!r} belongs to partition {partition.id}, but partition is {spec.partition!r}"
+                where, f"{shown(region)} belongs to partition {partition.id}, but partition is {shown(spec.partition)}"
             )
         if found is not None and partition.id != found.id:
             raise SpecError(
                 where,
-                f"{region!r} is in partition {partition.id}, but regions[{first_index}] "
-                f"{spec.regions[first_index]!r} is in {found.id}; one spec covers one partition",
+                f"{shown(region)} is in partition {partition.id}, but regions[{first_index}] "
+                f"{shown(spec.regions[first_index])} is in {found.id}; one spec covers one partition",
             )
         if found is None:
             found, first_index = partition, index
@@ -299,26 +343,24 @@ def _check_regions(spec: Spec) -> Partition:
 
 def _check_regional(spec: Spec, partition: Partition) -> None:
     session = spec.session_manager
-    if session.kms_key_arn:
-        pattern = rf"^arn:{re.escape(partition.id)}:kms:[a-z0-9-]+:\d{{12}}:key/[A-Za-z0-9-]+$"
-        if not re.match(pattern, session.kms_key_arn):
-            raise SpecError(
-                "session_manager.kms_key_arn",
-                f"{session.kms_key_arn!r} is not a KMS key ARN of partition {partition.id} "
-                f"(arn:{partition.id}:kms:<region>:<account>:key/<key-id>; an alias ARN cannot be granted kms:Decrypt)",
-            )
+    _check_session_keys(spec, partition)
+    if session.s3_log_kms_key_arn:
+        kms_key_region("session_manager.s3_log_kms_key_arn", session.s3_log_kms_key_arn, partition)
     if session.s3_log_bucket:
         problem = bucket_name_problem(session.s3_log_bucket)
         if problem:
-            raise SpecError("session_manager.s3_log_bucket", f"{session.s3_log_bucket!r} {problem}")
-    elif session.s3_log_prefix or session.s3_log_encrypted or session.s3_log_cross_account:
-        raise SpecError("session_manager.s3_log_bucket", "is required when s3_log_prefix, s3_log_encrypted or s3_log_cross_account is set")
+            raise SpecError("session_manager.s3_log_bucket", f"{shown(session.s3_log_bucket)} {problem}")
+    elif session.s3_log_prefix or session.s3_log_encrypted or session.s3_log_cross_account or session.s3_log_kms_key_arn:
+        raise SpecError(
+            "session_manager.s3_log_bucket",
+            "is required when s3_log_prefix, s3_log_encrypted, s3_log_cross_account or s3_log_kms_key_arn is set",
+        )
     if not session.enabled and (session.kms_key_arn or session.s3_log_bucket or session.cloudwatch_log_group):
         raise SpecError("session_manager.enabled", "is false, but session_manager settings are given; set enabled = true")
-    services = spec.vpc_endpoints.services
+    services = spec.vpc_endpoints.services or []
     for index, service in enumerate(services):
         if service in services[:index]:
-            raise SpecError(f"vpc_endpoints.services[{index}]", f"{service!r} is listed twice")
+            raise SpecError(f"vpc_endpoints.services[{index}]", f"{shown(service)} is listed twice")
     if spec.vpc_endpoints.enabled and not spec.s3.vpc_endpoint:
         raise SpecError(
             "s3.vpc_endpoint",
@@ -333,18 +375,88 @@ def _check_regional(spec: Spec, partition: Partition) -> None:
     seen: dict[str, str] = {}
     for path, name in names.items():
         if name in seen:
-            raise SpecError(path, f"{name!r} is also {seen[name]}; each role needs its own name")
+            raise SpecError(path, f"{shown(name)} is also {seen[name]}; each role needs its own name")
         seen[name] = path
+
+
+def kms_key_region(where: str, arn: str, partition: Partition) -> str:
+    """The Region of the KMS key ARN ``arn``; a one-line error at ``where`` when it is none of this partition."""
+    match = re.fullmatch(rf"arn:{re.escape(partition.id)}:kms:([a-z0-9-]+):[0-9]{{12}}:key/[A-Za-z0-9-]+", arn)
+    if match is None:
+        raise SpecError(
+            where,
+            f"{shown(arn)} is not a KMS key ARN of partition {partition.id} "
+            f"(arn:{partition.id}:kms:<region>:<account>:key/<key-id>; an alias ARN cannot be granted a KMS action)",
+        )
+    return match[1]
+
+
+def is_multi_region_key(arn: str) -> bool:
+    """Whether ``arn`` names a multi-Region key (key IDs ``mrk-...``; AWS KMS Developer Guide, multi-Region keys)."""
+    return arn.rsplit("/", 1)[-1].startswith("mrk-")
+
+
+def _check_session_keys(spec: Spec, partition: Partition) -> None:
+    """session_manager.kms_key_arn: one key for one Region, a multi-Region key, or a table keyed by Region."""
+    keys = spec.session_manager.kms_key_arn
+    where = "session_manager.kms_key_arn"
+    if isinstance(keys, str):
+        if not keys:
+            return
+        kms_key_region(where, keys, partition)
+        if len(spec.regions) > 1 and not is_multi_region_key(keys):
+            # KMS keys are Regional and Session Manager preferences are per Region.
+            raise SpecError(
+                where,
+                f"{shown(keys)} is a single-Region key, but the spec has {len(spec.regions)} Regions and Session Manager "
+                f"encrypts with a key of each Region; give a table keyed by Region "
+                f"(kms_key_arn = {{ {spec.regions[0]} = \"arn:...\" }}; Regions left out get no session encryption), "
+                f"or a multi-Region key (key/mrk-...) replicated to every Region of the spec",
+            )
+        return
+    for region, arn in keys.items():
+        if region not in spec.regions:
+            raise SpecError(key_path(where, region), f"{shown(region)} is not one of the spec's regions ({', '.join(spec.regions)})")
+        key_region = kms_key_region(key_path(where, region), arn, partition)
+        if key_region != region:
+            raise SpecError(key_path(where, region), f"{shown(arn)} is a key of {key_region}; the key for {region} must be in {region}")
+
+
+def _check_module_variables(spec: Spec) -> None:
+    # A variable for a field whose resource the spec does not create would be an unused input.
+    applies = {
+        "role.description": (spec.role.create, "role.create is false"),
+        "role.permissions_boundary": (spec.role.create, "role.create is false"),
+        "role.max_session_duration": (spec.role.create, "role.create is false"),
+        "instance_profile.name": (spec.instance_profile.create, "instance_profile.create is false"),
+        "s3.policy_name": (spec.s3.vpc_endpoint or bool(spec.s3.buckets), "the spec creates no S3 policy"),
+        "session_manager.policy_name": (spec.session_manager.enabled, "session_manager.enabled is false"),
+        "default_host_management.role_name": (spec.default_host_management.enabled, "default_host_management.enabled is false"),
+        "hybrid.role_name": (spec.hybrid.enabled, "hybrid.enabled is false"),
+    }
+    for index, name in enumerate(spec.module.variables):
+        where = f"module.variables[{index}]"
+        if name not in MODULE_VARIABLE_FIELDS:
+            raise SpecError(
+                where,
+                f"{shown(name)} cannot be a module variable{suggest(name, list(MODULE_VARIABLE_FIELDS))}; "
+                f"supported: {', '.join(MODULE_VARIABLE_FIELDS)}",
+            )
+        if name in spec.module.variables[:index]:
+            raise SpecError(where, f"{shown(name)} is listed twice")
+        applicable, reason = applies.get(name, (True, ""))
+        if not applicable:
+            raise SpecError(where, f"{shown(name)} has nothing to name: {reason}")
 
 
 def _check_role(spec: Spec, partition: Partition) -> None:
     boundary = spec.role.permissions_boundary
     if boundary:
-        pattern = rf"^arn:{re.escape(partition.id)}:iam::(aws|\d{{12}}):policy/[\x21-\x7E]+$"
-        if not re.match(pattern, boundary):
+        pattern = rf"arn:{re.escape(partition.id)}:iam::(aws|[0-9]{{12}}):policy/[\x21-\x7E]+"
+        if not re.fullmatch(pattern, boundary):
             raise SpecError(
                 "role.permissions_boundary",
-                f"{boundary!r} is not a managed policy ARN of partition {partition.id} "
+                f"{shown(boundary)} is not a managed policy ARN of partition {partition.id} "
                 f"(arn:{partition.id}:iam::<account>:policy/<name>)",
             )
     if not spec.role.create:
@@ -362,24 +474,74 @@ def _check_role(spec: Spec, partition: Partition) -> None:
 
 def _check_tags(tags: dict[str, str]) -> None:
     for key, value in tags.items():
-        where = f"role.tags.{key}" if key else "role.tags"
+        where = key_path("role.tags", key)
         if not 1 <= len(key) <= 128:
             raise SpecError(where, "tag keys must be 1 to 128 characters")
         if len(value) > 256:
             raise SpecError(where, "tag values must be at most 256 characters")
         if key.lower().startswith("aws:"):
             raise SpecError(where, "tag keys starting with aws: are reserved by AWS")
-        for text in (key, value):
-            if not TAG_PATTERN.match(text):
-                raise SpecError(where, f"{text!r} has characters IAM tags do not allow; allowed: letters, digits, spaces and _ . : / = + - @")
+        for part, text in (("key", key), ("value", value)):
+            bad = next((char for char in text if not _allowed_in_tag(char)), None)
+            if bad is not None:
+                raise SpecError(
+                    where,
+                    f"the tag {part} holds {character_name(bad)}, which IAM tags do not allow; "
+                    "allowed: letters, digits, spaces and _ . : / = + - @",
+                )
+
+
+def _allowed_in_tag(char: str) -> bool:
+    # IAM's tag pattern [\p{L}\p{Z}\p{N}_.:/=+\-@]: Unicode letters, separators (spaces) and
+    # numbers, and six marks; tabs and newlines are control characters (Cc), not separators —
+    # https://docs.aws.amazon.com/IAM/latest/APIReference/API_Tag.html
+    return char in "_.:/=+-@" or unicodedata.category(char)[0] in "LZN"
+
+
+#: Amazon S3 User Guide, "General purpose bucket naming rules" (bucketnamingrules.html): before
+#: March 1, 2018, buckets created in us-east-1 could have names of up to 255 characters with
+#: upper-case letters and underscores. Such buckets still exist, so those names pass with a warning.
+LEGACY_BUCKET_CHARACTERS = r"[A-Za-z0-9._-]+"
+
+
+def legacy_bucket_name_warning(name: str) -> str:
+    """A one-line warning when ``name`` is valid only under S3's legacy us-east-1 rules, else ""."""
+    problem = current_bucket_name_problem(name)
+    if not problem or _naming_problem(name, legacy=True):
+        return ""
+    return (
+        f"{shown(name)} {problem} under today's S3 naming rules; only a bucket created in us-east-1 before "
+        "March 1, 2018 (S3's legacy naming rules) can have this name"
+    )
 
 
 def bucket_name_problem(name: str) -> str:
-    """Why ``name`` breaks AWS's general purpose bucket naming rules, or an empty string."""
-    # Amazon S3 User Guide, "General purpose bucket naming rules".
-    if not 3 <= len(name) <= 63:
+    """Why no S3 bucket can be called ``name``, today or as a legacy us-east-1 bucket, or ""."""
+    if not current_bucket_name_problem(name):
+        return ""
+    # The legacy rules allow more, so what they reject no bucket can be called (/, *, spaces, ARNs ...);
+    # what only today's rules reject is accepted, with legacy_bucket_name_warning.
+    return _naming_problem(name, legacy=True)
+
+
+def current_bucket_name_problem(name: str) -> str:
+    """Why ``name`` breaks AWS's current general purpose bucket naming rules, or an empty string."""
+    return _naming_problem(name, legacy=False)
+
+
+def _naming_problem(name: str, legacy: bool) -> str:
+    # Amazon S3 User Guide, "General purpose bucket naming rules"; legacy: what us-east-1 allowed
+    # before March 1, 2018 on top (upper case, underscores, 255 characters).
+    if legacy and not 3 <= len(name) <= 255:
+        return "must be 3 to 63 characters long (up to 255 only for legacy us-east-1 buckets)"
+    if not legacy and not 3 <= len(name) <= 63:
         return "must be 3 to 63 characters long"
-    if not re.fullmatch(r"[a-z0-9.-]+", name):
+    if legacy and not re.fullmatch(LEGACY_BUCKET_CHARACTERS, name):
+        return (
+            "may hold only lower-case letters, digits, dots and hyphens (legacy us-east-1 buckets also upper-case "
+            "letters and underscores); no /, *, spaces or ARNs"
+        )
+    if not legacy and not re.fullmatch(r"[a-z0-9.-]+", name):
         return "may hold only lower-case letters, digits, dots and hyphens"
     if not (name[0].isalnum() and name[-1].isalnum()):
         return "must begin and end with a letter or digit"
@@ -393,102 +555,14 @@ def bucket_name_problem(name: str) -> str:
     except ValueError:
         pass
     for prefix in ("xn--", "sthree-", "amzn-s3-demo-"):
-        if name.startswith(prefix):
-            return f"must not start with {prefix!r} (reserved by S3)"
+        if name.lower().startswith(prefix):
+            return f"must not start with {shown(prefix)} (reserved by S3)"
     for suffix in ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"):
-        if name.endswith(suffix):
-            return f"must not end with {suffix!r} (reserved by S3)"
+        if name.lower().endswith(suffix):
+            return f"must not end with {shown(suffix)} (reserved by S3)"
     return ""
-
-
-# -- turning msgspec's messages into ours ----------------------------------------------------
-
-_AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
-
-
-def _spec_error(raw: str) -> SpecError:
-    match = _AT.match(raw)
-    assert match is not None
-    message, path = match["msg"], (match["path"] or "").lstrip(".")
-    info = _type_at(path)
-    unknown = re.match(r"Object contains unknown field `(.+)`", message)
-    if unknown:
-        key = unknown[1]
-        allowed = sorted(f.encode_name for f in info.fields) if isinstance(info, msgspec.inspect.StructType) else []
-        full = f"{path}.{key}" if path else key
-        return SpecError(full, f"unknown field{suggest(key, allowed)}; allowed: {', '.join(allowed)}")
-    missing = re.match(r"Object missing required field `(.+)`", message)
-    if missing:
-        full = f"{path}.{missing[1]}" if path else missing[1]
-        return SpecError(full, "is required")
-    if message.startswith("Invalid enum value") and isinstance(info, msgspec.inspect.LiteralType):
-        value = message.removeprefix("Invalid enum value ").strip()
-        allowed = ", ".join(json.dumps(v) for v in info.values)
-        return SpecError(path, f"{value} is not allowed; allowed: {allowed}")
-    regex = re.match(r"Expected `str` matching regex '(.+)'", message)
-    if regex:
-        pattern = regex[1].encode().decode("unicode_escape")
-        help_text = _PATTERN_HELP.get(pattern, f"the pattern {pattern}")
-        return SpecError(path, f"must use only {help_text}" if pattern == IAM_NAME else f"must be {help_text}")
-    expected = re.match(r"Expected `(\w+)`(?: of length ([<>]=) (\d+))?, got `(\w+)`", message)
-    if expected and not expected[2]:
-        return SpecError(path, f"expected {_TYPE_WORDS.get(expected[1], expected[1])}, got {_TYPE_WORDS.get(expected[4], expected[4])}")
-    length = re.match(r"Expected `(\w+)` of length ([<>]=) (\d+)", message)
-    if length:
-        noun = "characters" if length[1] == "str" else "entries"
-        bound = "at most" if length[2] == "<=" else "at least"
-        return SpecError(path, f"must have {bound} {length[3]} {noun}")
-    number = re.match(r"Expected `int` (>=|<=) (-?\d+)", message)
-    if number:
-        bound = "at least" if number[1] == ">=" else "at most"
-        low_high = _int_bounds(info)
-        return SpecError(path, f"must be {bound} {number[2]}{low_high}")
-    return SpecError(path or "spec", message[0].lower() + message[1:])
-
-
-_TYPE_WORDS = {
-    "str": "a string",
-    "int": "an integer",
-    "bool": "true or false",
-    "float": "a number",
-    "array": "a list",
-    "object": "a table",
-    "null": "nothing (null)",
-}
-
-
-def _int_bounds(info: Any) -> str:
-    if isinstance(info, msgspec.inspect.IntType) and info.ge is not None and info.le is not None:
-        return f" (allowed: {info.ge} to {info.le})"
-    return ""
-
-
-def _type_at(path: str) -> Any:
-    """The msgspec type description at a dotted/indexed path inside :class:`Spec`."""
-    info: Any = msgspec.inspect.type_info(Spec)
-    for part in re.findall(r"[^.\[\]]+|\[[^\]]*\]", path):
-        info = _unwrap(info)
-        if part.startswith("["):
-            if isinstance(info, msgspec.inspect.ListType):
-                info = info.item_type
-            elif isinstance(info, msgspec.inspect.DictType):
-                info = info.value_type
-        elif isinstance(info, msgspec.inspect.StructType):
-            info = next((f.type for f in info.fields if f.encode_name == part), None)
-        elif isinstance(info, msgspec.inspect.DictType):
-            info = info.value_type
-    return _unwrap(info)
-
-
-def _unwrap(info: Any) -> Any:
-    while isinstance(info, msgspec.inspect.Metadata):
-        info = info.type
-    return info
 
 
 def _kind(data: Any) -> str:
     return {list: "a list", str: "a string", type(None): "nothing"}.get(type(data), type(data).__name__)
 
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())

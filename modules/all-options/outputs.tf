@@ -32,5 +32,44 @@ output "policy_arns" {
     "arn:aws:iam::aws:policy/AmazonSSMDirectoryServiceAccess",
     "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
     aws_iam_policy.s3.arn,
+    aws_iam_policy.session_manager.arn,
   ]
+}
+
+output "vpc_endpoint_ids" {
+  description = "IDs of the VPC endpoints, by Region and service."
+  value = {
+    us-west-2 = {
+      ssm         = aws_vpc_endpoint.ssm_us_west_2.id
+      ssmmessages = aws_vpc_endpoint.ssmmessages_us_west_2.id
+      ec2messages = aws_vpc_endpoint.ec2messages_us_west_2.id
+      s3          = aws_vpc_endpoint.s3_us_west_2.id
+      kms         = aws_vpc_endpoint.kms_us_west_2.id
+      logs        = aws_vpc_endpoint.logs_us_west_2.id
+    }
+    eu-west-2 = {
+      ssm         = aws_vpc_endpoint.ssm_eu_west_2.id
+      ssmmessages = aws_vpc_endpoint.ssmmessages_eu_west_2.id
+      ec2messages = aws_vpc_endpoint.ec2messages_eu_west_2.id
+      s3          = aws_vpc_endpoint.s3_eu_west_2.id
+      kms         = aws_vpc_endpoint.kms_eu_west_2.id
+      logs        = aws_vpc_endpoint.logs_eu_west_2.id
+    }
+    ap-northeast-1 = {
+      ssm         = aws_vpc_endpoint.ssm_ap_northeast_1.id
+      ssmmessages = aws_vpc_endpoint.ssmmessages_ap_northeast_1.id
+      ec2messages = aws_vpc_endpoint.ec2messages_ap_northeast_1.id
+      s3          = aws_vpc_endpoint.s3_ap_northeast_1.id
+      kms         = aws_vpc_endpoint.kms_ap_northeast_1.id
+      logs        = aws_vpc_endpoint.logs_ap_northeast_1.id
+    }
+    sa-east-1 = {
+      ssm         = aws_vpc_endpoint.ssm_sa_east_1.id
+      ssmmessages = aws_vpc_endpoint.ssmmessages_sa_east_1.id
+      ec2messages = aws_vpc_endpoint.ec2messages_sa_east_1.id
+      s3          = aws_vpc_endpoint.s3_sa_east_1.id
+      kms         = aws_vpc_endpoint.kms_sa_east_1.id
+      logs        = aws_vpc_endpoint.logs_sa_east_1.id
+    }
+  }
 }

@@ -5,3 +5,125 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "account_id" {
+  description = "ID of the AWS account this module is applied in, for ARNs and trust conditions (an input because data.aws_caller_identity would call AWS at plan time)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id must be a 12-digit AWS account ID."
+  }
+}
+
+variable "vpc_endpoint_network" {
+  description = "Per Region (key): the VPC, subnets and security groups of the interface endpoints, and the route tables of the S3 gateway endpoint."
+  type        = map(object({ vpc_id = string, subnet_ids = list(string), security_group_ids = list(string), route_table_ids = list(string) }))
+
+  validation {
+    condition     = contains(keys(var.vpc_endpoint_network), "us-west-2")
+    error_message = "vpc_endpoint_network has no entry for Region us-west-2; it needs one for each of: us-west-2, eu-west-2, ap-northeast-1, sa-east-1."
+  }
+
+  validation {
+    condition     = contains(keys(var.vpc_endpoint_network), "eu-west-2")
+    error_message = "vpc_endpoint_network has no entry for Region eu-west-2; it needs one for each of: us-west-2, eu-west-2, ap-northeast-1, sa-east-1."
+  }
+
+  validation {
+    condition     = contains(keys(var.vpc_endpoint_network), "ap-northeast-1")
+    error_message = "vpc_endpoint_network has no entry for Region ap-northeast-1; it needs one for each of: us-west-2, eu-west-2, ap-northeast-1, sa-east-1."
+  }
+
+  validation {
+    condition     = contains(keys(var.vpc_endpoint_network), "sa-east-1")
+    error_message = "vpc_endpoint_network has no entry for Region sa-east-1; it needs one for each of: us-west-2, eu-west-2, ap-northeast-1, sa-east-1."
+  }
+
+  validation {
+    condition     = alltrue([for region in keys(var.vpc_endpoint_network) : contains(["us-west-2", "eu-west-2", "ap-northeast-1", "sa-east-1"], region)])
+    error_message = "vpc_endpoint_network keys must be Region codes of this module (us-west-2, eu-west-2, ap-northeast-1, sa-east-1); another key (such as us_east_1 for us-east-1) would be ignored."
+  }
+
+  validation {
+    condition     = alltrue([for entry in values(var.vpc_endpoint_network) : length(entry.route_table_ids) > 0])
+    error_message = "The S3 gateway endpoint needs at least one route table ID (route_table_ids) in every Region."
+  }
+}
+
+variable "role_name" {
+  description = "Name of the IAM role the instances use. Spec field role.name."
+  type        = string
+  default     = "SSMInstanceProfileAllOptions"
+
+  validation {
+    condition     = length(var.role_name) >= 1 && length(var.role_name) <= 64 && can(regex("^[0-9A-Za-z_+=,.@-]+$", var.role_name))
+    error_message = "role_name must be a role name of 1 to 64 characters: letters, digits and + = , . @ _ -."
+  }
+}
+
+variable "instance_profile_name" {
+  description = "Name of the instance profile EC2 instances are launched with. Spec field instance_profile.name."
+  type        = string
+  default     = "SSMInstanceProfileAllOptions-profile"
+
+  validation {
+    condition     = length(var.instance_profile_name) >= 1 && length(var.instance_profile_name) <= 128 && can(regex("^[0-9A-Za-z_+=,.@-]+$", var.instance_profile_name))
+    error_message = "instance_profile_name must be an instance profile name of 1 to 128 characters: letters, digits and + = , . @ _ -."
+  }
+}
+
+variable "role_path" {
+  description = "IAM path of the role, the instance profile and the custom policies. Spec field role.path."
+  type        = string
+  default     = "/ssm/"
+
+  validation {
+    condition     = length(var.role_path) <= 512 && can(regex("^/([!-~]*/)?$", var.role_path))
+    error_message = "role_path must start and end with / and hold printable ASCII only (at most 512 characters), e.g. /ssm/."
+  }
+}
+
+variable "role_description" {
+  description = "Description of the IAM role. Spec field role.description."
+  type        = string
+  default     = "EC2 role for Systems Manager with every option of ssm-profile"
+
+  validation {
+    condition     = length(var.role_description) <= 1000 && can(regex("^[\\t\\n\\r -~\u00a1-\u00ff]*$", var.role_description))
+    error_message = "role_description must be at most 1000 printable ASCII or Latin-1 characters."
+  }
+}
+
+variable "role_permissions_boundary" {
+  description = "ARN of the managed policy that caps the role's permissions (null: none). Spec field role.permissions_boundary."
+  type        = string
+  default     = "arn:aws:iam::111122223333:policy/PlatformBoundary"
+
+  validation {
+    condition     = var.role_permissions_boundary == null ? true : can(regex("^arn:aws:iam::(aws|[0-9]{12}):policy/[!-~]+$", var.role_permissions_boundary))
+    error_message = "role_permissions_boundary must be a managed policy ARN of partition aws: arn:aws:iam::<account>:policy/<name>."
+  }
+}
+
+variable "role_max_session_duration" {
+  description = "Maximum session duration of the role, in seconds. Spec field role.max_session_duration."
+  type        = number
+  default     = 7200
+
+  validation {
+    condition     = var.role_max_session_duration >= 3600 && var.role_max_session_duration <= 43200 && floor(var.role_max_session_duration) == var.role_max_session_duration
+    error_message = "role_max_session_duration must be a whole number of seconds from 3600 to 43200."
+  }
+}
+
+variable "s3_policy_name" {
+  description = "Name of the custom S3 policy. Spec field s3.policy_name."
+  type        = string
+  default     = "SSMAllOptionsS3Policy"
+
+  validation {
+    condition     = length(var.s3_policy_name) >= 1 && length(var.s3_policy_name) <= 128 && can(regex("^[0-9A-Za-z_+=,.@-]+$", var.s3_policy_name))
+    error_message = "s3_policy_name must be a policy name of 1 to 128 characters: letters, digits and + = , . @ _ -."
+  }
+}

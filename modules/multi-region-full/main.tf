@@ -70,7 +70,7 @@ resource "aws_iam_role_policy_attachment" "cloudwatch_agent" {
   policy_arn = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
 }
 
-# Custom policy SSMInstanceProfileFullS3Policy: 2145 of IAM's 6,144 characters.
+# Custom policy SSMInstanceProfileFullS3Policy: 1981 of IAM's 6,144 characters.
 data "aws_iam_policy_document" "s3" {
   # your buckets: SSM Agent reads and writes objects (output, logs, documents)
   statement {
@@ -98,7 +98,6 @@ data "aws_iam_policy_document" "s3" {
       "arn:aws:s3:::amazon-ssm-us-east-1/*",
       "arn:aws:s3:::aws-patch-manager-us-east-1-1970c647d/*",
       "arn:aws:s3:::aws-patchmanager-macos-us-east-1-1970c647d/*",
-      "arn:aws:s3:::aws-ssm-distributor-file-us-east-1/*",
       "arn:aws:s3:::aws-ssm-document-attachments-us-east-1/*",
       "arn:aws:s3:::aws-ssm-us-east-1/*",
       "arn:aws:s3:::aws-windows-downloads-us-east-1/*",
@@ -117,7 +116,6 @@ data "aws_iam_policy_document" "s3" {
       "arn:aws:s3:::amazon-ssm-packages-eu-central-1/*",
       "arn:aws:s3:::aws-patch-manager-eu-central-1-9163fdaaf/*",
       "arn:aws:s3:::aws-patchmanager-macos-eu-central-1-9163fdaaf/*",
-      "arn:aws:s3:::aws-ssm-distributor-file-eu-central-1/*",
       "arn:aws:s3:::aws-ssm-document-attachments-eu-central-1/*",
       "arn:aws:s3:::aws-ssm-eu-central-1/*",
       "arn:aws:s3:::aws-windows-downloads-eu-central-1/*",
@@ -138,7 +136,6 @@ data "aws_iam_policy_document" "s3" {
       "arn:aws:s3:::aws-patch-manager-ap-southeast-1-7fdfd9ef7/*",
       "arn:aws:s3:::aws-patchmanager-macos-ap-southeast-1-7fdfd9ef7/*",
       "arn:aws:s3:::aws-ssm-ap-southeast-1/*",
-      "arn:aws:s3:::aws-ssm-distributor-file-ap-southeast-1/*",
       "arn:aws:s3:::aws-ssm-document-attachments-ap-southeast-1/*",
       "arn:aws:s3:::aws-windows-downloads-ap-southeast-1/*",
       "arn:aws:s3:::patch-baseline-snapshot-ap-southeast-1/*",
@@ -159,15 +156,17 @@ resource "aws_iam_role_policy_attachment" "s3" {
   policy_arn = aws_iam_policy.s3.arn
 }
 
-# Custom policy SSMSessionManagerFullPolicy: 1309 of IAM's 6,144 characters.
+# Custom policy SSMSessionManagerFullPolicy: 1648 of IAM's 6,144 characters.
 data "aws_iam_policy_document" "session_manager" {
-  # session data is encrypted with this KMS key
+  # session data is encrypted with the KMS key of each Region (Session Manager preferences are per Region)
   statement {
     sid     = "SessionManagerKmsDecrypt"
     effect  = "Allow"
     actions = ["kms:Decrypt"]
     resources = [
-      "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+      "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+      "arn:aws:kms:eu-central-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+      "arn:aws:kms:ap-southeast-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab",
     ]
   }
 
@@ -193,6 +192,16 @@ data "aws_iam_policy_document" "session_manager" {
     effect    = "Allow"
     actions   = ["s3:GetEncryptionConfiguration"]
     resources = ["arn:aws:s3:::org-ssm-session-logs"]
+  }
+
+  # the log bucket encrypts with this SSE-KMS key; S3 needs a data key for each upload
+  statement {
+    sid     = "SessionManagerS3LogsKms"
+    effect  = "Allow"
+    actions = ["kms:GenerateDataKey"]
+    resources = [
+      "arn:aws:kms:us-east-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321",
+    ]
   }
 
   # session logs streamed to this CloudWatch Logs group, in each Region
@@ -383,6 +392,30 @@ resource "aws_vpc_endpoint" "s3_us_east_1" {
   tags              = local.tags
 }
 
+# Interface endpoint for kms in us-east-1.
+resource "aws_vpc_endpoint" "kms_us_east_1" {
+  provider            = aws.us_east_1
+  vpc_id              = var.vpc_endpoint_network["us-east-1"].vpc_id
+  service_name        = "com.amazonaws.us-east-1.kms"
+  vpc_endpoint_type   = "Interface"
+  private_dns_enabled = true
+  subnet_ids          = var.vpc_endpoint_network["us-east-1"].subnet_ids
+  security_group_ids  = var.vpc_endpoint_network["us-east-1"].security_group_ids
+  tags                = local.tags
+}
+
+# Interface endpoint for logs in us-east-1.
+resource "aws_vpc_endpoint" "logs_us_east_1" {
+  provider            = aws.us_east_1
+  vpc_id              = var.vpc_endpoint_network["us-east-1"].vpc_id
+  service_name        = "com.amazonaws.us-east-1.logs"
+  vpc_endpoint_type   = "Interface"
+  private_dns_enabled = true
+  subnet_ids          = var.vpc_endpoint_network["us-east-1"].subnet_ids
+  security_group_ids  = var.vpc_endpoint_network["us-east-1"].security_group_ids
+  tags                = local.tags
+}
+
 # Default Host Management Configuration in eu-central-1.
 resource "aws_ssm_service_setting" "default_host_management_eu_central_1" {
   provider      = aws.eu_central_1
@@ -436,6 +469,30 @@ resource "aws_vpc_endpoint" "s3_eu_central_1" {
   tags              = local.tags
 }
 
+# Interface endpoint for kms in eu-central-1.
+resource "aws_vpc_endpoint" "kms_eu_central_1" {
+  provider            = aws.eu_central_1
+  vpc_id              = var.vpc_endpoint_network["eu-central-1"].vpc_id
+  service_name        = "com.amazonaws.eu-central-1.kms"
+  vpc_endpoint_type   = "Interface"
+  private_dns_enabled = true
+  subnet_ids          = var.vpc_endpoint_network["eu-central-1"].subnet_ids
+  security_group_ids  = var.vpc_endpoint_network["eu-central-1"].security_group_ids
+  tags                = local.tags
+}
+
+# Interface endpoint for logs in eu-central-1.
+resource "aws_vpc_endpoint" "logs_eu_central_1" {
+  provider            = aws.eu_central_1
+  vpc_id              = var.vpc_endpoint_network["eu-central-1"].vpc_id
+  service_name        = "com.amazonaws.eu-central-1.logs"
+  vpc_endpoint_type   = "Interface"
+  private_dns_enabled = true
+  subnet_ids          = var.vpc_endpoint_network["eu-central-1"].subnet_ids
+  security_group_ids  = var.vpc_endpoint_network["eu-central-1"].security_group_ids
+  tags                = local.tags
+}
+
 # Default Host Management Configuration in ap-southeast-1.
 resource "aws_ssm_service_setting" "default_host_management_ap_southeast_1" {
   provider      = aws.ap_southeast_1
@@ -487,4 +544,28 @@ resource "aws_vpc_endpoint" "s3_ap_southeast_1" {
   vpc_endpoint_type = "Gateway"
   route_table_ids   = var.vpc_endpoint_network["ap-southeast-1"].route_table_ids
   tags              = local.tags
+}
+
+# Interface endpoint for kms in ap-southeast-1.
+resource "aws_vpc_endpoint" "kms_ap_southeast_1" {
+  provider            = aws.ap_southeast_1
+  vpc_id              = var.vpc_endpoint_network["ap-southeast-1"].vpc_id
+  service_name        = "com.amazonaws.ap-southeast-1.kms"
+  vpc_endpoint_type   = "Interface"
+  private_dns_enabled = true
+  subnet_ids          = var.vpc_endpoint_network["ap-southeast-1"].subnet_ids
+  security_group_ids  = var.vpc_endpoint_network["ap-southeast-1"].security_group_ids
+  tags                = local.tags
+}
+
+# Interface endpoint for logs in ap-southeast-1.
+resource "aws_vpc_endpoint" "logs_ap_southeast_1" {
+  provider            = aws.ap_southeast_1
+  vpc_id              = var.vpc_endpoint_network["ap-southeast-1"].vpc_id
+  service_name        = "com.amazonaws.ap-southeast-1.logs"
+  vpc_endpoint_type   = "Interface"
+  private_dns_enabled = true
+  subnet_ids          = var.vpc_endpoint_network["ap-southeast-1"].subnet_ids
+  security_group_ids  = var.vpc_endpoint_network["ap-southeast-1"].security_group_ids
+  tags                = local.tags
 }

@@ -64,18 +64,24 @@ output "vpc_endpoint_ids" {
       ssmmessages = aws_vpc_endpoint.ssmmessages_us_east_1.id
       ec2messages = aws_vpc_endpoint.ec2messages_us_east_1.id
       s3          = aws_vpc_endpoint.s3_us_east_1.id
+      kms         = aws_vpc_endpoint.kms_us_east_1.id
+      logs        = aws_vpc_endpoint.logs_us_east_1.id
     }
     eu-central-1 = {
       ssm         = aws_vpc_endpoint.ssm_eu_central_1.id
       ssmmessages = aws_vpc_endpoint.ssmmessages_eu_central_1.id
       ec2messages = aws_vpc_endpoint.ec2messages_eu_central_1.id
       s3          = aws_vpc_endpoint.s3_eu_central_1.id
+      kms         = aws_vpc_endpoint.kms_eu_central_1.id
+      logs        = aws_vpc_endpoint.logs_eu_central_1.id
     }
     ap-southeast-1 = {
       ssm         = aws_vpc_endpoint.ssm_ap_southeast_1.id
       ssmmessages = aws_vpc_endpoint.ssmmessages_ap_southeast_1.id
       ec2messages = aws_vpc_endpoint.ec2messages_ap_southeast_1.id
       s3          = aws_vpc_endpoint.s3_ap_southeast_1.id
+      kms         = aws_vpc_endpoint.kms_ap_southeast_1.id
+      logs        = aws_vpc_endpoint.logs_ap_southeast_1.id
     }
   }
 }

@@ -18,15 +18,30 @@ variable "account_id" {
 
 variable "vpc_endpoint_network" {
   description = "Per Region (key): the VPC, subnets and security groups of the interface endpoints, and the route tables of the S3 gateway endpoint."
-  type        = map(object({ vpc_id = string, subnet_ids = list(string), security_group_ids = list(string), route_table_ids = optional(list(string), []) }))
+  type        = map(object({ vpc_id = string, subnet_ids = list(string), security_group_ids = list(string), route_table_ids = list(string) }))
 
   validation {
-    condition     = alltrue([for region in ["us-east-1", "eu-central-1", "ap-southeast-1"] : contains(keys(var.vpc_endpoint_network), region)])
-    error_message = "vpc_endpoint_network needs an entry for each Region: us-east-1, eu-central-1, ap-southeast-1."
+    condition     = contains(keys(var.vpc_endpoint_network), "us-east-1")
+    error_message = "vpc_endpoint_network has no entry for Region us-east-1; it needs one for each of: us-east-1, eu-central-1, ap-southeast-1."
   }
 
   validation {
-    condition     = alltrue([for network in values(var.vpc_endpoint_network) : length(network.route_table_ids) > 0])
-    error_message = "The S3 gateway endpoint needs route_table_ids in every Region."
+    condition     = contains(keys(var.vpc_endpoint_network), "eu-central-1")
+    error_message = "vpc_endpoint_network has no entry for Region eu-central-1; it needs one for each of: us-east-1, eu-central-1, ap-southeast-1."
+  }
+
+  validation {
+    condition     = contains(keys(var.vpc_endpoint_network), "ap-southeast-1")
+    error_message = "vpc_endpoint_network has no entry for Region ap-southeast-1; it needs one for each of: us-east-1, eu-central-1, ap-southeast-1."
+  }
+
+  validation {
+    condition     = alltrue([for region in keys(var.vpc_endpoint_network) : contains(["us-east-1", "eu-central-1", "ap-southeast-1"], region)])
+    error_message = "vpc_endpoint_network keys must be Region codes of this module (us-east-1, eu-central-1, ap-southeast-1); another key (such as us_east_1 for us-east-1) would be ignored."
+  }
+
+  validation {
+    condition     = alltrue([for entry in values(var.vpc_endpoint_network) : length(entry.route_table_ids) > 0])
+    error_message = "The S3 gateway endpoint needs at least one route table ID (route_table_ids) in every Region."
   }
 }

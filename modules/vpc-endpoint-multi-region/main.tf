@@ -58,7 +58,7 @@ resource "aws_iam_role_policy_attachment" "instance_core" {
   policy_arn = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 }
 
-# Custom policy SSMInstanceProfileVPCS3Policy: 2305 of IAM's 6,144 characters.
+# Custom policy SSMInstanceProfileVPCS3Policy: 2144 of IAM's 6,144 characters.
 data "aws_iam_policy_document" "s3" {
   # your buckets: SSM Agent reads and writes objects (output, logs, documents)
   statement {
@@ -97,7 +97,6 @@ data "aws_iam_policy_document" "s3" {
       "arn:aws:s3:::amazon-ssm-us-east-2/*",
       "arn:aws:s3:::aws-patch-manager-us-east-2-552881074/*",
       "arn:aws:s3:::aws-patchmanager-macos-us-east-2-552881074/*",
-      "arn:aws:s3:::aws-ssm-distributor-file-us-east-2/*",
       "arn:aws:s3:::aws-ssm-document-attachments-us-east-2/*",
       "arn:aws:s3:::aws-ssm-us-east-2/*",
       "arn:aws:s3:::aws-windows-downloads-us-east-2/*",
@@ -116,7 +115,6 @@ data "aws_iam_policy_document" "s3" {
       "arn:aws:s3:::amazon-ssm-packages-eu-west-1/*",
       "arn:aws:s3:::aws-patch-manager-eu-west-1-5522fb710/*",
       "arn:aws:s3:::aws-patchmanager-macos-eu-west-1-5522fb710/*",
-      "arn:aws:s3:::aws-ssm-distributor-file-eu-west-1/*",
       "arn:aws:s3:::aws-ssm-document-attachments-eu-west-1/*",
       "arn:aws:s3:::aws-ssm-eu-west-1/*",
       "arn:aws:s3:::aws-windows-downloads-eu-west-1/*",
@@ -137,7 +135,6 @@ data "aws_iam_policy_document" "s3" {
       "arn:aws:s3:::aws-patch-manager-ap-southeast-2-17283a275/*",
       "arn:aws:s3:::aws-patchmanager-macos-ap-southeast-2-17283a275/*",
       "arn:aws:s3:::aws-ssm-ap-southeast-2/*",
-      "arn:aws:s3:::aws-ssm-distributor-file-ap-southeast-2/*",
       "arn:aws:s3:::aws-ssm-document-attachments-ap-southeast-2/*",
       "arn:aws:s3:::aws-windows-downloads-ap-southeast-2/*",
       "arn:aws:s3:::patch-baseline-snapshot-ap-southeast-2/*",

@@ -15,7 +15,7 @@ from typing import Any
 from ..document import Bare, Block, Document, Expr, Template, is_nested_blocks
 
 MAX_INLINE_WIDTH = 100
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")  # \Z: "$" would pass a trailing newline
 
 
 @dataclass

@@ -1,12 +1,11 @@
 """The module's README.md: what it grants and why, a diagram, the permissions table a
-reviewer reads in a pull request, usage with the provider wiring, and the inputs/outputs
-tables between ``<!-- BEGIN_TF_DOCS -->`` markers (generated here: terraform-docs is not a
-dependency)."""
+reviewer reads in a pull request, usage with the provider wiring, and the block between
+``<!-- BEGIN_TF_DOCS -->`` markers, written as terraform-docs writes it (:mod:`.tfdocs`;
+terraform-docs is not a dependency)."""
 
 from __future__ import annotations
 
 import functools
-import json
 import string
 from importlib import resources
 from typing import Any
@@ -15,6 +14,7 @@ from ..document import Document
 from ..grants import Grants
 from ..module import AWS_DOC, DHMC_DOC, ENDPOINTS_DOC, HYBRID_DOC, example_inputs, provider_alias
 from .hcl import render_value
+from .tfdocs import tfdocs_block
 
 SESSION_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-add-permissions-to-existing-profile.html"
 
@@ -52,6 +52,11 @@ def grant_lines(grants: Grants) -> list[str]:
         )
     if not grants.custom_policies:
         lines.append("Creates no custom policy: the spec grants nothing beyond the managed policies.")
+    if grants.module_variables:
+        from ..module_inputs import module_inputs
+
+        names = ", ".join(f"`{item.variable}`" for item in module_inputs(grants))
+        lines.append(f"Names, paths and settings above are the defaults of the module inputs {names}; override them per environment.")
     for service_role in grants.service_roles:
         attached = [p.name for p in service_role.managed_policies] + [
             p.name for p in grants.custom_policies if p.key in service_role.custom_policy_keys
@@ -146,9 +151,13 @@ def _usage(grants: Grants, usage_source: str, required: list[str]) -> str:
     if grants.instance_profile is not None:
         lines += [
             "",
-            'resource "aws_instance" "example" {',
-            "  # ...",
-            "  iam_instance_profile = module.ssm_instance_profile.instance_profile_name",
+            "# Launch EC2 instances with the profile:",
+            '#   resource "aws_instance" "example" {',
+            "#     iam_instance_profile = module.ssm_instance_profile.instance_profile_name",
+            "#     # ...",
+            "#   }",
+            'output "instance_profile_name" {',
+            "  value = module.ssm_instance_profile.instance_profile_name",
             "}",
         ]
     return "\n".join(lines)
@@ -176,6 +185,13 @@ def _notes(grants: Grants) -> list[str]:
             "and logging grants, each on its exact resource. Actions AWS defines without a resource type "
             "(`ssmmessages:*Channel`, `logs:DescribeLogGroups`) can only be granted on `*`."
         )
+    sids = {s.sid for p in grants.custom_policies for s in p.statements}
+    if "SessionManagerS3LogsEncryption" in sids and "SessionManagerS3LogsKms" not in sids:
+        notes.append(
+            "**Encrypted session log bucket**: `s3_log_encrypted` without `s3_log_kms_key_arn` grants no KMS "
+            "action, which is right for SSE-S3. If the bucket uses SSE-KMS, set `s3_log_kms_key_arn` to its "
+            "key: S3 denies uploads without `kms:GenerateDataKey` on it."
+        )
     if any(s.endpoints for s in grants.regional):
         notes.append(
             f"**VPC endpoints** ([AWS docs]({ENDPOINTS_DOC})): interface endpoints are created with private DNS; "
@@ -186,24 +202,10 @@ def _notes(grants: Grants) -> list[str]:
 
 def render_readme(grants: Grants, document: Document, header: str, usage_source: str, module_version: str = "") -> str:
     """README.md text for the module built from ``grants``; ``module_version`` is stamped by a release."""
-    inputs = [
-        {
-            "name": block.labels[0],
-            "description": block.body["description"],
-            "type": block.body["type"].text,
-            "default": f"`{json.dumps(block.body['default'])}`" if "default" in block.body else "n/a",
-            "required": "no" if "default" in block.body else "yes",
-        }
-        for block in document.of_kind("variable")
-    ]
-    outputs = [{"name": b.labels[0], "description": b.body["description"]} for b in document.of_kind("output")]
     terraform = document.of_kind("terraform")[0]
     providers = terraform.body["required_providers"][0].body
-    requirements = [("terraform", terraform.body["required_version"])] + [
-        (name, spec["version"]) for name, spec in providers.items()
-    ]
     aliases = [a.text for a in providers["aws"].get("configuration_aliases", [])]
-    required = [i["name"] for i in inputs if i["required"] == "yes"]
+    required = [b.labels[0] for b in document.of_kind("variable") if "default" not in b.body]
     permissions = ""
     if grants.custom_policies:
         rows = [
@@ -258,10 +260,6 @@ def render_readme(grants: Grants, document: Document, header: str, usage_source:
         usage=_usage(grants, usage_source, required),
         alias_sentence=", plus one\naliased configuration per Region, passed in `providers`" if aliases else "",
         notes="".join(f"\n{note}\n" for note in _notes(grants)),
-        requirements=_lines(f"| {name} | `{version}` |" for name, version in requirements),
-        aliases=", ".join(f"`{a}`" for a in aliases) if aliases else "none",
-        inputs=_lines(
-            f"| `{v['name']}` | {v['description']} | `{v['type']}` | {v['default']} | {v['required']} |" for v in inputs
-        ),
-        outputs=_lines(f"| `{o['name']}` | {o['description']} |" for o in outputs),
+        terraform_version=terraform.body["required_version"],
+        tfdocs=tfdocs_block(document),
     )

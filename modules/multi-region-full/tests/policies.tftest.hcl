@@ -138,9 +138,6 @@ run "policies_are_least_privilege" {
       "arn:aws:s3:::aws-patchmanager-macos-eu-central-1-9163fdaaf/*",
       "arn:aws:s3:::aws-patchmanager-macos-us-east-1-1970c647d/*",
       "arn:aws:s3:::aws-ssm-ap-southeast-1/*",
-      "arn:aws:s3:::aws-ssm-distributor-file-ap-southeast-1/*",
-      "arn:aws:s3:::aws-ssm-distributor-file-eu-central-1/*",
-      "arn:aws:s3:::aws-ssm-distributor-file-us-east-1/*",
       "arn:aws:s3:::aws-ssm-document-attachments-ap-southeast-1/*",
       "arn:aws:s3:::aws-ssm-document-attachments-eu-central-1/*",
       "arn:aws:s3:::aws-ssm-document-attachments-us-east-1/*",
@@ -188,6 +185,7 @@ run "policies_are_least_privilege" {
   assert {
     condition = toset(flatten([for s in jsondecode(aws_iam_policy.session_manager.policy).Statement : s.Action])) == toset([
       "kms:Decrypt",
+      "kms:GenerateDataKey",
       "logs:CreateLogStream",
       "logs:DescribeLogGroups",
       "logs:DescribeLogStreams",
@@ -202,7 +200,10 @@ run "policies_are_least_privilege" {
   assert {
     condition = toset(flatten([for s in jsondecode(aws_iam_policy.session_manager.policy).Statement : s.Resource])) == toset([
       "*",
-      "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+      "arn:aws:kms:ap-southeast-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+      "arn:aws:kms:eu-central-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+      "arn:aws:kms:us-east-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321",
+      "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab",
       "arn:aws:logs:ap-southeast-1:111122223333:log-group:/aws/ssm/sessions",
       "arn:aws:logs:ap-southeast-1:111122223333:log-group:/aws/ssm/sessions:*",
       "arn:aws:logs:eu-central-1:111122223333:log-group:/aws/ssm/sessions",
@@ -222,5 +223,111 @@ run "policies_are_least_privilege" {
       "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
     ])
     error_message = "The AWS managed policies differ from the spec."
+  }
+
+  assert {
+    condition = toset([aws_iam_role_policy_attachment.default_host_management.policy_arn]) == toset([
+      "arn:aws:iam::aws:policy/AmazonSSMManagedEC2InstanceDefaultPolicy",
+    ])
+    error_message = "AWSSystemsManagerDefaultEC2InstanceManagementRole has other AWS managed policies than expected."
+  }
+
+  assert {
+    condition = toset([aws_iam_role_policy_attachment.hybrid_instance_core.policy_arn, aws_iam_role_policy_attachment.hybrid_directory_service.policy_arn, aws_iam_role_policy_attachment.hybrid_cloudwatch_agent.policy_arn]) == toset([
+      "arn:aws:iam::aws:policy/AmazonSSMDirectoryServiceAccess",
+      "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+      "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+    ])
+    error_message = "SSMServiceRoleFull has other AWS managed policies than expected."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssm_us_east_1.service_name == "com.amazonaws.us-east-1.ssm" && aws_vpc_endpoint.ssm_us_east_1.vpc_endpoint_type == "Interface"
+    error_message = "The ssm endpoint in us-east-1 must be the Interface endpoint com.amazonaws.us-east-1.ssm."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssmmessages_us_east_1.service_name == "com.amazonaws.us-east-1.ssmmessages" && aws_vpc_endpoint.ssmmessages_us_east_1.vpc_endpoint_type == "Interface"
+    error_message = "The ssmmessages endpoint in us-east-1 must be the Interface endpoint com.amazonaws.us-east-1.ssmmessages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ec2messages_us_east_1.service_name == "com.amazonaws.us-east-1.ec2messages" && aws_vpc_endpoint.ec2messages_us_east_1.vpc_endpoint_type == "Interface"
+    error_message = "The ec2messages endpoint in us-east-1 must be the Interface endpoint com.amazonaws.us-east-1.ec2messages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.s3_us_east_1.service_name == "com.amazonaws.us-east-1.s3" && aws_vpc_endpoint.s3_us_east_1.vpc_endpoint_type == "Gateway"
+    error_message = "The s3 endpoint in us-east-1 must be the Gateway endpoint com.amazonaws.us-east-1.s3."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.kms_us_east_1.service_name == "com.amazonaws.us-east-1.kms" && aws_vpc_endpoint.kms_us_east_1.vpc_endpoint_type == "Interface"
+    error_message = "The kms endpoint in us-east-1 must be the Interface endpoint com.amazonaws.us-east-1.kms."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.logs_us_east_1.service_name == "com.amazonaws.us-east-1.logs" && aws_vpc_endpoint.logs_us_east_1.vpc_endpoint_type == "Interface"
+    error_message = "The logs endpoint in us-east-1 must be the Interface endpoint com.amazonaws.us-east-1.logs."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssm_eu_central_1.service_name == "com.amazonaws.eu-central-1.ssm" && aws_vpc_endpoint.ssm_eu_central_1.vpc_endpoint_type == "Interface"
+    error_message = "The ssm endpoint in eu-central-1 must be the Interface endpoint com.amazonaws.eu-central-1.ssm."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssmmessages_eu_central_1.service_name == "com.amazonaws.eu-central-1.ssmmessages" && aws_vpc_endpoint.ssmmessages_eu_central_1.vpc_endpoint_type == "Interface"
+    error_message = "The ssmmessages endpoint in eu-central-1 must be the Interface endpoint com.amazonaws.eu-central-1.ssmmessages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ec2messages_eu_central_1.service_name == "com.amazonaws.eu-central-1.ec2messages" && aws_vpc_endpoint.ec2messages_eu_central_1.vpc_endpoint_type == "Interface"
+    error_message = "The ec2messages endpoint in eu-central-1 must be the Interface endpoint com.amazonaws.eu-central-1.ec2messages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.s3_eu_central_1.service_name == "com.amazonaws.eu-central-1.s3" && aws_vpc_endpoint.s3_eu_central_1.vpc_endpoint_type == "Gateway"
+    error_message = "The s3 endpoint in eu-central-1 must be the Gateway endpoint com.amazonaws.eu-central-1.s3."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.kms_eu_central_1.service_name == "com.amazonaws.eu-central-1.kms" && aws_vpc_endpoint.kms_eu_central_1.vpc_endpoint_type == "Interface"
+    error_message = "The kms endpoint in eu-central-1 must be the Interface endpoint com.amazonaws.eu-central-1.kms."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.logs_eu_central_1.service_name == "com.amazonaws.eu-central-1.logs" && aws_vpc_endpoint.logs_eu_central_1.vpc_endpoint_type == "Interface"
+    error_message = "The logs endpoint in eu-central-1 must be the Interface endpoint com.amazonaws.eu-central-1.logs."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssm_ap_southeast_1.service_name == "com.amazonaws.ap-southeast-1.ssm" && aws_vpc_endpoint.ssm_ap_southeast_1.vpc_endpoint_type == "Interface"
+    error_message = "The ssm endpoint in ap-southeast-1 must be the Interface endpoint com.amazonaws.ap-southeast-1.ssm."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ssmmessages_ap_southeast_1.service_name == "com.amazonaws.ap-southeast-1.ssmmessages" && aws_vpc_endpoint.ssmmessages_ap_southeast_1.vpc_endpoint_type == "Interface"
+    error_message = "The ssmmessages endpoint in ap-southeast-1 must be the Interface endpoint com.amazonaws.ap-southeast-1.ssmmessages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.ec2messages_ap_southeast_1.service_name == "com.amazonaws.ap-southeast-1.ec2messages" && aws_vpc_endpoint.ec2messages_ap_southeast_1.vpc_endpoint_type == "Interface"
+    error_message = "The ec2messages endpoint in ap-southeast-1 must be the Interface endpoint com.amazonaws.ap-southeast-1.ec2messages."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.s3_ap_southeast_1.service_name == "com.amazonaws.ap-southeast-1.s3" && aws_vpc_endpoint.s3_ap_southeast_1.vpc_endpoint_type == "Gateway"
+    error_message = "The s3 endpoint in ap-southeast-1 must be the Gateway endpoint com.amazonaws.ap-southeast-1.s3."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.kms_ap_southeast_1.service_name == "com.amazonaws.ap-southeast-1.kms" && aws_vpc_endpoint.kms_ap_southeast_1.vpc_endpoint_type == "Interface"
+    error_message = "The kms endpoint in ap-southeast-1 must be the Interface endpoint com.amazonaws.ap-southeast-1.kms."
+  }
+
+  assert {
+    condition     = aws_vpc_endpoint.logs_ap_southeast_1.service_name == "com.amazonaws.ap-southeast-1.logs" && aws_vpc_endpoint.logs_ap_southeast_1.vpc_endpoint_type == "Interface"
+    error_message = "The logs endpoint in ap-southeast-1 must be the Interface endpoint com.amazonaws.ap-southeast-1.logs."
   }
 }
