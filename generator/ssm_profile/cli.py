@@ -84,6 +84,31 @@ def generate(spec: Path, out: Path, format_: str | None, engine: str, check: boo
 
 
 @cli.command()
+@click.argument("fleet_file", metavar="FLEET", type=SPEC_ARG)
+@click.option("-o", "--out", "live", type=OUT_DIR, required=True, help="LIVE: the folder of account roots to write.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when the shared module or LIVE differs from what FLEET generates.")
+@click.option("--force", is_flag=True, help="Overwrite files edited by hand since they were generated.")
+def fleet(fleet_file: Path, live: Path, check: bool, force: bool) -> None:
+    """Generate FLEET's shared module and one Terraform root per account under LIVE, with
+    the files the chosen engines read (atlantis.yaml, fleet-matrix.json, terragrunt.hcl,
+    workspaces.tf.json). Plans and applies are left to those engines."""
+    from .fleet_io import generate_fleet
+    from .writer import check_module, write_module
+
+    output = generate_fleet(fleet_file, live)
+    if check:
+        check_module(output.module, output.module_dir)
+        check_module(output.live, live)
+        click.echo(f"{live}: up to date ({len(output.fleet.accounts)} accounts; shared module {output.module_dir})")
+        return
+    write_module(output.module, output.module_dir, force=force)
+    write_module(output.live, live, force=force)
+    engines = ", ".join(output.fleet.engines) or "none"
+    click.echo(f"{output.module_dir}: wrote the shared module ({len(output.module.files)} files)")
+    click.echo(f"{live}: wrote {len(output.fleet.accounts)} account roots (engines: {engines}; backend: {output.fleet.backend})")
+
+
+@cli.command()
 @click.argument("out", type=OUT_DIR)
 @click.option("--version", "version", required=True, help="The release's semantic version, greater than the last release's.")
 @click.option("--force", is_flag=True, help="Overwrite files edited by hand since they were generated.")
@@ -314,6 +339,12 @@ def drift(ctx: click.Context, roots: tuple[Path, ...]) -> None:
         out = manifest_path.parent
         click.echo(f"[{index}/{len(manifests)}] {out}", err=True)
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if "fleet" in manifest:  # a fleet's LIVE folder: regenerate it from its fleet file
+            try:
+                ctx.invoke(fleet, fleet_file=(out / manifest["fleet"]).resolve(), live=out, check=True, force=False)
+            except CheckFailed as failure:
+                stale.append(str(failure))
+            continue
         spec = (out / manifest["spec"]).resolve()
         if not spec.is_file():
             raise SpecError(str(manifest_path), f"names the spec {manifest['spec']!r}, which does not exist")
