@@ -206,11 +206,10 @@ def _root_blocks(fleet: Fleet, account: FleetAccount, shared: SharedModule) -> d
         f"({ASSUME_ROLE_DOC}).",
     ))]
     providers += [_provider(region, alias, account) for region, alias in aliases]
-    call: dict[str, Any] = {
-        "source": _relative(f"{account.name}", shared.module_from_live),
-        ACCOUNT_ID_VARIABLE: account.id,
-        **{key: account.inputs[key] for key in sorted(account.inputs)},
-    }
+    call: dict[str, Any] = {"source": _relative(f"{account.name}", shared.module_from_live)}
+    if ACCOUNT_ID_VARIABLE in shared.variables:  # only modules with account-scoped ARNs declare it
+        call[ACCOUNT_ID_VARIABLE] = account.id
+    call.update((key, account.inputs[key]) for key in sorted(account.inputs))
     if aliases:
         call["providers"] = _providers_map(["aws", *(f"aws.{alias}" for _, alias in aliases)])
     blocks = {
