@@ -204,19 +204,24 @@ def test_live_outside_the_repository_is_refused(repo: Path, tmp_path: Path) -> N
 
 
 @pytest.mark.terraform
-def test_every_root_validates_in_one_terraform_run(repo: Path) -> None:
-    """Three account roots, one init and one validate: the provider starts once for the fleet."""
-    from ssm_profile.terraform.fleet_roots import validate_fleet
-    from ssm_profile.terraform.runner import default_runner
+def test_every_root_validates_in_one_terraform_run(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`validate LIVE`: three account roots, one init and one validate — the provider starts
+    once for the whole fleet."""
+    from ssm_profile.terraform import runner as runner_module
 
     assert run("fleet", str(write_fleet(repo, fleet_data())), "-o", str(repo / "live"))[0] == 0
     calls: list[str] = []
-    real = default_runner()
+    real = runner_module.default_runner()
 
     class Counting:
         def __getattr__(self, name: str) -> Any:
             calls.append(name)
             return getattr(real, name)
 
-    assert validate_fleet(repo / "live", Counting()) == list(ACCOUNTS)
-    assert calls == ["init", "validate"]
+    monkeypatch.setattr(runner_module, "default_runner", lambda *a, **k: Counting())
+    code, out, err = run("validate", str(repo / "live"))
+    assert code == 0, err
+    assert "3 account roots valid" in out
+    assert [c for c in calls if c in ("init", "validate", "plan")] == ["init", "validate"]
+    for name in ACCOUNTS:  # the roots are what terraform fmt would write
+        assert real.fmt_check(repo / "live" / name) == []

@@ -147,6 +147,12 @@ def validate(out: Path) -> None:
 
     runner = default_runner()
     _fmt_check(runner, out)
+    if (out / ".ssm-profile.json").is_file() and "fleet" in json.loads((out / ".ssm-profile.json").read_text(encoding="utf-8")):
+        from .terraform.fleet_roots import validate_fleet
+
+        roots = validate_fleet(out, runner)  # every account root in one init and one validate
+        click.echo(f"{out}: {len(roots)} account roots valid (terraform {runner.version()})")
+        return
     validate_module(out, runner)
     click.echo(f"{out}: valid (terraform {runner.version()})")
 
