@@ -15,6 +15,7 @@ provider included) and reporting the median and the spread (min – max) over se
               ``terraform init -backend=false && validate && plan`` on the same module (goal ≤ 1.3x).
 ``parallel``  ``ssm-profile check --no-judges`` of every module under modules/, one at a time
               against one process per core.
+``fleet``     ``ssm-profile fleet`` of 20 and 200 accounts.
 ``apply``     ``ssm-profile test --apply`` of every module under modules/ (emulator start, init,
               plan, apply, read-back checks, probes, destroy, emulator stop: the whole process).
 
@@ -53,11 +54,14 @@ LARGEST = ROOT / "bench" / "specs" / "largest.toml"
 #: fixed costs weigh more.
 CHECK_SPECS = (LARGEST, ROOT / "examples" / "multi-region-full.toml")
 RESULTS = ROOT / "bench" / "results"
-BENCHMARKS = ("startup", "engines", "scaling", "check", "parallel", "apply")
+BENCHMARKS = ("startup", "engines", "scaling", "check", "parallel", "fleet", "apply")
 
 GOAL_GENERATE_OVER_CLICK = 2.0
 GOAL_CDK_OVER_NATIVE = 5.0
 GOAL_CHECK_OVER_TERRAFORM = 1.3
+#: Issue 17: a fleet of 200 accounts x 4 Regions generates in under 2 s, memory flat.
+GOAL_FLEET_SECONDS = 2.0
+FLEET_REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2")
 
 
 # --- one timed process --------------------------------------------------------------------
@@ -329,8 +333,8 @@ class Report:
     data: dict[str, Any] = field(default_factory=dict)
     goals: list[dict[str, Any]] = field(default_factory=list)
 
-    def goal(self, name: str, measured: float, target: str, met: bool) -> None:
-        self.goals.append({"goal": name, "measured": round(measured, 3), "target": target, "met": met})
+    def goal(self, name: str, measured: float, target: str, met: bool, unit: str = "x") -> None:
+        self.goals.append({"goal": name, "measured": round(measured, 3), "unit": unit, "target": target, "met": met})
 
 
 def bench_startup(args: argparse.Namespace, report: Report) -> None:
@@ -509,11 +513,51 @@ def bench_parallel(args: argparse.Namespace, report: Report) -> None:
                                "series": [s.as_json() for s in series.values()], "speedup": speedup}
 
 
+def fleet_files_for(folder: Path, accounts: int) -> Path:
+    """A repository in ``folder`` with a base spec over :data:`FLEET_REGIONS` and a fleet file
+    of ``accounts`` accounts (every engine), each passing its own VPC endpoint network."""
+    regions = list(FLEET_REGIONS)
+    (folder / ".git").mkdir(parents=True)
+    (folder / "ssm-profile.toml").write_text(
+        f"version = 1\nregions = {json.dumps(regions)}\n[s3]\nvpc_endpoint = true\n[hybrid]\nenabled = true\n"
+        "[vpc_endpoints]\nenabled = true\n",
+        encoding="utf-8",
+    )
+    network = {r: {"vpc_id": "vpc-0123456789abcdef0", "subnet_ids": ["subnet-0123456789abcdef0"],
+                   "security_group_ids": ["sg-0123456789abcdef0"], "route_table_ids": ["rtb-0123456789abcdef0"]} for r in regions}
+    fleet = {
+        "version": 1, "spec": "ssm-profile.toml", "engines": ["atlantis", "matrix", "terragrunt", "hcp-terraform"],
+        "accounts": [{"name": f"account-{i:03d}", "id": f"{100000000000 + i}", "role_arn": f"arn:aws:iam::{100000000000 + i}:role/deployer",
+                      "inputs": {"vpc_endpoint_network": network}} for i in range(accounts)],
+    }
+    path = folder / "fleet.json"
+    path.write_text(json.dumps(fleet), encoding="utf-8")
+    return path
+
+
+def bench_fleet(args: argparse.Namespace, report: Report) -> None:
+    sizes = (20, 200)
+    with tempfile.TemporaryDirectory(prefix="ssm-profile-bench-fleet-") as tmp:
+        fleets = {n: fleet_files_for(Path(tmp) / f"repo-{n}", n) for n in sizes}
+        cases = [process_case(f"fleet of {n} accounts x {len(FLEET_REGIONS)} Regions",
+                              lambda scratch, f=fleets[n]: [*ssm_profile(), "fleet", str(f), "-o", str(f.parent / "live"), "--force"])
+                 for n in sizes]
+        series = measure(cases, args.runs)
+    small, large = (series[c.label] for c in cases)
+    report.lines += [f"## 6. Fleet generation ({args.runs} runs; every engine's files)", ""]
+    report.lines += series_table(series, memory=True) + [""]
+    report.data["fleet"] = {"runs": args.runs, "series": [s.as_json() for s in series.values()],
+                            "memory_growth_20_to_200": round(large.peak_mib / small.peak_mib, 3)}
+    report.goal("fleet of 200 accounts (seconds)", large.median, f"≤ {GOAL_FLEET_SECONDS:g} s", large.median <= GOAL_FLEET_SECONDS, unit="s")
+    growth = large.peak_mib / small.peak_mib
+    report.goal("fleet peak RSS 200 / 20 accounts", growth, "≤ 1.2x (flat)", growth <= 1.2)
+
+
 def bench_apply(args: argparse.Namespace, report: Report) -> None:
     modules = sorted(p.parent for p in (ROOT / "modules").glob("*/.ssm-profile.json"))
     if args.modules:
         modules = [m for m in modules if m.name in args.modules]
-    report.lines += [f"## 6. Apply and destroy against the AWS API emulator: test --apply ({args.tf_runs} runs)", ""]
+    report.lines += [f"## 7. Apply and destroy against the AWS API emulator: test --apply ({args.tf_runs} runs)", ""]
     import importlib.util
 
     if importlib.util.find_spec("moto") is None:
@@ -527,7 +571,7 @@ def bench_apply(args: argparse.Namespace, report: Report) -> None:
 
 
 RUNNERS = {"startup": bench_startup, "engines": bench_engines, "scaling": bench_scaling, "check": bench_check, "parallel": bench_parallel,
-           "apply": bench_apply}
+           "fleet": bench_fleet, "apply": bench_apply}
 
 
 # --- the machine ---------------------------------------------------------------------------
@@ -696,7 +740,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     goals = ["## Goals", "", "| goal | measured | target | met |", "| --- | --- | --- | --- |"]
-    goals += [f"| {g['goal']} | {g['measured']:.2f}x | {g['target']} | {'yes' if g['met'] else 'no'} |" for g in report.goals]
+    goals += [f"| {g['goal']} | {g['measured']:.2f}{' ' if g['unit'] == 's' else ''}{g['unit']} | {g['target']} | {'yes' if g['met'] else 'no'} |" for g in report.goals]
     markdown = "\n".join(header + report.lines + (goals if report.goals else [])) + "\n"
     print(markdown, end="")
 

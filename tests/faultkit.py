@@ -40,9 +40,9 @@ def cli_command(*args: str) -> list[str]:
 def expected_module(spec: Path, out: Path, format: str = "hcl") -> dict[str, bytes]:
     """The files ``ssm-profile generate spec -o out`` writes, generated in-process."""
     from ssm_profile import generate
-    from ssm_profile.cli import _module_source, _source_label
+    from ssm_profile.paths import module_source, spec_label
 
-    module = generate(spec, format=format, source=_source_label(spec, out), module_source=_module_source(spec, out))
+    module = generate(spec, format=format, source=spec_label(spec, out), module_source=module_source(spec, out))
     return {name: text.encode() for name, text in module.files.items()}
 
 

@@ -91,9 +91,12 @@ def state_from_plan(plan: dict[str, Any]) -> dict[str, Any]:
 
 
 @contextmanager
-def root_against(caller_of: Path, module: Path, state: dict[str, Any] | None = None) -> Iterator[Path]:
-    """A throwaway root written for the module at ``caller_of`` (its providers and inputs),
-    calling the module at ``module`` — a consumer's unchanged root after upgrading — holding ``state``."""
+def root_against(
+    caller_of: Path, module: Path, state: dict[str, Any] | None = None, inputs: dict[str, Any] | None = None
+) -> Iterator[Path]:
+    """A throwaway root written for the module at ``caller_of`` (its providers and inputs, or
+    ``inputs`` where given), calling the module at ``module`` — a consumer's root after
+    upgrading — holding ``state``."""
     from ssm_profile.terraform.harness import MODULE_SUFFIXES, module_info, root_config
 
     with tempfile.TemporaryDirectory(prefix="ssm-profile-upgrade-") as tmp:
@@ -102,7 +105,7 @@ def root_against(caller_of: Path, module: Path, state: dict[str, Any] | None = N
         for path in module.iterdir():
             if path.is_file() and path.name.endswith(MODULE_SUFFIXES):
                 shutil.copy2(path, root / "module" / path.name)
-        (root / "main.tf.json").write_text(json.dumps(root_config(module_info(caller_of), offline=True), indent=2))
+        (root / "main.tf.json").write_text(json.dumps(root_config(module_info(caller_of), offline=True, inputs=inputs), indent=2))
         if state is not None:
             (root / "terraform.tfstate").write_text(json.dumps(state, indent=2))
         yield root

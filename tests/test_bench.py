@@ -38,7 +38,7 @@ def labels(benchmark: dict[str, Any]) -> list[str]:
 
 @pytest.mark.slow
 def test_generate_benchmarks_run(tmp_path: Path) -> None:
-    data, markdown = run_harness(tmp_path, "--only", "startup,scaling", "--runs", "1", "--regions", "1,all", "--buckets", "1,100")
+    data, markdown = run_harness(tmp_path, "--only", "startup,scaling,fleet", "--runs", "1", "--regions", "1,all", "--buckets", "1,100")
 
     assert labels(data["startup"]) == [
         "python -c pass",
@@ -51,7 +51,13 @@ def test_generate_benchmarks_run(tmp_path: Path) -> None:
     variants = {(v["regions"], v["buckets"]) for v in data["scaling"]["variants"]}
     assert variants == {(1, 10), (29, 10), (29, 1), (29, 100)}
     assert all(v["peak_rss_mib"] > 0 and len(v["runs_s"]) == 1 for v in data["scaling"]["variants"])
-    assert [g["goal"] for g in data["goals"]] == ["generate --format hcl / import click", "generate --format json / import click"]
+    assert labels(data["fleet"]) == ["fleet of 20 accounts x 4 Regions", "fleet of 200 accounts x 4 Regions"]
+    assert [g["goal"] for g in data["goals"]] == [
+        "generate --format hcl / import click",
+        "generate --format json / import click",
+        "fleet of 200 accounts (seconds)",
+        "fleet peak RSS 200 / 20 accounts",
+    ]
     assert data["machine"]["cpus"] >= 1 and data["machine"]["python"]
     assert "## 1. Generate against the click floor" in markdown and "## Goals" in markdown
 
@@ -88,4 +94,4 @@ def test_apply_benchmark_runs(tmp_path: Path) -> None:
     data, markdown = run_harness(tmp_path, "--only", "apply", "--tf-runs", "1", "--modules", "basic")
     assert data["apply"]["modules"] == ["basic"]
     assert labels(data["apply"]) == ["test --apply basic"]
-    assert "## 6. Apply and destroy against the AWS API emulator" in markdown
+    assert "## 7. Apply and destroy against the AWS API emulator" in markdown

@@ -90,5 +90,5 @@ def test_the_struct_is_the_schema() -> None:
     fields = schema["$defs"]["Manifest"]["properties"]
     assert list(fields) == [
         "generator", "version", "spec", "format", "engine", "partition", "regions",
-        "required_inputs", "provider_aliases", "files", "module_version",
+        "required_inputs", "provider_aliases", "files", "module_version", "fleet", "module", "accounts",
     ]

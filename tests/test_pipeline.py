@@ -12,7 +12,7 @@ import pytest
 
 from conftest import MODULES, ROOT, example_specs
 from ssm_profile import generate
-from ssm_profile.cli import _module_source, _source_label
+from ssm_profile.paths import module_source, spec_label
 from ssm_profile.release import read_release_record
 from ssm_profile.writer import module_differences
 
@@ -29,7 +29,7 @@ def test_committed_module_is_what_the_spec_generates(name: str) -> None:
     # Released modules: their release record (moved blocks, CHANGELOG.md, version) is part of them.
     release = read_release_record(out)
     module = generate(
-        EXAMPLES[name], source=_source_label(EXAMPLES[name], out), release=release, module_source=_module_source(EXAMPLES[name], out)
+        EXAMPLES[name], source=spec_label(EXAMPLES[name], out), release=release, module_source=module_source(EXAMPLES[name], out)
     )
     assert module_differences(module, out) == [], f"modules/{name} is stale; regenerate with: make modules"
 

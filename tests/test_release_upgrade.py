@@ -92,7 +92,7 @@ def test_a_region_added_breaks_the_unchanged_root_and_the_upgrade_steps_fix_it(t
 
 
 def test_a_region_removed_destroys_what_the_release_listed(tmp_path: Path) -> None:
-    from ssm_profile.terraform.harness import plan_module
+    from ssm_profile.terraform.harness import module_info, placeholder_inputs, plan_module
 
     old = spec(["us-east-2", "eu-west-1", "ap-southeast-2"], ["ssm", "ssmmessages"])
     new = spec(["us-east-2"], ["ssm", "ssmmessages"])
@@ -103,9 +103,20 @@ def test_a_region_removed_destroys_what_the_release_listed(tmp_path: Path) -> No
     assert len(predicted) == 4, reasons  # two services in each of two Regions
     assert "major: provider alias aws.eu_west_1 removed (the module no longer uses eu-west-1)" in reasons
 
-    # The consumer's root for 1.0.0, unchanged (it still passes aws.eu_west_1 and aws.ap_southeast_2), against 2.0.0.
+    assert "major: input vpc_endpoint_network no longer accepts the key eu-west-1 (callers must remove it)" in reasons
+
+    # The consumer's root for 1.0.0, unchanged, against 2.0.0: the network validation refuses
+    # the keys of the removed Regions, as the reasons predict.
     state = state_from_plan(plan_module(v1, offline=True))
     with root_against(v1, v2, state) as root:
+        assert init_in(root).returncode == 0
+        result = plan_in(root)
+    assert result.returncode != 0 and "vpc_endpoint_network keys must be Region codes of this module" in result.stderr
+
+    # After the CHANGELOG's step (the keys removed; the root still passes aws.eu_west_1 and
+    # aws.ap_southeast_2 until the destroying apply): exactly what the release listed is destroyed.
+    assert 'Remove the key `"eu-west-1"` from `vpc_endpoint_network`' in (v2 / "CHANGELOG.md").read_text()
+    with root_against(v1, v2, state, inputs=placeholder_inputs(module_info(v2))) as root:
         assert init_in(root).returncode == 0
         result = plan_in(root)
         assert result.returncode == 0, result.stderr

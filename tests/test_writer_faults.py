@@ -394,16 +394,16 @@ def test_killed_runs_of_the_0_1_0_writer_are_recovered(lab: Path) -> None:
         "sys.stderr.write('FAULT-MARK\\n'); sys.stderr.flush()\n"
         "old.write_module(module, sys.argv[2])\n"
     )
-    from ssm_profile.cli import _module_source, _source_label
+    from ssm_profile.paths import module_source, spec_label
 
     out, user = start_case(lab, "old-writer", count=300)
     modules = modules_for(lab, out)
     for index in range(10):
         if index:
             reset(lab, out, "a.toml")
-        label = _source_label(lab / "b.toml", out)
+        label = spec_label(lab / "b.toml", out)
         child = subprocess.Popen(
-            [sys.executable, "-c", runner, str(lab / "b.toml"), str(out), str(rng.random()), label, _module_source(lab / "b.toml", out)],
+            [sys.executable, "-c", runner, str(lab / "b.toml"), str(out), str(rng.random()), label, module_source(lab / "b.toml", out)],
             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=cli_env(),
         )
         assert child.stderr is not None

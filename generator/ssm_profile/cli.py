@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 import click
 
 from . import __version__
+from .paths import module_source, spec_label
 from .errors import one_line
 
 
@@ -56,23 +57,6 @@ def _warn(warnings: tuple[str, ...]) -> None:
     """Print the pure core's warnings (a valid spec worth a word) on stderr, one line each."""
     for warning in warnings:
         click.echo(f"ssm-profile: warning: {warning}", err=True)
-
-
-def _source_label(spec: Path, out: Path) -> str:
-    """The spec's path relative to the module folder: stable whatever the working folder is."""
-    try:
-        return Path(os.path.relpath(spec.resolve(), out.resolve())).as_posix()
-    except (ValueError, OSError, RuntimeError):  # another drive on Windows; a symlink loop (load_spec says so)
-        return spec.name
-
-
-def _module_source(spec: Path, out: Path) -> str:
-    """OUT as a root module beside SPEC calls it: ``./modules/x`` (the README's usage snippet)."""
-    try:
-        relative = Path(os.path.relpath(out.resolve(), spec.resolve().parent)).as_posix()
-    except (ValueError, OSError, RuntimeError):  # another drive on Windows; a symlink loop (load_spec says so)
-        return ""
-    return relative if relative.startswith("../") else "./" + relative
 
 
 def os_error_text(error: OSError) -> str:
@@ -156,7 +140,7 @@ def generate(spec: Path, out: Path, format_: str | None, engine: str, check: boo
     # A released module keeps its release (moved blocks, CHANGELOG.md, version) when regenerated.
     release = read_release_record(out) if out.is_dir() else None
     module = run_generate(
-        spec, format=format_, source=_source_label(spec, out), engine=engine, release=release, module_source=_module_source(spec, out)
+        spec, format=format_, source=spec_label(spec, out), engine=engine, release=release, module_source=module_source(spec, out)
     )
     _warn(module.grants.warnings)
     if check:
@@ -165,6 +149,31 @@ def generate(spec: Path, out: Path, format_: str | None, engine: str, check: boo
         return
     write_module(module, out, force=force, notify=_notify)
     click.echo(f"{out}: wrote {len(module.files)} files ({', '.join(sorted(module.files))})")
+
+
+@cli.command()
+@click.argument("fleet_file", metavar="FLEET", type=SPEC_ARG)
+@click.option("-o", "--out", "live", type=OUT_DIR, required=True, help="LIVE: the folder of account roots to write.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when the shared module or LIVE differs from what FLEET generates.")
+@click.option("--force", is_flag=True, help="Overwrite files edited by hand since they were generated.")
+def fleet(fleet_file: Path, live: Path, check: bool, force: bool) -> None:
+    """Generate FLEET's shared module and one Terraform root per account under LIVE, with
+    the files the chosen engines read (atlantis.yaml, fleet-matrix.json, terragrunt.hcl,
+    workspaces.tf.json). Plans and applies are left to those engines."""
+    from .fleet_io import generate_fleet
+    from .writer import check_module, write_module
+
+    output = generate_fleet(fleet_file, live)
+    if check:
+        check_module(output.module, output.module_dir)
+        check_module(output.live, live)
+        click.echo(f"{live}: up to date ({len(output.fleet.accounts)} accounts; shared module {output.module_dir})")
+        return
+    write_module(output.module, output.module_dir, force=force)
+    write_module(output.live, live, force=force)
+    engines = ", ".join(output.fleet.engines) or "none"
+    click.echo(f"{output.module_dir}: wrote the shared module ({len(output.module.files)} files)")
+    click.echo(f"{live}: wrote {len(output.fleet.accounts)} account roots (engines: {engines}; backend: {output.fleet.backend})")
 
 
 @cli.command()
@@ -199,9 +208,9 @@ def release(out: Path, version: str | None, bump: str | None, force: bool) -> No
     previous = read_release_record(out)
     options = {
         "format": source.format,
-        "source": _source_label(source.spec, out),
+        "source": spec_label(source.spec, out),
         "engine": source.engine,
-        "module_source": _module_source(source.spec, out),
+        "module_source": module_source(source.spec, out),
     }
     plain = run_generate(source.spec, **options)
     record, assessment = release_record(plain.document, plain.grants, format=plain.format, previous=previous, version=version, bump=bump)
@@ -225,9 +234,15 @@ def validate(out: Path, providers: str | None) -> None:
     """Check the module in OUT with terraform fmt -check (HCL), init and validate."""
     from .terraform.harness import module_info, validate_module
 
-    module_info(out)  # a generated module with a valid manifest, before Terraform runs
+    info = module_info(out)  # a generated module (or a fleet's LIVE) with a valid manifest, before Terraform runs
     runner = _runner(providers)
     _fmt_check(runner, out)
+    if info.fleet:
+        from .terraform.fleet_roots import validate_fleet
+
+        roots = validate_fleet(out, runner)  # every account root in one init and one validate
+        click.echo(f"{out}: {len(roots)} account roots valid (terraform {runner.version()}; {runner.providers.label()})")
+        return
     validate_module(out, runner)
     click.echo(f"{out}: valid (terraform {runner.version()}; {runner.providers.label()})")
 
@@ -457,6 +472,9 @@ def drift(ctx: click.Context, roots: tuple[Path, ...]) -> None:
         try:
             manifest = read_manifest(out)
             if manifest is None:  # removed since the walk
+                continue
+            if manifest.fleet is not None:  # a fleet's LIVE folder: regenerate it from its fleet file
+                ctx.invoke(fleet, fleet_file=(out / manifest.fleet).resolve(), live=out, check=True, force=False)
                 continue
             spec = (out / manifest.spec).resolve()
             if not spec.is_file():

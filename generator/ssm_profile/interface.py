@@ -185,6 +185,15 @@ def _input_reasons(name: str, before: Input, after: Input) -> list[Reason]:
         keys_changed = before.keys != after.keys
         return [(c, m) for c, m in input_.validations if not (keys_changed and f"keys(var.{name})" in c)]
 
+    # A module that rejects keys it does not know (a check over the key list) breaks a caller
+    # still passing a key it no longer has.
+    rejects_unknown = any(f"in keys(var.{name})" in condition for condition, _ in after.validations)
+    for key in before.keys:
+        if key not in after.keys and rejects_unknown:
+            reasons.append(Reason(
+                Level.MAJOR, f"input {name} no longer accepts the key {key} (callers must remove it)",
+                f'Remove the key `"{key}"` from `{name}`: the module rejects keys it has no use for.',
+            ))
     conditions = {condition for condition, _ in checks(before)}
     added = [(c, m) for c, m in checks(after) if c not in conditions]
     if added:

@@ -45,6 +45,11 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True):
     provider_aliases: dict[_Name, _Name] = {}
     files: dict[str, _Sha256]
     module_version: str | None = None  # stamped by `ssm-profile release`; absent otherwise
+    # A fleet's LIVE folder (`ssm-profile fleet`): the fleet file, the shared module's folder
+    # (both relative to LIVE) and the account roots' folders. Absent from a module's manifest.
+    fleet: str | None = None
+    module: str | None = None
+    accounts: list[_Name] = []
 
     def __post_init__(self) -> None:
         for name in self.files:
@@ -55,8 +60,11 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True):
     def to_json(self) -> str:
         """The manifest file's text: indented JSON, keys in field order, byte-stable."""
         data = msgspec.to_builtins(self)
-        if self.module_version is None:
-            del data["module_version"]
+        for optional in ("module_version", "fleet", "module"):
+            if data[optional] is None:
+                del data[optional]
+        if not self.accounts:
+            del data["accounts"]
         return json.dumps(data, indent=2) + "\n"
 
 

@@ -44,6 +44,9 @@ class ModuleInfo:
     partition: str
     required_inputs: tuple[str, ...] = ()
     provider_aliases: tuple[tuple[str, str], ...] = ()
+    fleet: str = ""  # a fleet's LIVE folder: the fleet file it was generated from
+    module: str = ""  # and its shared module's folder, both relative to LIVE
+    accounts: tuple[str, ...] = ()  # and its account roots' folders
     #: The spec the module was generated from, relative to the module folder (or absolute).
     spec: str = ""
 
@@ -60,6 +63,9 @@ def module_info(module_dir: Path) -> ModuleInfo:
         partition=manifest.partition,
         required_inputs=tuple(manifest.required_inputs),
         provider_aliases=tuple(manifest.provider_aliases.items()),
+        fleet=manifest.fleet or "",
+        module=manifest.module or "",
+        accounts=tuple(manifest.accounts),
         spec=manifest.spec,
     )
 
