@@ -15,6 +15,9 @@ provider included) and reporting the median and the spread (min – max) over se
               ``terraform init -backend=false && validate && plan`` on the same module (goal ≤ 1.3x).
 ``parallel``  ``ssm-profile check --no-judges`` of every module under modules/, one at a time
               against one process per core.
+``fleet``     ``ssm-profile fleet`` of 20 and 200 accounts.
+``apply``     ``ssm-profile test --apply`` of every module under modules/ (emulator start, init,
+              plan, apply, read-back checks, probes, destroy, emulator stop: the whole process).
 
 Commands compared with each other run in the same rounds, one untimed warm-up each, then
 alternating (each round starts one command later) so background load hits all alike; ratios
@@ -51,7 +54,7 @@ LARGEST = ROOT / "bench" / "specs" / "largest.toml"
 #: fixed costs weigh more.
 CHECK_SPECS = (LARGEST, ROOT / "examples" / "multi-region-full.toml")
 RESULTS = ROOT / "bench" / "results"
-BENCHMARKS = ("startup", "engines", "scaling", "check", "parallel", "fleet")
+BENCHMARKS = ("startup", "engines", "scaling", "check", "parallel", "fleet", "apply")
 
 GOAL_GENERATE_OVER_CLICK = 2.0
 GOAL_CDK_OVER_NATIVE = 5.0
@@ -550,7 +553,25 @@ def bench_fleet(args: argparse.Namespace, report: Report) -> None:
     report.goal("fleet peak RSS 200 / 20 accounts", growth, "≤ 1.2x (flat)", growth <= 1.2)
 
 
-RUNNERS = {"startup": bench_startup, "engines": bench_engines, "scaling": bench_scaling, "check": bench_check, "parallel": bench_parallel, "fleet": bench_fleet}
+def bench_apply(args: argparse.Namespace, report: Report) -> None:
+    modules = sorted(p.parent for p in (ROOT / "modules").glob("*/.ssm-profile.json"))
+    if args.modules:
+        modules = [m for m in modules if m.name in args.modules]
+    report.lines += [f"## 7. Apply and destroy against the AWS API emulator: test --apply ({args.tf_runs} runs)", ""]
+    import importlib.util
+
+    if importlib.util.find_spec("moto") is None:
+        report.lines += ["Not run: the emulator extra is not installed (pip install '.[emulator]').", ""]
+        report.data["apply"] = {"skipped": "moto is not installed"}
+        return
+    cases = [process_case(f"test --apply {m.name}", lambda s, m=m: [*ssm_profile(), "test", str(m), "--apply"]) for m in modules]
+    series = measure(cases, args.tf_runs, warmup=False)
+    report.lines += series_table(series, memory=True) + [""]
+    report.data["apply"] = {"modules": [m.name for m in modules], "runs": args.tf_runs, "series": [s.as_json() for s in series.values()]}
+
+
+RUNNERS = {"startup": bench_startup, "engines": bench_engines, "scaling": bench_scaling, "check": bench_check, "parallel": bench_parallel,
+           "fleet": bench_fleet, "apply": bench_apply}
 
 
 # --- the machine ---------------------------------------------------------------------------

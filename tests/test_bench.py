@@ -86,3 +86,12 @@ def test_terraform_benchmarks_run(tmp_path: Path) -> None:
     assert data["parallel"]["modules"] == ["basic"]
     assert labels(data["parallel"]) == ["one at a time", "2 at a time"]
     assert "Speed-up with 2 at a time" in markdown
+
+
+@pytest.mark.slow
+@pytest.mark.terraform
+def test_apply_benchmark_runs(tmp_path: Path) -> None:
+    data, markdown = run_harness(tmp_path, "--only", "apply", "--tf-runs", "1", "--modules", "basic")
+    assert data["apply"]["modules"] == ["basic"]
+    assert labels(data["apply"]) == ["test --apply basic"]
+    assert "## 7. Apply and destroy against the AWS API emulator" in markdown

@@ -345,14 +345,43 @@ def check(out: Path, judges: bool, terraform_version: str, suppressions: Path | 
 @cli.command("test")
 @click.argument("out", type=OUT_DIR)
 @PROVIDERS_OPTION
-def test_command(out: Path, providers: str | None) -> None:
-    """Run the module's own terraform test files (tests/*.tftest.hcl) offline."""
+@click.option(
+    "--apply",
+    "apply_",
+    is_flag=True,
+    help="Apply, check and destroy the module against a local AWS API emulator instead (needs the emulator extra).",
+)
+def test_command(out: Path, providers: str | None, apply_: bool) -> None:
+    """Run the module's own terraform test files (tests/*.tftest.hcl) offline.
+
+    With --apply: start a local AWS API emulator (moto) on 127.0.0.1, apply the module in a
+    throwaway root, read every resource back from the emulator's API, print the instance
+    role's effective S3 access, destroy, and stop the emulator. Exit 1 when a check or probe
+    fails, 3 when Terraform fails.
+    """
+    if apply_:
+        _test_apply(out, providers)
+        return
     from .terraform.harness import test_module
 
     runner = _runner(providers)
     report = test_module(out, runner)
     summary = [line for line in report.splitlines() if line.startswith(("Success!", "Failure!"))]
     click.echo(f"{out}: {summary[-1] if summary else 'terraform test passed'} ({runner.providers.label()})")
+
+
+def _test_apply(out: Path, providers: str | None) -> None:
+    from .terraform.emulator import require_emulator
+
+    require_emulator()
+    from .terraform.apply import apply_module
+
+    report = apply_module(out, runner=_runner(providers), progress=lambda message: click.echo(f"ssm-profile: {out}: {message}", err=True))
+    for line in report.lines():
+        click.echo(f"{out}: {line}" if not line.startswith(" ") else line)
+    report.raise_for_failure()
+    timings = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in report.seconds.items())
+    click.echo(f"{out}: apply ok ({len(report.checks)} checks, {len(report.probes)} probes; {timings})")
 
 
 @cli.command()

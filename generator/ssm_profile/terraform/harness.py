@@ -47,6 +47,8 @@ class ModuleInfo:
     fleet: str = ""  # a fleet's LIVE folder: the fleet file it was generated from
     module: str = ""  # and its shared module's folder, both relative to LIVE
     accounts: tuple[str, ...] = ()  # and its account roots' folders
+    #: The spec the module was generated from, relative to the module folder (or absolute).
+    spec: str = ""
 
 
 def module_info(module_dir: Path) -> ModuleInfo:
@@ -64,6 +66,7 @@ def module_info(module_dir: Path) -> ModuleInfo:
         fleet=manifest.fleet or "",
         module=manifest.module or "",
         accounts=tuple(manifest.accounts),
+        spec=manifest.spec,
     )
 
 
@@ -102,12 +105,18 @@ def root_config(
 
 @contextmanager
 def throwaway_root(
-    module_dir: Path, offline: bool, inputs: dict[str, Any] | None = None, var_file: VarFile | None = None
+    module_dir: Path,
+    offline: bool,
+    inputs: dict[str, Any] | None = None,
+    var_file: VarFile | None = None,
+    config: dict[str, Any] | None = None,
 ) -> Iterator[Path]:
     """A temporary root folder holding a copy of the module and a root that calls it.
 
     ``var_file`` (from :func:`~ssm_profile.terraform.inputs.read_var_file`) is copied into the
-    root as its ``*.auto.tfvars`` file, so Terraform itself parses its values.
+    root as its ``*.auto.tfvars`` file, so Terraform itself parses its values. ``config``
+    replaces the root :func:`root_config` writes (``test --apply`` points its providers at the
+    emulator).
     """
     module_dir = Path(module_dir)
     if not module_dir.is_dir():
@@ -121,7 +130,7 @@ def throwaway_root(
             if path.is_file() and path.name.endswith(MODULE_SUFFIXES):
                 shutil.copy2(path, target / path.name)
         names = var_file.names if var_file is not None else ()
-        config = root_config(info, offline, inputs, from_variables=names)
+        config = config or root_config(info, offline, inputs, from_variables=names)
         (root / "main.tf.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         if var_file is not None:
             shutil.copyfile(var_file.path, root / var_file.root_name)

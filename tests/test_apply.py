@@ -1,0 +1,250 @@
+"""``ssm-profile test --apply``: every example applied and destroyed against the AWS API emulator,
+the SSM service-setting calls added to the emulator, the probes, and the emulator's lifetime."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import botocore.exceptions
+import pytest
+from click.testing import CliRunner
+
+from conftest import MODULES, ROOT, example_specs
+from ssm_profile.cli import cli
+from ssm_profile.spec import spec_from_data
+from ssm_profile.terraform import emulator as emulator_module
+from ssm_profile.terraform.apply import apply_module
+from ssm_profile.terraform.emulator import EMULATOR_ACCOUNT, Emulator
+from ssm_profile.terraform.harness import plan_module
+from ssm_profile.terraform.probes import expected_probes, run_probes
+
+SETTING = "/ssm/managed-instance/default-ec2-instance-management-role"
+#: apply+destroy seconds per example, printed at the end of the session by the last test.
+TIMINGS: dict[str, dict[str, float]] = {}
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    """One emulator for the whole module: each apply cleans up after itself, and checks it did."""
+    with Emulator() as running:
+        yield running
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+# -- the emulator ---------------------------------------------------------------------------
+
+
+def test_emulator_listens_on_loopback_only_and_stops() -> None:
+    with Emulator() as running:
+        assert running.url == f"http://127.0.0.1:{running.port}"
+        assert _listening(running.port)
+        process = running.process
+    assert process is not None and process.poll() is not None
+    assert not _listening(running.port)
+
+
+def test_service_settings_follow_the_api_reference(emulator: Emulator) -> None:
+    arn = f"arn:aws:ssm:eu-west-3:{EMULATOR_ACCOUNT}:servicesetting{SETTING}"
+    ssm = emulator.client("ssm", "eu-west-3")
+    default = ssm.get_service_setting(SettingId=arn)["ServiceSetting"]
+    assert (default["SettingId"], default["ARN"], default["Status"]) == (SETTING, arn, "Default")
+
+    ssm.update_service_setting(SettingId=arn, SettingValue="service-role/Managed")
+    updated = ssm.get_service_setting(SettingId=SETTING)["ServiceSetting"]  # by ID or by ARN alike
+    assert (updated["SettingValue"], updated["Status"]) == ("service-role/Managed", "Customized")
+    other_region = emulator.client("ssm", "eu-west-2").get_service_setting(SettingId=SETTING)["ServiceSetting"]
+    assert other_region["Status"] == "Default"
+
+    reset = ssm.reset_service_setting(SettingId=arn)["ServiceSetting"]
+    assert (reset["SettingValue"], reset["Status"]) == ("", "Default")
+    with pytest.raises(botocore.exceptions.ClientError, match="ServiceSettingNotFound"):
+        ssm.update_service_setting(SettingId="/ssm/not-a-setting", SettingValue="x")
+
+
+def test_managed_policies_are_loaded(emulator: Emulator) -> None:
+    iam = emulator.client("iam", "us-east-1")
+    assert iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore")["Policy"]["PolicyName"]
+
+
+def test_without_the_extra_test_apply_exits_2_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(emulator_module, "missing_packages", lambda: ["moto"])
+    result = CliRunner().invoke(cli, ["test", str(MODULES / "basic"), "--apply"])
+    assert result.exit_code == 2
+    assert "pip install 'ssm-profile[emulator]'" in result.stderr
+
+
+# -- probes ---------------------------------------------------------------------------------
+
+
+def _spec(**sections: object) -> object:
+    return spec_from_data({"version": 1, "regions": ["eu-west-1"], **sections})
+
+
+def test_probes_expect_from_the_spec_not_from_the_policy() -> None:
+    spec = _spec(s3={"vpc_endpoint": True, "buckets": [{"name": "org-out", "cross_account": True}]})
+    probes = {(p.action, p.target): p for p in expected_probes(spec, "aws")}
+    agent_read = probes[("s3:GetObject", "objects of AWS-owned buckets")]
+    assert agent_read.allowed and "arn:aws:s3:::aws-ssm-eu-west-1/ssm-profile-probe/object" in agent_read.resources
+    assert probes[("s3:PutObjectAcl", "s3.buckets org-out objects")].allowed
+    assert not probes[("s3:GetEncryptionConfiguration", "s3.buckets org-out root")].allowed
+
+
+def test_probes_catch_an_overgrant_and_an_undergrant() -> None:
+    spec = _spec(s3={"vpc_endpoint": True})
+    probes = expected_probes(spec, "aws")
+    everything = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    wrong = {r.probe.action for r in run_probes(probes, [everything]) if not r.ok}
+    assert wrong == {"s3:GetObject", "s3:PutObject", "s3:PutObjectAcl", "s3:GetEncryptionConfiguration"}
+    nothing = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ssm:*", "Resource": "*"}]}
+    missing = [r for r in run_probes(probes, [nothing]) if not r.ok]
+    assert [(r.probe.action, r.probe.target) for r in missing] == [("s3:GetObject", "objects of AWS-owned buckets")]
+
+
+# -- apply and destroy ----------------------------------------------------------------------
+
+
+@pytest.mark.terraform
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(example_specs()))
+def test_every_example_applies_checks_and_destroys(name: str, emulator: Emulator) -> None:
+    report = apply_module(MODULES / name, emulator=emulator)
+    TIMINGS[name] = report.seconds
+    assert report.failures == [], "\n".join(report.lines())
+    kinds = {label.split(" ", 1)[0] for label, _ in report.checks}
+    assert {"role", "attachment", "destroy"} <= kinds or {"instance", "attachment", "destroy"} <= kinds
+    assert report.probes and all(result.ok for result in report.probes)
+    assert set(report.seconds) == {"apply", "destroy"}
+
+
+@pytest.mark.terraform
+@pytest.mark.slow
+def test_apply_catches_a_managed_policy_that_does_not_exist(tmp_path: Path) -> None:
+    module = tmp_path / "basic"
+    shutil.copytree(MODULES / "basic", module)
+    main = module / "main.tf"
+    real = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+    assert f'"{real}"' in main.read_text()
+    main.write_text(main.read_text().replace(f'"{real}"', f'"{real}DoesNotExist"'))
+    manifest = json.loads((module / ".ssm-profile.json").read_text())
+    manifest["spec"] = str((MODULES / "basic" / manifest["spec"]).resolve())
+    (module / ".ssm-profile.json").write_text(json.dumps(manifest))
+
+    plan_module(module, offline=True)  # a plan cannot see it
+    result = CliRunner().invoke(cli, ["test", str(module), "--apply"])
+    assert result.exit_code in (1, 3), result.output
+    assert "AmazonSSMManagedInstanceCoreDoesNotExist" in result.stderr
+
+
+@pytest.mark.terraform
+def test_ctrl_c_leaves_no_process_listening() -> None:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "generator"), os.environ.get("PYTHONPATH", "")]))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ssm_profile.cli", "test", str(MODULES / "basic"), "--apply"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    assert process.stderr is not None
+    try:
+        port = 0
+        for line in process.stderr:
+            if "emulator listening on http://127.0.0.1:" in line:
+                port = int(line.strip().rsplit(":", 1)[1])
+                break
+        assert port and _listening(port)
+        time.sleep(2)  # into the run: inputs, terraform init
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground group
+        process.communicate(timeout=120)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(process.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.2)
+        else:
+            alive = subprocess.run(["ps", "-o", "pid,args", "-g", str(process.pid)], capture_output=True, text=True).stdout
+            pytest.fail(f"processes of the interrupted run are still alive:\n{alive}")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+    assert not _listening(port)
+
+
+def test_clients_talk_to_the_emulator_only(emulator: Emulator) -> None:
+    client = emulator.client("sts", "us-east-1")
+    assert client.meta.endpoint_url == emulator.url
+    assert client.get_caller_identity()["Account"] == EMULATOR_ACCOUNT
+
+
+def test_read_back_catches_what_differs_from_the_plan(emulator: Emulator) -> None:
+    from ssm_profile.terraform.readback import check_applied
+
+    planned = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::a/*"}]}
+    applied = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::a/*"}]}
+    iam = emulator.client("iam", "us-east-1")
+    arn = iam.create_policy(PolicyName="ReadBackProbe", PolicyDocument=json.dumps(applied))["Policy"]["Arn"]
+    try:
+        plan = {
+            "resource_changes": [
+                {"address": f"module.m.{kind}.p", "type": kind, "mode": "managed", "change": {"actions": ["create"], "after": after}}
+                for kind, after in (
+                    ("aws_iam_policy", {"name": "ReadBackProbe", "path": "/", "policy": json.dumps(planned)}),
+                    ("aws_iam_role", {"name": "NeverCreated", "path": "/", "assume_role_policy": "{}"}),
+                    ("aws_s3_bucket", {"bucket": "not-a-module-resource"}),
+                )
+            ]
+        }
+        problems = dict(check_applied(plan, emulator.client, "aws", EMULATOR_ACCOUNT, "us-east-1"))
+    finally:
+        iam.delete_policy(PolicyArn=arn)
+    assert problems["policy ReadBackProbe: document equals the plan's"].startswith("document differs from the plan")
+    assert "NoSuchEntity" in problems["role NeverCreated: trust policy and path as planned"]
+    assert problems["module.m.aws_s3_bucket.p: no read-back check for aws_s3_bucket"] == "not checked"
+
+
+def test_the_apply_root_points_every_provider_at_the_emulator_only() -> None:
+    from ssm_profile.terraform.apply import apply_root
+    from ssm_profile.terraform.harness import module_info
+
+    info = module_info(MODULES / "multi-region-full")
+    config = apply_root(info, "http://127.0.0.1:4566", {"account_id": EMULATOR_ACCOUNT})
+    providers = config["provider"]["aws"]
+    assert [p.get("alias", "") for p in providers] == ["", "us_east_1", "eu_central_1", "ap_southeast_1"]
+    for provider in providers:
+        [endpoints] = provider["endpoints"]
+        assert {"ec2", "iam", "s3", "ssm", "sts"} <= set(endpoints)
+        assert set(endpoints.values()) == {"http://127.0.0.1:4566"}
+        assert provider["skip_credentials_validation"] and provider["access_key"] == "ssm-profile-emulator"
+    assert "127.0.0.1" not in (MODULES / "multi-region-full" / "main.tf").read_text()
+    assert "provider \"aws\" {" not in (MODULES / "multi-region-full" / "main.tf").read_text()
+
+
+def test_a_gateway_endpoint_without_a_prefix_list_can_be_deleted(emulator: Emulator) -> None:
+    ec2 = emulator.client("ec2", "cn-north-1")
+    vpc = ec2.create_vpc(CidrBlock="10.90.0.0/16")["Vpc"]["VpcId"]
+    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    endpoint = ec2.create_vpc_endpoint(
+        VpcId=vpc, ServiceName="cn.com.amazonaws.cn-north-1.s3", VpcEndpointType="Gateway", RouteTableIds=[table]
+    )["VpcEndpoint"]["VpcEndpointId"]
+    try:
+        ec2.delete_vpc_endpoints(VpcEndpointIds=[endpoint])
+        states = {e["VpcEndpointId"]: e["State"].lower() for e in ec2.describe_vpc_endpoints()["VpcEndpoints"]}
+        assert states.get(endpoint, "deleted") == "deleted"
+    finally:
+        ec2.delete_route_table(RouteTableId=table)
+        ec2.delete_vpc(VpcId=vpc)
