@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import functools
 import json
+import pkgutil
 import string
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any, Mapping
 
 from .errors import SpecError, key_path
@@ -30,8 +30,11 @@ class RegionSuffixes:
 @functools.cache
 def catalog() -> dict[str, Any]:
     """The raw catalog document."""
-    text = resources.files(__package__).joinpath("data/agent_buckets.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    # pkgutil, not importlib.resources: the same package-data lookup (zip imports included)
+    # without importing tempfile and zipfile, ~5 ms of every generate's start-up.
+    data = pkgutil.get_data(__package__, "data/agent_buckets.json")
+    assert data is not None  # None only for loaders without get_data; installs always have one
+    return json.loads(data.decode("utf-8"))
 
 
 def catalog_suffixes(region: str) -> RegionSuffixes | None:

@@ -134,11 +134,10 @@ def cli() -> None:
 def generate(spec: Path, out: Path, format_: str | None, engine: str, check: bool, force: bool) -> None:
     """Generate the Terraform module for SPEC into OUT."""
     from .pipeline import generate as run_generate
-    from .release import read_release_record
     from .writer import check_module, write_module
 
     # A released module keeps its release (moved blocks, CHANGELOG.md, version) when regenerated.
-    release = read_release_record(out) if out.is_dir() else None
+    release = _release_record(out) if out.is_dir() else None
     module = run_generate(
         spec, format=format_, source=spec_label(spec, out), engine=engine, release=release, module_source=module_source(spec, out)
     )
@@ -149,6 +148,20 @@ def generate(spec: Path, out: Path, format_: str | None, engine: str, check: boo
         return
     write_module(module, out, force=force, notify=_notify)
     click.echo(f"{out}: wrote {len(module.files)} files ({', '.join(sorted(module.files))})")
+
+
+def _release_record(out: Path) -> Any:
+    """OUT's release record, or None; release.py is imported only when OUT has one (start-up)."""
+    from .manifest import RELEASE_FILE
+
+    try:
+        os.lstat(out / RELEASE_FILE)
+    except FileNotFoundError:
+        return None
+    # Anything else there (even unreadable) goes to the reader, which words the error.
+    from .release import read_release_record
+
+    return read_release_record(out)
 
 
 @cli.command()

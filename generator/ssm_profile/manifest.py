@@ -23,6 +23,9 @@ import msgspec
 from .errors import OutputError
 
 MANIFEST_FILE = ".ssm-profile.json"
+#: Written by `ssm-profile release`; named here so `generate` can look for it without importing
+#: the release machinery (change assessment, interface, versioning: ~10 ms of start-up).
+RELEASE_FILE = ".ssm-profile-release.json"
 GENERATOR = "ssm-profile"
 
 _Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]

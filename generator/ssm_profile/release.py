@@ -23,10 +23,9 @@ from .errors import CheckFailed, OutputError, SpecError
 from .grants import Grants
 from .interface import Interface, module_interface
 from .inventory import Resource, grant_pairs, inventory
-from .manifest import MANIFEST_FILE, read_manifest
+from .manifest import MANIFEST_FILE, RELEASE_FILE, read_manifest
 from .versioning import Level, Version, allows, next_version
 
-RELEASE_FILE = ".ssm-profile-release.json"
 CHANGELOG_FILE = "CHANGELOG.md"
 #: Format 2 adds the interface. Format 1 records (ssm-profile's first releases) are still read,
 #: and written back unchanged, so regenerating a module released then stays byte for byte the same.

@@ -6,8 +6,8 @@ terraform-docs is not a dependency)."""
 from __future__ import annotations
 
 import functools
+import pkgutil
 import string
-from importlib import resources
 from typing import Any
 
 from ..document import Document
@@ -23,7 +23,10 @@ SESSION_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/gett
 def _template() -> string.Template:
     # A stdlib template, not Jinja: Terraform JSON output then never imports jinja2. Python
     # builds every table and list below; the template only places them.
-    text = resources.files(__package__).joinpath("templates/README.md.tmpl").read_text(encoding="utf-8")
+    # pkgutil, not importlib.resources, for start-up: see catalog.catalog().
+    data = pkgutil.get_data(__package__, "templates/README.md.tmpl")
+    assert data is not None  # None only for loaders without get_data; installs always have one
+    text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text's universal newlines
     return string.Template(text)
 
 
