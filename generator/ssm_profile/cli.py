@@ -336,10 +336,19 @@ def check(out: Path, judges: bool, terraform_version: str, suppressions: Path | 
         progress=lambda message: click.echo(f"ssm-profile: {out}: {message}", err=True),
         providers=providers,
     )
-    for line in report.lines:
-        click.echo(f"{out}: {line}" if not line.startswith(" ") else line)
+    for step in report.steps:
+        click.echo(f"{out}: {_step_line(step)}")
+        for finding in step.findings:
+            click.echo(f"  {finding.line()}")
     report.raise_for_failure()
     click.echo(f"{out}: check ok ({report.seconds:.1f} s)")
+
+
+def _step_line(step: Any) -> str:
+    """One step of ``check`` (a :class:`~ssm_profile.check.StepResult`) as its summary line."""
+    aside = "; ".join(part for part in (f"{step.seconds:.1f} s" if step.seconds is not None else "", step.note) if part)
+    line = f"{step.name}: {step.did + ' ' if step.did else ''}{step.status}"
+    return line + (f": {step.detail}" if step.detail else "") + (f" ({aside})" if aside else "")
 
 
 @cli.command("test")

@@ -109,12 +109,16 @@ class Verdict:
         """True when every finding is suppressed."""
         return not self.findings
 
-    def summary(self) -> str:
-        """One line: the judge, what it checked, its findings."""
+    def detail(self) -> str:
+        """What the judge checked and how many findings it had: ``1 policy, 1 finding, 1 suppressed``."""
         counts = f"{len(self.findings)} finding{'s' * (len(self.findings) != 1)}"
         if self.suppressed:
             counts += f", {len(self.suppressed)} suppressed"
-        return f"{self.judge}: {'ok' if self.ok else 'FAILED'}: {self.checked}, {counts} ({self.seconds:.1f} s)"
+        return f"{self.checked}, {counts}"
+
+    def summary(self) -> str:
+        """One line: the judge, what it checked, its findings."""
+        return f"{self.judge}: {'ok' if self.ok else 'FAILED'}: {self.detail()} ({self.seconds:.1f} s)"
 
 
 def apply_suppressions(
