@@ -220,3 +220,29 @@ def test_check_fails_a_module_with_a_star_resource_and_an_unknown_action(tmp_pat
     assert "checkov (module): CKV_AWS_356 on aws_iam_policy_document.s3" in out
     assert "checkov (plan): CKV_AWS_355 on aws_iam_policy.s3" in out
     assert "findings not suppressed" in err.splitlines()[-1]
+
+
+def test_check_returns_one_structured_result_per_step(fake_terraform) -> None:
+    from ssm_profile.check import StepResult, check_module_offline
+
+    fake_terraform(FakeRunner(fail="plan", unformatted=("main.tf",)))
+    report = check_module_offline(MODULES / "basic", judges=False)
+    assert report.steps == (
+        StepResult("terraform fmt", "FAILED", "not formatted: main.tf"),
+        StepResult("terraform 0.0.0-fake", "FAILED", "terraform plan failed: Error: made up by the test"),
+    )
+    assert report.fmt_problems == ("main.tf",) and len(report.terraform_errors) == 1 and not report.ok
+    fake_terraform(FakeRunner())
+    (fmt, terraform) = check_module_offline(MODULES / "basic", judges=False).steps
+    assert (fmt.name, fmt.status) == ("terraform fmt", "ok")
+    assert (terraform.status, terraform.did, terraform.detail) == ("ok", "init, validate, plan, show", "no changes")
+    assert terraform.seconds is not None and terraform.note == ProviderSources("terraform").label()
+
+
+def test_check_prints_each_step_on_one_line(fake_terraform) -> None:
+    fake_terraform(FakeRunner(unformatted=("main.tf", "variables.tf")))
+    code, out, _ = run("check", str(MODULES / "basic"), "--no-judges")
+    lines = out.splitlines()
+    assert code == 1 and lines[0] == f"{MODULES / 'basic'}: terraform fmt: FAILED: not formatted: main.tf, variables.tf"
+    assert lines[1].startswith(f"{MODULES / 'basic'}: terraform 0.0.0-fake: init, validate, plan, show ok: no changes (")
+    assert lines[1].endswith(f" s; {ProviderSources('terraform').label()})")
