@@ -487,7 +487,7 @@ def judges_install(python: str | None) -> None:
     requirements shipped with ssm-profile)."""
     import time
 
-    from .judges_env import install_judges
+    from .judges.env import install_judges
 
     start = time.perf_counter()
     venv, built = install_judges(lambda message: click.echo(f"ssm-profile: judges: {message}", err=True), python)
@@ -500,7 +500,7 @@ def judges_install(python: str | None) -> None:
 @judges.command("requirements")
 def judges_requirements() -> None:
     """Print the judges' pinned requirements (for a venv you manage yourself, named by $SSM_PROFILE_JUDGES_VENV)."""
-    from .judges_env import requirements_text
+    from .judges.env import requirements_text
 
     click.echo(requirements_text(), nl=False)
 

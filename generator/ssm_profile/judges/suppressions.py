@@ -14,6 +14,7 @@ from pathlib import Path
 import msgspec
 
 from ..errors import SpecError
+from .env import SUPPRESSIONS_RESOURCE, shipped_suppressions_text
 from .findings import NEVER_SUPPRESSED, SUPPRESSIBLE_JUDGES, Suppression
 
 SUPPRESSIONS_FILE = "judges-suppressions.toml"
@@ -101,8 +102,6 @@ def _suppression(where: str, entry: SuppressionEntry) -> Suppression:
 
 def shipped_suppressions() -> tuple[Suppression, ...]:
     """The suppressions ssm-profile itself justifies, shipped inside the package."""
-    from ..judges_env import SUPPRESSIONS_RESOURCE, shipped_suppressions_text
-
     return parse_suppressions(Path(f"ssm_profile/data/{SUPPRESSIONS_RESOURCE}"), shipped_suppressions_text())
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import JudgeError
+from .env import is_installed, managed_venv
 
 JUDGES_VENV = ".venv-judges"
 JUDGES_VENV_VARIABLE = "SSM_PROFILE_JUDGES_VENV"
@@ -41,8 +42,6 @@ def judge_env() -> dict[str, str]:
 
 
 def _bin_dirs() -> list[Path]:
-    from ..judges_env import is_installed, managed_venv
-
     explicit = os.environ.get(JUDGES_VENV_VARIABLE)
     if explicit:
         return [Path(explicit) / "bin"]
@@ -70,8 +69,6 @@ def find_judges() -> JudgeTools:
                 found[tool] = Path(on_path)
     missing = [tool for tool in TOOLS if tool not in found]
     if missing:
-        from ..judges_env import managed_venv
-
         looked = ", ".join(str(d) for d in dirs) + ("" if os.environ.get(JUDGES_VENV_VARIABLE) else f", {managed_venv()}, PATH")
         raise JudgeError(
             f"judges not found: {', '.join(missing)} (looked in {looked}); run `ssm-profile judges install`, "
