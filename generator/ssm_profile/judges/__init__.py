@@ -23,7 +23,6 @@ be suppressed: the module's whole promise is to grant named actions on named res
 from __future__ import annotations
 
 from .findings import (
-    JUDGE_NAMES,
     NEVER_SUPPRESSED,
     SUPPRESSIBLE_JUDGES,
     Finding,
@@ -48,7 +47,6 @@ from .tools import JUDGES_VENV, JUDGES_VENV_VARIABLE, TOOLS, JudgeTools, Waiting
 __all__ = [
     "JUDGES_VENV",
     "JUDGES_VENV_VARIABLE",
-    "JUDGE_NAMES",
     "NEVER_SUPPRESSED",
     "PERMISSION_POLICY_TYPES",
     "SUPPRESSIBLE_JUDGES",

@@ -7,12 +7,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-#: The judges, in report order. ``checkov`` suppressions cover both checkov runs.
-JUDGE_NAMES = ("checkov (module)", "checkov (plan)", "parliament", "policy_sentry")
+#: The judge names suppressions use: ``checkov`` covers both checkov runs.
 SUPPRESSIBLE_JUDGES = ("checkov", "parliament", "policy_sentry")
-
-#: Resource types whose ``policy`` attribute is a permission (identity-based) policy.
-PERMISSION_POLICY_TYPES = ("aws_iam_policy", "aws_iam_role_policy")
 
 #: Checks no suppression may name: a wildcard action or resource, or an action that does not
 #: exist, is exactly what the generator promises never to write.
