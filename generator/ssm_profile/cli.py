@@ -349,10 +349,19 @@ def check(out: Path, judges: bool, terraform_version: str, suppressions: Path | 
         progress=lambda message: click.echo(f"ssm-profile: {out}: {message}", err=True),
         providers=providers,
     )
-    for line in report.lines:
-        click.echo(f"{out}: {line}" if not line.startswith(" ") else line)
+    for step in report.steps:
+        click.echo(f"{out}: {_step_line(step)}")
+        for finding in step.findings:
+            click.echo(f"  {finding.line()}")
     report.raise_for_failure()
     click.echo(f"{out}: check ok ({report.seconds:.1f} s)")
+
+
+def _step_line(step: Any) -> str:
+    """One step of ``check`` (a :class:`~ssm_profile.check.StepResult`) as its summary line."""
+    aside = "; ".join(part for part in (f"{step.seconds:.1f} s" if step.seconds is not None else "", step.note) if part)
+    line = f"{step.name}: {step.did + ' ' if step.did else ''}{step.status}"
+    return line + (f": {step.detail}" if step.detail else "") + (f" ({aside})" if aside else "")
 
 
 @cli.command("test")
@@ -520,7 +529,7 @@ def judges_install(python: str | None) -> None:
     requirements shipped with ssm-profile)."""
     import time
 
-    from .judges_env import install_judges
+    from .judges.env import install_judges
 
     start = time.perf_counter()
     venv, built = install_judges(lambda message: click.echo(f"ssm-profile: judges: {message}", err=True), python)
@@ -533,7 +542,7 @@ def judges_install(python: str | None) -> None:
 @judges.command("requirements")
 def judges_requirements() -> None:
     """Print the judges' pinned requirements (for a venv you manage yourself, named by $SSM_PROFILE_JUDGES_VENV)."""
-    from .judges_env import requirements_text
+    from .judges.env import requirements_text
 
     click.echo(requirements_text(), nl=False)
 

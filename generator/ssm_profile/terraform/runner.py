@@ -97,7 +97,8 @@ class BinaryRunner:
                     _stop_gracefully(process)
                     raise
             if process.returncode != 0:
-                raise TerraformError(f"terraform {step} failed: {_first_error(stderr or stdout)}", stderr + stdout)
+                message = _json_error(stdout) or _first_error(stderr or stdout)
+                raise TerraformError(f"terraform {step} failed: {message}", stderr + stdout)
         return stdout
 
     def init(self, workdir: Path) -> None:
@@ -107,7 +108,8 @@ class BinaryRunner:
         self.providers.init(attempt)
 
     def validate(self, workdir: Path) -> None:
-        self._run(workdir, "validate", "-no-color", step="validate")
+        # -json: the diagnostics as data (stdout), not box-drawn text to scrape.
+        self._run(workdir, "validate", "-json", "-no-color", step="validate")
 
     def plan(self, workdir: Path, plan_file: str) -> None:
         self._run(workdir, "plan", "-input=false", "-no-color", "-lock=false", f"-out={plan_file}", step="plan")
@@ -259,6 +261,21 @@ def default_runner(prefer: str = "auto", providers: str | None = None, progress:
         return BinaryRunner(found.path, providers, progress)
     assert isinstance(found, TerraformLibrary)
     return LibraryRunner(providers, progress)
+
+
+def _json_error(stdout: str) -> str | None:
+    """The first error of ``terraform validate -json`` as one line (``Error: <summary> <detail>``),
+    or None when ``stdout`` holds no such report.
+    https://developer.hashicorp.com/terraform/cli/commands/validate"""
+    try:
+        report = json.loads(stdout)
+    except ValueError:
+        return None
+    diagnostics = report.get("diagnostics") if isinstance(report, dict) else None
+    for diagnostic in diagnostics or ():
+        if diagnostic.get("severity") == "error":
+            return " ".join(f"Error: {diagnostic.get('summary', '')} {diagnostic.get('detail', '')}".split())
+    return None
 
 
 def _first_error(text: str) -> str:

@@ -24,7 +24,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-from .errors import JudgeError
+from ..errors import JudgeError
 
 REQUIREMENTS_RESOURCE = "judges-requirements.txt"
 SUPPRESSIONS_RESOURCE = "judges-suppressions.toml"
@@ -46,7 +46,7 @@ def shipped_suppressions_text() -> str:
 
 def judges_root() -> Path:
     """The folder that holds the managed judges' environments: ``<cache>/judges``."""
-    from .terraform.locate import cache_dir
+    from ..terraform.locate import cache_dir
 
     return cache_dir() / "judges"
 
