@@ -332,3 +332,9 @@ def test_cli_refuses_a_minor_release_of_a_breaking_change(tmp_path: Path) -> Non
 def test_cli_needs_exactly_one_of_version_and_bump(tmp_path: Path, args: list[str]) -> None:
     code, _, err = run("release", str(tmp_path), *args)
     assert code == 2 and err == "ssm-profile: error: --version: give either --version X.Y.Z or --bump auto|major|minor|patch, not both\n"
+
+
+@pytest.mark.parametrize("text", ["1.0.0\n", "1.0.0 ", "1.0.0-rc.1\n", "1.0.0+build\n", " 1.0.0"])
+def test_a_version_with_surrounding_whitespace_is_refused(text: str) -> None:
+    with pytest.raises(SpecError, match="is not a semantic version"):
+        Version.parse(text)

@@ -25,7 +25,7 @@ from .errors import SpecError
 _SEMVER = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*))?"
-    r"(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$"
+    r"(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?"
 )
 
 
@@ -70,9 +70,9 @@ class Version:
     @classmethod
     def parse(cls, text: str, field_path: str = "--version") -> "Version":
         """Parse ``text``; raises :class:`SpecError` naming ``field_path`` when it is not semver."""
-        match = _SEMVER.match(text)
+        match = _SEMVER.fullmatch(text)
         if not match:
-            hint = " (drop the leading v)" if _SEMVER.match(text[1:]) and text[:1] in "vV" else ""
+            hint = " (drop the leading v)" if _SEMVER.fullmatch(text[1:]) and text[:1] in "vV" else ""
             raise SpecError(field_path, f"{text!r} is not a semantic version MAJOR.MINOR.PATCH such as 1.2.0{hint}")
         major, minor, patch, pre, _build = match.groups()
         if pre is None:
