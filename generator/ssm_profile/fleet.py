@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from .document import Bare, Block, Document, Expr, nested
+from .document import Bare, Block, Document, nested
 from .errors import SpecError
 from .module import ACCOUNT_ID_VARIABLE, MIN_AWS_PROVIDER, MIN_TERRAFORM
 from .regions import suggest
@@ -222,11 +222,9 @@ def _root_blocks(fleet: Fleet, account: FleetAccount, shared: SharedModule) -> d
     return blocks
 
 
-def _providers_map(addresses: list[str]) -> Expr:
+def _providers_map(addresses: list[str]) -> dict[Bare, Bare]:
     """A module's ``providers`` map: provider addresses are keys Terraform reads bare, never quoted."""
-    width = max(len(address) for address in addresses)
-    lines = [f"  {address:<{width}} = {address}" for address in addresses]
-    return Expr("{\n" + "\n".join(lines) + "\n}")
+    return {Bare(address): Bare(address) for address in addresses}
 
 
 def _provider(region: str, alias: str, account: FleetAccount, comment: tuple[str, ...] = ()) -> Block:
