@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from ssm_profile import generate
 from ssm_profile.cli import cli
-from ssm_profile.document import Template, var
+from ssm_profile.document import Bare, Template, TypeConstraint, var
 from ssm_profile.render.expression import expression_text
 from ssm_profile.module import OFFLINE_PROVIDER
 from ssm_profile.render.tfdocs import BEGIN, END
@@ -64,7 +64,7 @@ def test_every_listed_field_is_a_validated_variable_with_the_spec_value_as_defau
     variables = {b.labels[0]: b for b in module.document.of_kind("variable")}
     assert set(STAGING) <= set(variables)
     assert variables["role_name"].body["default"] == "SSMRole"
-    assert variables["role_max_session_duration"].body["type"].text == "number"
+    assert variables["role_max_session_duration"].body["type"] == TypeConstraint(Bare("number"))
     assert all(variables[name].body["validation"] and variables[name].body["description"] for name in STAGING)
     resources = {b.address: b for b in module.document.of_kind("resource")}
     assert resources["aws_iam_role.this"].body["name"] == var("role_name")
@@ -303,7 +303,7 @@ def test_route_table_ids_are_declared_only_where_required() -> None:
     def network_type(services: list[str]) -> str:
         spec = {"version": 1, "regions": ["us-east-2"], "s3": {"vpc_endpoint": True}, "vpc_endpoints": {"enabled": True, "services": services}}
         variables = {b.labels[0]: b for b in generate(spec).document.of_kind("variable")}
-        return variables["vpc_endpoint_network"].body["type"].text
+        return expression_text(variables["vpc_endpoint_network"].body["type"])
 
     assert "route_table_ids = list(string)" in network_type(["ssm", "s3"])  # required, not optional(...)
     assert "route_table_ids" not in network_type(["ssm"])
@@ -337,3 +337,17 @@ def test_a_manifest_that_hashed_the_whole_readme_still_reads(tmp_path: Path) -> 
     manifest["files"]["README.md"] = hashlib.sha256((out / "README.md").read_bytes()).hexdigest()
     (out / ".ssm-profile.json").write_text(json.dumps(manifest), encoding="utf-8")
     assert _run("generate", str(spec), "-o", str(out))[0] == 0
+
+
+def test_a_partition_with_a_hyphen_is_escaped_as_hcl_allows() -> None:
+    # re.escape writes "aws\-cn"; in an HCL string that backslash must itself be escaped
+    # ("\-" is not an HCL escape sequence and terraform fmt rejects the file).
+    spec = {
+        "version": 1,
+        "partition": "aws-cn",
+        "regions": ["cn-north-1"],
+        "role": {"name": "R", "permissions_boundary": "arn:aws-cn:iam::111122223333:policy/B"},
+        "module": {"variables": ["role.permissions_boundary"]},
+    }
+    variables = generate(spec).files["variables.tf"]
+    assert 'can(regex("^arn:aws\\\\-cn:iam::(aws|[0-9]{12}):policy/[!-~]+$", var.role_permissions_boundary))' in variables

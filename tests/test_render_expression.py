@@ -10,9 +10,11 @@ from ssm_profile.document import (
     For,
     ListExpr,
     Not,
+    Object,
     Op,
     Ref,
     Template,
+    TypeConstraint,
     all_of,
     call,
     local,
@@ -80,3 +82,11 @@ def test_template_text_escapes_literals_and_interpolates_expressions() -> None:
 def test_a_python_container_inside_an_expression_is_refused() -> None:
     with pytest.raises(TypeError, match="cannot write list inside an HCL expression"):
         expression_text(call("toset", ["a"]))
+
+
+def test_type_constraints_print_as_type_expressions() -> None:
+    string = Bare("string")
+    network = Object((("vpc_id", string), ("subnet_ids", call("list", string))))
+    assert expression_text(TypeConstraint(call("map", call("object", network)))) == "map(object({ vpc_id = string, subnet_ids = list(string) }))"
+    assert expression_text(TypeConstraint(string)) == "string"
+    assert expression_text(Object(())) == "{}"

@@ -104,19 +104,28 @@ class Template(Expr, frozen=True):
     parts: tuple[Any, ...]
 
 
+class Object(Expr, frozen=True):
+    """An object on one line: ``{ key = value, ... }`` (the fields of an ``object(...)`` type)."""
+
+    items: tuple[tuple[str, Any], ...]
+
+
 class Bare(msgspec.Struct, frozen=True):
     """Written bare in HCL and as a plain string in Terraform JSON.
 
-    For what Terraform reads as a keyword or address rather than an expression: a variable's
-    type constraint (``map(string)``), a ``provider`` meta-argument (``aws.us_east_2``),
+    For what Terraform reads as a keyword or address rather than an expression: a type
+    keyword (``string``), a ``provider`` meta-argument (``aws.us_east_2``),
     ``configuration_aliases`` entries, ``moved`` addresses, a run's ``command``.
     """
 
     text: str
 
 
-#: A variable's type constraint, e.g. ``map(string)``.
-TypeConstraint = Bare
+class TypeConstraint(msgspec.Struct, frozen=True):
+    """A variable's type constraint: a type expression, written bare in HCL and as a string in
+    Terraform JSON, e.g. ``TypeConstraint(call("map", Bare("string")))`` for ``map(string)``."""
+
+    type: Any
 
 
 def ref(address: str) -> Ref:
@@ -166,7 +175,7 @@ class Block(msgspec.Struct, frozen=True):
         return ".".join((self.kind, *self.labels))
 
 
-Value = Union[str, int, bool, None, Expr, Bare, list, dict, Block]
+Value = Union[str, int, bool, None, Expr, Bare, TypeConstraint, list, dict, Block]
 
 
 class Document(msgspec.Struct, frozen=True):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .document import Bare, Document, Expr
+from .document import Bare, Document, Expr, TypeConstraint
 from .grants import Grants
 from .module import NETWORK_VARIABLE
 from .render.expression import expression_text
@@ -100,7 +100,7 @@ def _aliases(document: Document) -> list[str]:
 
 
 def _text(value: Any) -> str:
-    return expression_text(value) if isinstance(value, (Bare, Expr)) else str(value)
+    return expression_text(value) if isinstance(value, (Bare, Expr, TypeConstraint)) else str(value)
 
 
 def region_of(alias: str) -> str:

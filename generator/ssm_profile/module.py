@@ -7,7 +7,7 @@ which provider configuration a regional resource uses); every value comes from
 
 from __future__ import annotations
 
-from .document import Bare, Block, Document, Expr, For, ListExpr, Op, Ref, Template, TypeConstraint, call, local, nested, ref, var
+from .document import Bare, Block, Document, Expr, For, ListExpr, Object, Op, Ref, Template, TypeConstraint, call, local, nested, ref, var
 from .grants import ACCOUNT, Condition, CustomPolicy, Grants, RegionalSetup, ServiceRole, Statement
 from .module_inputs import follow_inputs, input_variables
 
@@ -22,11 +22,8 @@ ENDPOINTS_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/se
 #: Module inputs the generator may declare; the test harness gives each a placeholder value.
 ACCOUNT_ID_VARIABLE = "account_id"
 NETWORK_VARIABLE = "vpc_endpoint_network"
-NETWORK_TYPE = "map(object({ vpc_id = string, subnet_ids = list(string), security_group_ids = list(string) }))"
-NETWORK_TYPE_GATEWAY = (
-    "map(object({ vpc_id = string, subnet_ids = list(string), security_group_ids = list(string), "
-    "route_table_ids = list(string) }))"
-)
+_STRING = Bare("string")
+_NETWORK_FIELDS = (("vpc_id", _STRING), ("subnet_ids", call("list", _STRING)), ("security_group_ids", call("list", _STRING)))
 
 
 #: Example values for offline plans, the module's own tests and its README (AWS's documentation account).
@@ -363,7 +360,7 @@ def _variables(grants: Grants) -> list[Block]:
             ("tags",),
             {
                 "description": "Tags added to every resource this module creates, merged over the spec's role.tags.",
-                "type": TypeConstraint("map(string)"),
+                "type": TypeConstraint(call("map", _STRING)),
                 "default": {},
             },
             file="variables",
@@ -379,7 +376,7 @@ def _variables(grants: Grants) -> list[Block]:
                         "ID of the AWS account this module is applied in, for ARNs and trust conditions "
                         "(an input because data.aws_caller_identity would call AWS at plan time)."
                     ),
-                    "type": TypeConstraint("string"),
+                    "type": TypeConstraint(_STRING),
                     "validation": nested(
                         Block(
                             "validation",
@@ -404,6 +401,7 @@ def _network_variable(grants: Grants, endpoint_regions: list[str]) -> Block:
     network = var(NETWORK_VARIABLE)
     regions = ListExpr(tuple(endpoint_regions))
     gateway = any(e.kind == "Gateway" for s in grants.regional for e in s.endpoints)
+    gateway_fields = (("route_table_ids", call("list", _STRING)),) if gateway else ()
     # One check per Region, so the message names the Region that is missing.
     checks = [
         Block(
@@ -447,7 +445,7 @@ def _network_variable(grants: Grants, endpoint_regions: list[str]) -> Block:
             ),
             # route_table_ids only where the S3 gateway endpoint uses them, and then required
             # (Terraform drops attributes an object type does not declare).
-            "type": TypeConstraint(NETWORK_TYPE_GATEWAY if gateway else NETWORK_TYPE),
+            "type": TypeConstraint(call("map", call("object", Object((*_NETWORK_FIELDS, *gateway_fields))))),
             "validation": nested(*checks),
         },
         file="variables",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from .document import Block, Conditional, Document, Expr, Op, Template, TypeConstraint, all_of, call, nested, var
+from .document import Bare, Block, Conditional, Document, Expr, Op, Template, TypeConstraint, all_of, call, nested, var
 from .grants import Grants
 
 # IAM's documented limits (IAM API reference: CreateRole, CreatePolicy, CreateInstanceProfile),
@@ -146,7 +146,7 @@ def input_variables(grants: Grants) -> list[Block]:
             (item.variable,),
             {
                 "description": f"{item.description} Spec field {item.field}.",
-                "type": TypeConstraint(item.type),
+                "type": TypeConstraint(Bare(item.type)),
                 "default": item.default,
                 "validation": nested(
                     *(Block("validation", body={"condition": condition, "error_message": message}) for condition, message in item.checks)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..document import Bare, Call, Conditional, Expr, For, GetAttr, Index, ListExpr, Not, Op, Ref, Template
+from ..document import Bare, Call, Conditional, Expr, For, GetAttr, Index, ListExpr, Not, Object, Op, Ref, Template, TypeConstraint
 
 #: Binding strength of HCL's binary operators (the HCL native syntax specification, "Operations").
 _PRECEDENCE = {"||": 1, "&&": 2, "==": 3, "!=": 3, "<": 4, "<=": 4, ">": 4, ">=": 4, "+": 5, "-": 5, "*": 6, "/": 6, "%": 6}
@@ -40,10 +40,15 @@ def expression_text(node: Any, depth: int = 0) -> str:
         return f"[for {node.symbol} in {collection} : {result}]"
     if isinstance(node, ListExpr):
         return _list(node, depth)
+    if isinstance(node, Object):
+        fields = ", ".join(f"{key} = {expression_text(value, depth)}" for key, value in node.items)
+        return "{ " + fields + " }" if fields else "{}"
     if isinstance(node, Template):
         return json.dumps(template_text(node), ensure_ascii=False)
     if isinstance(node, Bare):
         return node.text
+    if isinstance(node, TypeConstraint):
+        return expression_text(node.type, depth)
     return _literal(node)
 
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..document import Bare, Block, Document, Expr, is_nested_blocks
+from ..document import Bare, Block, Document, Expr, TypeConstraint, is_nested_blocks
 from .expression import escape_template, expression_text
 
 MAX_INLINE_WIDTH = 100
@@ -106,7 +106,7 @@ def _key(key: str | Bare) -> str:
 
 def render_value(value: Any, depth: int) -> str:
     """One value as HCL at nesting ``depth`` (two spaces each); may span lines."""
-    if isinstance(value, (Expr, Bare)):
+    if isinstance(value, (Expr, Bare, TypeConstraint)):
         return expression_text(value, depth)
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from ..document import Bare, Block, Document, Expr, Template, is_nested_blocks
+from ..document import Bare, Block, Document, Expr, Template, TypeConstraint, is_nested_blocks
 from .expression import escape_template, expression_text, template_text
 
 
@@ -83,6 +83,8 @@ def _value(value: Any) -> Any:
         return "${" + expression_text(value) + "}"
     if isinstance(value, Bare):
         return value.text
+    if isinstance(value, TypeConstraint):
+        return expression_text(value)
     if isinstance(value, str):
         # Literal strings are templates in Terraform JSON too: escape template sequences.
         return escape_template(value)
