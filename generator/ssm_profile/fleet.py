@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from .document import Bare, Block, Document, nested
+from .document import Bare, Block, nested
 from .errors import SpecError
 from .module import ACCOUNT_ID_VARIABLE, MIN_AWS_PROVIDER, MIN_TERRAFORM
 from .regions import suggest

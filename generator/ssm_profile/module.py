@@ -70,10 +70,8 @@ def arn_value(text: str) -> str | Template:
 
 def _account_parts(text: str) -> tuple[str | Expr, ...]:
     """Template parts of ``text``: ``var.account_id`` where the domain model says ACCOUNT."""
-    pieces = text.split(ACCOUNT)
-    parts: list[str | Expr] = [pieces[0]]
-    for piece in pieces[1:]:
-        parts += [var(ACCOUNT_ID_VARIABLE), piece]
+    first, *rest = text.split(ACCOUNT)
+    parts = [first, *(part for piece in rest for part in (var(ACCOUNT_ID_VARIABLE), piece))]
     return tuple(part for part in parts if part != "")
 
 
@@ -307,21 +305,14 @@ def _regional_blocks(setup: RegionalSetup) -> list[Block]:
     network = var(NETWORK_VARIABLE).index(setup.region)
     blocks = []
     if setup.default_host_management_role:
+        setting = f":ssm:{setup.region}:{ACCOUNT}:servicesetting/ssm/managed-instance/default-ec2-instance-management-role"
         blocks.append(
             Block(
                 "resource",
                 ("aws_ssm_service_setting", f"default_host_management_{alias}"),
                 {
                     "provider": provider,
-                    "setting_id": Template(
-                        (
-                            "arn:",
-                            local("partition"),
-                            *_account_parts(
-                                f":ssm:{setup.region}:{ACCOUNT}:servicesetting/ssm/managed-instance/default-ec2-instance-management-role"
-                            ),
-                        )
-                    ),
+                    "setting_id": Template(("arn:", local("partition"), *_account_parts(setting))),
                     # Naming the role resource orders creation: the setting needs the role to exist.
                     "setting_value": Template(("service-role/", ref("aws_iam_role.default_host_management").attr("name"))),
                 },
