@@ -17,6 +17,7 @@ from ssm_profile.document import (
     Op,
     Ref,
     Template,
+    TypeConstraint,
     all_of,
     call,
     is_nested_blocks,
@@ -124,3 +125,22 @@ def test_rewrite_sees_a_node_before_its_children() -> None:
 def test_nodes_round_trip_through_msgspec_replace() -> None:
     node = ListExpr(("a",), one_per_line=True)
     assert msgspec.structs.replace(node, items=("b",)) == ListExpr(("b",), one_per_line=True)
+
+
+def test_rewrite_walks_whole_documents_and_type_constraints() -> None:
+    document = Document(
+        (
+            Block("variable", ("x",), {"type": TypeConstraint(call("map", Ref("var.old")))}, comment=("var.old",)),
+            Block("output", ("o",), {"value": var("old")}, file="outputs"),
+        )
+    )
+
+    def renamed(node: object) -> Ref | None:
+        return var("new") if node == var("old") else None
+
+    assert rewrite(document, renamed) == Document(
+        (
+            Block("variable", ("x",), {"type": TypeConstraint(call("map", var("new")))}, comment=("var.old",)),
+            Block("output", ("o",), {"value": var("new")}, file="outputs"),
+        )
+    )

@@ -209,16 +209,16 @@ def rewrite(value: Any, change: Callable[[Expr], Any]) -> Any:
     """``value`` with each expression node ``change`` answers for replaced by its answer.
 
     ``change`` sees a node before its children and returns the replacement, or ``None`` to keep
-    the node and look inside it. Walks blocks, lists, dicts (keys too) and every expression.
+    the node and look inside it. Walks documents, blocks, type constraints, lists, dicts (keys
+    too) and every expression.
     """
     if isinstance(value, Expr):
         replacement = change(value)
         if replacement is not None:
             return replacement
+    if isinstance(value, msgspec.Struct):
         fields = {name: rewrite(getattr(value, name), change) for name in value.__struct_fields__}
         return msgspec.structs.replace(value, **fields)
-    if isinstance(value, Block):
-        return msgspec.structs.replace(value, body=rewrite(value.body, change))
     if isinstance(value, (list, tuple)):
         return type(value)(rewrite(item, change) for item in value)
     if isinstance(value, dict):
