@@ -46,7 +46,7 @@ from .errors import SpecError
 from .grants import Grants, build_grants
 from .module import ACCOUNT_ID_VARIABLE, NETWORK_VARIABLE, module_document, provider_alias
 from .render.cdk import CDK_LIBRARIES, NULL_EXPRESSION, cdk_library, cdk_value, declare_block, unused_construct_id
-from .spec import Spec, load_spec, spec_from_data
+from .spec import Spec, ValidatedSpec, check_spec, load_spec, spec_from_data
 
 cdk_library()  # imports cdktn (else cdktf) with jsii's Node warnings off, before constructs starts Node
 
@@ -62,7 +62,7 @@ _NAMED_KINDS = {"resource": "{0}.{1}", "data": "data.{0}.{1}", "module": "module
 class SsmInstanceProfile(Construct):
     """The role, instance profile and policies a spec describes, declared in a CDK stack.
 
-    ``spec`` is a :class:`~ssm_profile.spec.Spec`, plain spec data (a mapping) or the path of
+    ``spec`` is a :class:`~ssm_profile.spec.ValidatedSpec` or :class:`~ssm_profile.spec.Spec`, plain spec data (a mapping) or the path of
     a spec file. ``variables`` sets the module's input variables (``{"tags": {...}}``), each a
     literal or a CDK token. ``providers`` maps each Region where the spec creates resources to
     an ``aws`` provider of the stack, and optionally ``"global"`` to the provider of the IAM
@@ -75,7 +75,7 @@ class SsmInstanceProfile(Construct):
         scope: Construct,
         id: str,
         *,
-        spec: Spec | Mapping[str, Any] | str | Path,
+        spec: ValidatedSpec | Spec | Mapping[str, Any] | str | Path,
         variables: Mapping[str, Any] | None = None,
         providers: Mapping[str, Any] | None = None,
     ) -> None:
@@ -265,9 +265,11 @@ def _check_literal_inputs(grants: Grants, given: Mapping[str, Any], cdk: ModuleT
                 )
 
 
-def _as_spec(spec: Spec | Mapping[str, Any] | str | Path) -> Spec:
-    if isinstance(spec, Spec):
+def _as_spec(spec: ValidatedSpec | Spec | Mapping[str, Any] | str | Path) -> ValidatedSpec:
+    if isinstance(spec, ValidatedSpec):
         return spec
+    if isinstance(spec, Spec):
+        return check_spec(spec)
     if isinstance(spec, Mapping):
         return spec_from_data(dict(spec))
     return load_spec(spec)
