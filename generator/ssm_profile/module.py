@@ -15,8 +15,6 @@ MIN_TERRAFORM = ">= 1.5.0"
 MIN_AWS_PROVIDER = ">= 5.0"
 
 AWS_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html"
-DHMC_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/fleet-manager-default-host-management-configuration.html"
-HYBRID_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/hybrid-multicloud-service-role.html"
 ENDPOINTS_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-create-vpc.html"
 
 #: Module inputs the generator may declare; the test harness gives each a placeholder value.
@@ -115,9 +113,9 @@ def module_document(grants: Grants) -> Document:
                 comment=(f"{policy.name}: {policy.why}",),
             )
         )
-    s3_count = sum(1 for p in grants.custom_policies if p.key.startswith("s3"))
+    s3_count = len(grants.s3_policies)
     for index, policy in enumerate(grants.custom_policies):
-        part = f" (part {index + 1} of {s3_count})" if s3_count > 1 and policy.key.startswith("s3") else ""
+        part = f" (part {index + 1} of {s3_count})" if s3_count > 1 and policy.purpose == "s3" else ""
         blocks += _custom_policy_blocks(policy, role_name, part, grants.role.path)
     for role in grants.service_roles:
         blocks += _service_role_blocks(role, grants)
@@ -251,13 +249,12 @@ def _custom_policy_blocks(policy: CustomPolicy, role_name: Expr | str, part: str
 
 
 def _service_role_blocks(role: ServiceRole, grants: Grants) -> list[Block]:
-    doc = DHMC_DOC if role.key == "default_host_management" else HYBRID_DOC
     trust = _trust_document(
         f"{role.key}_trust",
         role.trusted_service,
         role.conditions,
         "SSMAssumeRole",
-        (f"Trust policy of the {role.name} role: only Systems Manager may assume it.", f"See {doc}"),
+        (f"Trust policy of the {role.name} role: only Systems Manager may assume it.", f"See {role.doc_url}"),
     )
     resource = Block(
         "resource",
@@ -466,7 +463,7 @@ def _outputs(grants: Grants) -> list[Block]:
         _output(
             "s3_policy_arns",
             "ARNs of the custom S3 policies, in order (empty when the spec grants no S3 access).",
-            [Expr(f"aws_iam_policy.{p.key}.arn") for p in grants.custom_policies if p.key.startswith("s3")],
+            [Expr(f"aws_iam_policy.{p.key}.arn") for p in grants.s3_policies],
         )
     )
     outputs.append(

@@ -12,7 +12,8 @@ from typing import Any
 
 from ..document import Document
 from ..grants import Grants
-from ..module import AWS_DOC, DHMC_DOC, ENDPOINTS_DOC, HYBRID_DOC, example_inputs, provider_alias
+from ..module import AWS_DOC, ENDPOINTS_DOC, example_inputs, provider_alias
+from ..service_roles import DHMC_DOC, HYBRID_DOC
 from .hcl import render_value
 from .tfdocs import tfdocs_block
 
