@@ -14,7 +14,7 @@ from .grants import Grants, build_grants
 from .manifest import MANIFEST_FILE, Manifest, decode_manifest
 from .module import module_document, provider_alias
 from .render.tfdocs import comparable_text
-from .spec import Spec, ValidatedSpec, check_spec, load_spec, spec_from_data
+from .spec import Spec, ValidatedSpec, as_validated, load_spec
 
 if TYPE_CHECKING:
     from .release import ReleaseRecord
@@ -78,13 +78,8 @@ def generate(
         raise SpecError("--format", f"{format!r} is not a format; allowed: {', '.join(FORMATS)}")
     if isinstance(spec, (str, Path)):
         source = source or Path(spec).as_posix()
-        valid = load_spec(spec)
-    elif isinstance(spec, dict):
-        valid = spec_from_data(spec)
-    else:
-        valid = spec if isinstance(spec, ValidatedSpec) else check_spec(spec)
     source = source or "spec"
-    grants = build_grants(valid)
+    grants = build_grants(as_validated(spec))
     document = module_document(grants)
     if release is not None:
         from .release import moved_blocks

@@ -12,6 +12,7 @@ whose message starts with the field path, e.g. ``regions[2]: 'us-east-9' is not 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ __all__ = [
     "SPEC_VERSION",
     "Spec",
     "ValidatedSpec",
+    "as_validated",
     "check_spec",
     "json_schema",
     "load_spec",
@@ -79,6 +81,18 @@ def check_spec(spec: Spec) -> ValidatedSpec:
     spec_rules.check_module_variables(spec)
     spec_rules.check_agent_bucket_suffixes(spec)
     return ValidatedSpec(spec, partition)
+
+
+def as_validated(spec: ValidatedSpec | Spec | Mapping[str, Any] | str | Path) -> ValidatedSpec:
+    """``spec`` validated, in whichever form it comes: validated already, a :class:`Spec` built in
+    code, plain spec data, or the path of a spec file."""
+    if isinstance(spec, ValidatedSpec):
+        return spec
+    if isinstance(spec, Spec):
+        return check_spec(spec)
+    if isinstance(spec, Mapping):
+        return spec_from_data(dict(spec))
+    return load_spec(spec)
 
 
 def _kind(data: Any) -> str:
