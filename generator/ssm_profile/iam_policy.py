@@ -4,7 +4,6 @@ of a policy too large for IAM's quota into numbered parts. Pure: no files, no en
 
 from __future__ import annotations
 
-import functools
 import json
 
 import msgspec
@@ -33,8 +32,7 @@ RESOURCELESS_ACTIONS = frozenset(
 )
 
 
-# dict=True: the place functools.cached_property keeps `size` on a frozen struct.
-class Statement(msgspec.Struct, frozen=True, dict=True):
+class Statement(msgspec.Struct, frozen=True):
     """One Allow statement of a policy document."""
 
     sid: str
@@ -47,7 +45,7 @@ class Statement(msgspec.Struct, frozen=True, dict=True):
         """The statement as IAM JSON."""
         return {"Sid": self.sid, "Effect": "Allow", "Action": list(self.actions), "Resource": list(self.resources)}
 
-    @functools.cached_property
+    @property
     def size(self) -> int:
         """Characters of the compact statement JSON."""
         return _compact_size(self.document())
@@ -102,7 +100,7 @@ def document_size(statements: tuple[Statement, ...] | list[Statement]) -> int:
     """Non-whitespace characters of the policy document, as IAM counts them.
 
     The compact document is its frame plus each statement and the commas between them, so
-    the size adds up from each statement's own (cached) size.
+    the size adds up from each statement's own size.
     """
     return _EMPTY_DOCUMENT_SIZE + sum(s.size for s in statements) + max(len(statements) - 1, 0)
 
