@@ -63,10 +63,11 @@ class SsmInstanceProfile(Construct):
     """The role, instance profile and policies a spec describes, declared in a CDK stack.
 
     ``spec`` is a :class:`~ssm_profile.spec.ValidatedSpec`, a :class:`~ssm_profile.spec.Spec`,
-    plain spec data (a mapping) or the path of a spec file. ``variables`` sets the module's input variables (``{"tags": {...}}``), each a
-    literal or a CDK token. ``providers`` maps each Region where the spec creates resources to
-    an ``aws`` provider of the stack, and optionally ``"global"`` to the provider of the IAM
-    resources (else the stack's default ``aws`` provider). Bad input raises
+    plain spec data (a mapping) or the path of a spec file. ``variables`` sets the module's
+    input variables (``{"tags": {...}}``), each a literal or a CDK token. ``providers`` maps
+    each Region where the spec creates resources to an ``aws`` provider of the stack, and
+    optionally ``"global"`` to the provider of the IAM resources (else the stack's default
+    ``aws`` provider). Bad input raises
     :class:`~ssm_profile.errors.SpecError` here, before synth.
     """
 
