@@ -14,7 +14,7 @@ from .grants import Grants, build_grants
 from .manifest import MANIFEST_FILE, Manifest, decode_manifest
 from .module import module_document, provider_alias
 from .render.tfdocs import comparable_text
-from .spec import Spec, load_spec, spec_from_data
+from .spec import Spec, ValidatedSpec, as_validated, load_spec
 
 if TYPE_CHECKING:
     from .release import ReleaseRecord
@@ -50,7 +50,7 @@ def header_line(source: str) -> str:
 
 
 def generate(
-    spec: Spec | dict[str, Any] | str | Path,
+    spec: ValidatedSpec | Spec | dict[str, Any] | str | Path,
     *,
     format: str | None = None,
     source: str = "",
@@ -58,7 +58,7 @@ def generate(
     release: ReleaseRecord | None = None,
     module_source: str = "",
 ) -> GeneratedModule:
-    """Generate the module for ``spec`` (a :class:`Spec`, plain spec data, or a spec file path).
+    """Generate the module for ``spec`` (a :class:`ValidatedSpec` or :class:`Spec`, plain spec data, or a spec file path).
 
     ``source`` names the spec in each file's header (default: the path, or ``spec``).
     ``engine`` is ``native`` (HCL by default, or Terraform JSON) or ``cdk``: the same document
@@ -78,11 +78,8 @@ def generate(
         raise SpecError("--format", f"{format!r} is not a format; allowed: {', '.join(FORMATS)}")
     if isinstance(spec, (str, Path)):
         source = source or Path(spec).as_posix()
-        spec = load_spec(spec)
-    elif isinstance(spec, dict):
-        spec = spec_from_data(spec)
     source = source or "spec"
-    grants = build_grants(spec)
+    grants = build_grants(as_validated(spec))
     document = module_document(grants)
     if release is not None:
         from .release import moved_blocks
