@@ -176,7 +176,7 @@ class _Resolver:
 def _is_object(address: str) -> bool:
     """Whether ``address`` names a data source or a resource (``type.name``, the type holding a ``_``)."""
     parts = address.split(".")
-    return len(parts) == 3 and parts[0] == "data" or len(parts) == 2 and "_" in parts[0] and parts[0] not in ("var", "local")
+    return (len(parts) == 3 and parts[0] == "data") or (len(parts) == 2 and "_" in parts[0])
 
 
 def _text(value: Any) -> str:

@@ -81,9 +81,7 @@ def _value(value: Any) -> Any:
         return template_text(value)
     if isinstance(value, Expr):
         return "${" + expression_text(value) + "}"
-    if isinstance(value, Bare):
-        return value.text
-    if isinstance(value, TypeConstraint):
+    if isinstance(value, (Bare, TypeConstraint)):  # what Terraform JSON takes as a plain string
         return expression_text(value)
     if isinstance(value, str):
         # Literal strings are templates in Terraform JSON too: escape template sequences.
