@@ -420,18 +420,9 @@ def _outputs(grants: Grants) -> list[Block]:
     if grants.role.create:
         outputs.append(_output("role_arn", "ARN of the IAM role the instances use.", ref("aws_iam_role.this").attr("arn")))
     if grants.instance_profile is not None:
-        outputs.append(
-            _output(
-                "instance_profile_name",
-                "Name of the instance profile to launch EC2 instances with.",
-                ref("aws_iam_instance_profile.this").attr("name"),
-            )
-        )
-        outputs.append(
-            _output(
-                "instance_profile_arn", "ARN of the instance profile.", ref("aws_iam_instance_profile.this").attr("arn")
-            )
-        )
+        profile = ref("aws_iam_instance_profile.this")
+        outputs.append(_output("instance_profile_name", "Name of the instance profile to launch EC2 instances with.", profile.attr("name")))
+        outputs.append(_output("instance_profile_arn", "ARN of the instance profile.", profile.attr("arn")))
     outputs.append(
         _output(
             "s3_policy_arns",
@@ -447,8 +438,9 @@ def _outputs(grants: Grants) -> list[Block]:
         )
     )
     for role in grants.service_roles:
-        outputs.append(_output(f"{role.key}_role_name", f"Name of the {role.name} role.", ref(f"aws_iam_role.{role.key}").attr("name")))
-        outputs.append(_output(f"{role.key}_role_arn", f"ARN of the {role.name} role.", ref(f"aws_iam_role.{role.key}").attr("arn")))
+        service_role = ref(f"aws_iam_role.{role.key}")
+        outputs.append(_output(f"{role.key}_role_name", f"Name of the {role.name} role.", service_role.attr("name")))
+        outputs.append(_output(f"{role.key}_role_arn", f"ARN of the {role.name} role.", service_role.attr("arn")))
     endpoints = {
         s.region: {e.service: ref(f"aws_vpc_endpoint.{e.service}_{provider_alias(s.region)}").attr("id") for e in s.endpoints}
         for s in grants.regional
