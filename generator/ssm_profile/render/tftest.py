@@ -110,58 +110,43 @@ def _assert(condition: Expr, message: str) -> Block:
     return Block("assert", body={"condition": condition, "error_message": message})
 
 
+def _every(symbol: str, collection: Expr, condition: Expr) -> Expr:
+    """``alltrue([for symbol in collection : condition])``."""
+    return call("alltrue", For(symbol, collection, condition))
+
+
+def _no_wildcard_in(text: Expr) -> Expr:
+    """``length(regexall("[*?]", text)) == 0``."""
+    return Op("==", call("length", call("regexall", "[*?]", text)), 0)
+
+
 def _policy_asserts(policy: CustomPolicy, partition: str) -> list[Block]:
     policy_json = ref(f"aws_iam_policy.{policy.key}").attr("policy")
     doc = call("jsondecode", policy_json).attr("Statement")
     statement, action, arn = Ref("s"), Ref("a"), Ref("r")
     actions = call("flatten", For("s", doc, statement.attr("Action")))
     resources = call("flatten", For("s", doc, statement.attr("Resource")))
+    resourceless = ListExpr(tuple(sorted(RESOURCELESS_ACTIONS)))
+    # "*" as a resource only in statements whose every action has no resource type.
+    star_only_resourceless = Op(
+        "||",
+        Not(call("contains", call("flatten", ListExpr((statement.attr("Resource"),))), "*")),
+        _every("a", call("flatten", ListExpr((statement.attr("Action"),))), call("contains", resourceless, action)),
+    )
+    literal_region = _no_wildcard_in(call("try", call("split", ":", arn).index(3), ""))
+    literal_bucket = Op("||", Not(call("startswith", arn, f"arn:{partition}:s3:::")), _no_wildcard_in(call("split", "/", arn).index(0)))
     expected_actions = sorted({a for s in policy.statements for a in s.actions})
     expected_resources = sorted({r.replace(ACCOUNT, TEST_ACCOUNT) for s in policy.statements for r in s.resources})
-    resourceless = ListExpr(tuple(sorted(RESOURCELESS_ACTIONS)))
     name = policy.name
-    s3_prefix = f"arn:{partition}:s3:::"
-    no_wildcard = Op("==", call("length", call("regexall", "[*?]", call("try", call("split", ":", arn).index(3), ""))), 0)
     return [
         _assert(
             Op("<=", call("length", call("replace", policy_json, "/\\s/", "")), MANAGED_POLICY_MAX_CHARS),
             f"{name} exceeds IAM's {MANAGED_POLICY_MAX_CHARS:,} characters.",
         ),
-        _assert(
-            call("alltrue", For("a", actions, all_of(Op("!=", action, "*"), Not(call("endswith", action, ":*"))))),
-            f"{name} grants a wildcard action.",
-        ),
-        _assert(
-            call(
-                "alltrue",
-                For(
-                    "s",
-                    doc,
-                    Op(
-                        "||",
-                        Not(call("contains", call("flatten", ListExpr((statement.attr("Resource"),))), "*")),
-                        call("alltrue", For("a", call("flatten", ListExpr((statement.attr("Action"),))), call("contains", resourceless, action))),
-                    ),
-                ),
-            ),
-            f"{name} grants * as a resource to an action that has a resource type.",
-        ),
-        _assert(call("alltrue", For("r", resources, no_wildcard)), f"{name} has a wildcard Region in an ARN."),
-        _assert(
-            call(
-                "alltrue",
-                For(
-                    "r",
-                    resources,
-                    Op(
-                        "||",
-                        Not(call("startswith", arn, s3_prefix)),
-                        Op("==", call("length", call("regexall", "[*?]", call("split", "/", arn).index(0))), 0),
-                    ),
-                ),
-            ),
-            f"{name} has a wildcard in a bucket name.",
-        ),
+        _assert(_every("a", actions, all_of(Op("!=", action, "*"), Not(call("endswith", action, ":*")))), f"{name} grants a wildcard action."),
+        _assert(_every("s", doc, star_only_resourceless), f"{name} grants * as a resource to an action that has a resource type."),
+        _assert(_every("r", resources, literal_region), f"{name} has a wildcard Region in an ARN."),
+        _assert(_every("r", resources, literal_bucket), f"{name} has a wildcard in a bucket name."),
         _assert(Op("==", call("toset", actions), _set_of(expected_actions)), f"{name} grants other actions than expected."),
         _assert(Op("==", call("toset", resources), _set_of(expected_resources)), f"{name} names other resources than expected."),
     ]
