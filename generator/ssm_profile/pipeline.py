@@ -7,7 +7,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import msgspec
 
@@ -78,14 +78,7 @@ def generate(
     ``module_source`` is the module's ``source`` in the README's usage snippet (the CLI passes
     the output folder relative to the spec's folder); empty: :data:`MODULE_SOURCE_PLACEHOLDER`.
     """
-    if engine not in ENGINES:
-        raise SpecError("--engine", f"{engine!r} is not an engine; allowed: {', '.join(ENGINES)}")
-    if format is None:
-        format = "json" if engine == "cdk" else "hcl"
-    if engine == "cdk" and format != "json":
-        raise SpecError("--format", f"{format!r} is not a format of the cdk engine; allowed: json")
-    if format not in FORMATS:
-        raise SpecError("--format", f"{format!r} is not a format; allowed: {', '.join(FORMATS)}")
+    format = _format_of(format, engine)
     if out is not None:
         release = _release_in(Path(out)) if release is None else release
         if isinstance(spec, (str, Path)):
@@ -101,13 +94,7 @@ def generate(
 
         document = Document(document.blocks + moved_blocks(release))
     header = header_line(source)
-    if engine == "cdk":  # imported only here: the native engine never starts Node
-        from .render.cdk import render_files
-    elif format == "hcl":
-        from .render.hcl import render_files
-    else:
-        from .render.tfjson import render_files
-    files = render_files(document, header)
+    files = _renderer(engine, format)(document, header)
     from .render.readme import render_readme
 
     files["README.md"] = render_readme(
@@ -129,6 +116,32 @@ def generate(
     return GeneratedModule(
         files=dict(sorted(files.items())), grants=grants, document=document, format=format, engine=engine
     )
+
+
+def _format_of(format: str | None, engine: str) -> str:
+    """The format to render: ``format``, or the engine's default; :class:`SpecError` when the
+    engine, the format or the pair is not one ssm-profile renders."""
+    if engine not in ENGINES:
+        raise SpecError("--engine", f"{engine!r} is not an engine; allowed: {', '.join(ENGINES)}")
+    if format is None:
+        format = "json" if engine == "cdk" else "hcl"
+    if engine == "cdk" and format != "json":
+        raise SpecError("--format", f"{format!r} is not a format of the cdk engine; allowed: json")
+    if format not in FORMATS:
+        raise SpecError("--format", f"{format!r} is not a format; allowed: {', '.join(FORMATS)}")
+    return format
+
+
+def _renderer(engine: str, format: str) -> Callable[[Document, str], dict[str, str]]:
+    """The render_files of ``engine`` and ``format``, imported only when used: the native
+    engine never starts Node, and Terraform JSON never imports jinja2."""
+    if engine == "cdk":
+        from .render.cdk import render_files
+    elif format == "hcl":
+        from .render.hcl import render_files
+    else:
+        from .render.tfjson import render_files
+    return render_files
 
 
 def _spec_of(spec: Spec | dict[str, Any] | str | Path) -> Spec:
