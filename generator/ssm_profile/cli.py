@@ -420,10 +420,10 @@ def judges_requirements() -> None:
 @judges.command("path")
 def judges_path() -> None:
     """Print where `check` finds each judge; exit 3 when one is missing."""
-    from .judges import find_judges
+    from .judges import TOOLS, find_judges
 
     tools = find_judges()
-    for name in ("checkov", "parliament", "policy_sentry"):
+    for name in TOOLS:
         click.echo(f"{name}: {getattr(tools, name)}")
 
 
