@@ -1,22 +1,26 @@
 """The ``ssm-profile`` command: a thin click shell over the public API.
 
-Each command parses options, calls the API and lets :func:`main` turn an
-:class:`~ssm_profile.errors.SsmProfileError` into one line on stderr and its exit code:
-0 ok, 1 a check failed, 2 bad input or usage, 3 Terraform failed. Heavy modules are imported
-inside the commands so ``--help`` costs no more than click itself.
+Each command parses options, calls one library function and prints what it returns; the group
+(:class:`~ssm_profile.exits.ErrorGroup`) turns an :class:`~ssm_profile.errors.SsmProfileError`
+into one line on stderr and its exit code: 0 ok, 1 a check failed, 2 bad input or usage,
+3 Terraform failed. Heavy modules are imported inside the commands so ``--help`` costs no more
+than click itself.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from . import __version__
 from .errors import one_line
 from .exits import ErrorGroup, run_console
+
+if TYPE_CHECKING:
+    from .drift import ModuleDrift
 
 
 class _Folder(click.Path):
@@ -378,8 +382,8 @@ def drift(roots: tuple[Path, ...]) -> None:
     click.echo(f"{report.found} modules up to date")
 
 
-def _print_drift(module: Any) -> None:
-    """One module's line of ``drift`` (a :class:`~ssm_profile.drift.ModuleDrift`), after its warnings."""
+def _print_drift(module: ModuleDrift) -> None:
+    """One module's line of ``drift``, after its spec's warnings."""
     _warn(module.warnings)
     if module.accounts is not None:
         click.echo(_fleet_up_to_date(module.folder, module.accounts, module.shared_module))
