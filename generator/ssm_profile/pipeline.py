@@ -18,7 +18,7 @@ from .grants import CustomPolicy, Grants, build_grants
 from .manifest import MANIFEST_FILE, RELEASE_FILE, Manifest, decode_manifest
 from .module import module_document, provider_alias
 from .render.tfdocs import comparable_text
-from .spec import Spec, load_spec, spec_from_data
+from .spec import Spec, ValidatedSpec, as_validated, load_spec
 
 if TYPE_CHECKING:
     from .release_file import ReleaseRecord
@@ -54,7 +54,7 @@ def header_line(source: str) -> str:
 
 
 def generate(
-    spec: Spec | dict[str, Any] | str | Path,
+    spec: ValidatedSpec | Spec | dict[str, Any] | str | Path,
     *,
     format: str | None = None,
     source: str = "",
@@ -63,7 +63,7 @@ def generate(
     module_source: str = "",
     out: str | Path | None = None,
 ) -> GeneratedModule:
-    """Generate the module for ``spec`` (a :class:`Spec`, plain spec data, or a spec file path).
+    """Generate the module for ``spec`` (a :class:`ValidatedSpec` or :class:`Spec`, plain spec data, or a spec file path).
 
     ``out`` is the folder the module is for (what ``ssm-profile generate -o`` names). Given a
     spec file, the headers name the spec relative to ``out`` and the README's usage snippet
@@ -87,7 +87,7 @@ def generate(
     if isinstance(spec, (str, Path)):
         source = source or Path(spec).as_posix()
     source = source or "spec"
-    grants = build_grants(_spec_of(spec))
+    grants = build_grants(as_validated(spec))
     document = module_document(grants)
     if release is not None:
         from .release_file import moved_blocks
@@ -144,13 +144,6 @@ def _renderer(engine: str, format: str) -> Callable[[Document, str], dict[str, s
     return render_files
 
 
-def _spec_of(spec: Spec | dict[str, Any] | str | Path) -> Spec:
-    """``spec`` as a :class:`Spec`: loaded from a file, or checked from plain data."""
-    if isinstance(spec, (str, Path)):
-        return load_spec(spec)
-    return spec_from_data(spec) if isinstance(spec, dict) else spec
-
-
 def _release_in(out: Path) -> ReleaseRecord | None:
     """The release record in ``out``, or None; the record's reader is imported only when ``out``
     has one (start-up)."""
@@ -187,9 +180,9 @@ class SpecPolicies(msgspec.Struct, frozen=True):
         raise SpecError("--name", f"{name!r} is not a policy of this spec; allowed: {allowed}")
 
 
-def spec_policies(spec: Spec | dict[str, Any] | str | Path) -> SpecPolicies:
+def spec_policies(spec: ValidatedSpec | Spec | dict[str, Any] | str | Path) -> SpecPolicies:
     """The custom policies ``spec`` grants (what ``ssm-profile policy`` prints)."""
-    grants = build_grants(_spec_of(spec))
+    grants = build_grants(as_validated(spec))
     return SpecPolicies(policies=tuple(grants.custom_policies), warnings=tuple(grants.warnings))
 
 
