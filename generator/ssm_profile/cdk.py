@@ -33,7 +33,6 @@ Importing this module starts CDK's Node process; it needs ``pip install 'ssm-pro
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import sys
 from collections.abc import Mapping
@@ -41,7 +40,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .document import Bare, Block, Document
+import msgspec
+
+from .document import Bare, Block, Document, Expr, Ref, rewrite
 from .errors import SpecError
 from .grants import Grants, build_grants
 from .module import ACCOUNT_ID_VARIABLE, NETWORK_VARIABLE, module_document, provider_alias
@@ -235,7 +236,7 @@ def _bound_block(block: Block, references: Mapping[str, str]) -> Block:
     reference = references[given.text] if isinstance(given, Bare) else references[""]
     if not reference:
         return block
-    return dataclasses.replace(block, body={**block.body, "provider": Bare(reference)})
+    return msgspec.structs.replace(block, body={**block.body, "provider": Bare(reference)})
 
 
 def _check_literal_inputs(grants: Grants, given: Mapping[str, Any], cdk: ModuleType) -> None:
@@ -300,29 +301,10 @@ def _renames(document: Document, prefix: str) -> dict[str, str]:
 
 
 def _renamer(renames: dict[str, str]) -> Any:
-    if not renames:
-        return lambda value: value
-    # A name only where it stands alone: `aws_iam_policy.s3` never inside `aws_iam_policy.s3_2`
-    # or `data.aws_iam_policy.s3`.
-    alternatives = "|".join(re.escape(name) for name in sorted(renames, key=len, reverse=True))
-    pattern = re.compile(rf"(?<![\w.])(?:{alternatives})(?![\w-])")
+    def renamed(node: Expr) -> Ref | None:
+        return Ref(renames[node.address]) if isinstance(node, Ref) and node.address in renames else None
 
-    def rename(value: Any) -> Any:
-        if _is_text_value(value):  # Expr, and what Terraform reads as an address or a template
-            return dataclasses.replace(value, text=pattern.sub(lambda match: renames[match.group(0)], value.text))
-        if isinstance(value, Block):
-            return Block(value.kind, value.labels, rename(value.body), value.comment, value.file)
-        if isinstance(value, list):
-            return [rename(item) for item in value]
-        if isinstance(value, dict):
-            return {key: rename(item) for key, item in value.items()}
-        return value
-
-    return rename
-
-
-def _is_text_value(value: Any) -> bool:
-    return dataclasses.is_dataclass(value) and not isinstance(value, (type, Block)) and isinstance(getattr(value, "text", None), str)
+    return lambda value: rewrite(value, renamed)
 
 
 def _renamed_block(block: Block, prefix: str, rename: Any) -> Block:

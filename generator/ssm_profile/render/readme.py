@@ -10,7 +10,7 @@ import pkgutil
 import string
 from typing import Any
 
-from ..document import Document
+from ..document import Bare, Document
 from ..example_values import example_inputs
 from ..grants import Grants
 from ..module import AWS_DOC, ENDPOINTS_DOC, provider_alias
@@ -127,31 +127,27 @@ def _usage(grants: Grants, usage_source: str, required: list[str]) -> str:
     lines = []
     if aliases:
         lines.append('provider "aws" {')
-        lines.append(f'  region = "{grants.regions[0]}"')
+        lines.append(f"  region = {render_value(grants.regions[0], 1)}")
         lines.append("}")
         for setup in grants.regional:
             if setup.is_empty:
                 continue
             lines.append("")
             lines.append('provider "aws" {')
-            lines.append(f'  alias  = "{provider_alias(setup.region)}"')
-            lines.append(f'  region = "{setup.region}"')
+            lines.append(f"  alias  = {render_value(provider_alias(setup.region), 1)}")
+            lines.append(f"  region = {render_value(setup.region, 1)}")
             lines.append("}")
         lines.append("")
     lines.append('module "ssm_instance_profile" {')
-    lines.append(f'  source = "{usage_source}"')
+    lines.append(f"  source = {render_value(usage_source, 1)}")
     network_regions = [s.region for s in grants.regional if s.endpoints]
     for name, value in example_inputs(required, network_regions).items():
         lines.append("")
         lines.append(f"  {name} = {render_value(value, 1)}")
     if aliases:
+        providers = {Bare(address): Bare(address) for address in ["aws", *(f"aws.{alias}" for alias in aliases)]}
         lines.append("")
-        lines.append("  providers = {")
-        width = max(len(f"aws.{a}") for a in aliases)
-        lines.append(f"    {'aws':<{width}} = aws")
-        for alias in aliases:
-            lines.append(f"    {'aws.' + alias:<{width}} = aws.{alias}")
-        lines.append("  }")
+        lines.append(f"  providers = {render_value(providers, 1)}")
     lines.append("}")
     if grants.instance_profile is not None:
         lines += [
