@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,7 +10,7 @@ from . import __version__
 from .document import Document
 from .errors import SpecError
 from .grants import Grants, build_grants
-from .manifest import MANIFEST_FILE, Manifest, decode_manifest
+from .manifest import MANIFEST_FILE, Manifest, decode_manifest, sha256_hex
 from .module import module_document, provider_alias
 from .render.tfdocs import comparable_text
 from .spec import Spec, load_spec, spec_from_data
@@ -133,6 +132,6 @@ def _manifest(
         required_inputs=[b.labels[0] for b in document.of_kind("variable") if "default" not in b.body],
         provider_aliases={s.region: provider_alias(s.region) for s in grants.regional if not s.is_empty},
         # README.md's terraform-docs block is not hashed: terraform-docs may rewrite it.
-        files={name: hashlib.sha256(comparable_text(name, text).encode()).hexdigest() for name, text in sorted(files.items())},
+        files={name: sha256_hex(comparable_text(name, text).encode()) for name, text in sorted(files.items())},
         module_version=module_version or None,  # stamped by `ssm-profile release`
     ).to_json()
