@@ -10,8 +10,9 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from .errors import SpecError
 
@@ -19,8 +20,8 @@ from .errors import SpecError
 SUPPORTED_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 
 
-@dataclass(frozen=True)
-class Partition:
+# A msgspec Struct, not a dataclass: built in C at import, where a dataclass compiles its methods.
+class Partition(msgspec.Struct, frozen=True):
     """One AWS partition: its ID (the ARN prefix), DNS suffix and Regions."""
 
     id: str
