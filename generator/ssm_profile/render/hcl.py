@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..document import Bare, Block, Document, Expr, Template, is_nested_blocks
+from .hcl_template import load_template
 
 MAX_INLINE_WIDTH = 100
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")  # \Z: "$" would pass a trailing newline
@@ -37,15 +38,7 @@ class _Nested:
 
 @functools.cache
 def _template() -> Any:
-    import jinja2
-
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("ssm_profile.render", "templates"),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-    )
-    return environment.get_template("module.tf.j2")
+    return load_template()
 
 
 def render_files(document: Document, header: str) -> dict[str, str]:
