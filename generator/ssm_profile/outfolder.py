@@ -147,8 +147,11 @@ def _same_file(fd: int, path: Path) -> bool:
 # -- Writing: temporary files and the journal ------------------------------------------------
 
 
-def write_temporary(out: Path, name: str, data: bytes, journal: Journal | None = None) -> str:
+def write_temporary(out: Path, name: str, data: bytes, journal: Journal | None = None, *, flush: bool = True) -> str:
     """Write ``data`` to a new temporary file beside ``out/name``, fsynced; return its file name.
+
+    ``flush=False`` leaves the fsync to the caller: :func:`flush_temporary_files` flushes a
+    journal's files together, before :func:`write_journal` commits it.
 
     The file gets the mode of the file it will replace, else the umask's. With ``journal``, the
     file is listed in ``journal.write`` before it exists (so an interrupt at any point leaves
@@ -177,7 +180,8 @@ def write_temporary(out: Path, name: str, data: bytes, journal: Journal | None =
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
-        os.fsync(fd)
+        if flush:
+            os.fsync(fd)
     except BaseException as exc:
         os.close(fd)
         path.unlink(missing_ok=True)
@@ -188,12 +192,20 @@ def write_temporary(out: Path, name: str, data: bytes, journal: Journal | None =
     return temporary
 
 
+def flush_temporary_files(out: Path, journal: Journal) -> None:
+    """fsync the temporary files of ``journal`` (written with ``flush=False``), all at once."""
+    targets = {(out / name).parent / temporary: out / name for name, temporary in journal.write}
+    try:
+        _flush_together(list(targets), _fsync_file)
+    except OSError as exc:  # name the file being written, as write_temporary does
+        raise OSError(exc.errno, exc.strerror, str(targets.get(Path(exc.filename), exc.filename))) from None
+
+
 def write_journal(out: Path, journal: Journal) -> None:
     """Commit ``journal``: from here on the write completes, now or in the next run."""
     # Once per folder, after all its temporary files exist: one fsync makes every entry durable,
     # and each is a disk flush (~2 ms here), so a module's eight files need two, not eight.
-    for folder in dict.fromkeys((out / name).parent for name, _ in journal.write):
-        _fsync_folder(folder)
+    _flush_together(list(dict.fromkeys((out / name).parent for name, _ in journal.write)), _fsync_folder)
     text = msgspec.json.encode(msgspec.structs.replace(journal, created=[]))
     temporary = write_temporary(out, JOURNAL_FILE, text)
     try:
@@ -235,9 +247,7 @@ def apply_journal(out: Path, journal: Journal) -> None:
                     path.unlink()
                     _remove_empty_folders(out, name)
                 folders.add(path.parent)
-            for folder in folders:
-                if folder.is_dir():
-                    _fsync_folder(folder)
+            _flush_together([folder for folder in folders if folder.is_dir()], _fsync_folder)
             # Not flushed: every rename and removal above is durable already, so a journal that
             # a power cut brings back describes a finished write, and the next run's replay of it
             # renames nothing (its temporary files are gone) and removes nothing (the files are
@@ -258,6 +268,42 @@ def _remove_empty_folders(out: Path, name: str) -> None:
             os.rmdir(out.joinpath(*parts[:depth]))
         except OSError:
             return
+
+
+def _flush_together(paths: list[Path], fsync: Callable[[Path], None]) -> None:
+    """``fsync(path)`` for every path at once (a thread each beyond the first); returns when all are done.
+
+    Each fsync waits for the disk. Issued together, a journaling file system (ext4, XFS) commits
+    them in one flush where one after the other costs a flush each: a module's eight files took
+    24 ms one by one and 8 ms together on a shared disk here. Nothing is weaker: every path is
+    flushed when this returns, before anything that relies on it (the journal, the renames).
+    """
+    failures: list[BaseException] = []
+
+    def flush(path: Path) -> None:
+        try:
+            fsync(path)
+        except OSError as exc:
+            failures.append(exc if exc.filename else OSError(exc.errno, exc.strerror, str(path)))
+
+    threads = [threading.Thread(target=flush, args=(path,), daemon=True) for path in paths[1:]]
+    for thread in threads:
+        thread.start()
+    if paths:
+        flush(paths[0])
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+
+
+def _fsync_file(path: Path) -> None:
+    # Another descriptor of the same file: fsync flushes the file's data, whoever wrote it.
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -442,6 +488,7 @@ __all__ = [
     "Journal",
     "exclusive_lock",
     "finish_interrupted_write",
+    "flush_temporary_files",
     "remove_temporary_files",
     "restore_missing_folder",
     "signals_deferred",

@@ -32,6 +32,7 @@ from .outfolder import (
     apply_journal,
     exclusive_lock,
     finish_interrupted_write,
+    flush_temporary_files,
     remove_temporary_files,
     restore_missing_folder,
     signals_deferred,
@@ -205,7 +206,8 @@ def write_module(
         journal = Journal(remove=plan.removals)
         try:
             for name, data in plan.writes.items():
-                write_temporary(out, name, data, journal)
+                write_temporary(out, name, data, journal, flush=False)
+            flush_temporary_files(out, journal)  # all at once: one disk flush, not one per file
         except BaseException:
             remove_temporary_files(out, journal)
             raise
