@@ -263,9 +263,8 @@ def ssm_profile(python: str = sys.executable) -> list[str]:
     return [str(script)] if script.exists() else [python, "-m", "ssm_profile.cli"]
 
 
-def generate_case(label: str, spec: Path, *extra: str, python: str = sys.executable) -> Case:
-    command = ssm_profile(python)
-    return process_case(label, lambda scratch: [*command, "generate", str(spec), "-o", str(scratch / "module"), *extra])
+def generate_case(label: str, spec: Path, *extra: str) -> Case:
+    return process_case(label, lambda scratch: [*ssm_profile(), "generate", str(spec), "-o", str(scratch / "module"), *extra])
 
 
 @contextmanager
@@ -381,13 +380,16 @@ def bench_startup(args: argparse.Namespace, report: Report) -> None:
 
 def _bench_startup(args: argparse.Namespace, report: Report, python: str, install: str) -> None:
     spec = args.spec
-    cases = [
-        process_case("python -c pass", lambda s: [python, "-c", "pass"], note="bare interpreter"),
-        process_case("python -c 'import click'", lambda s: [python, "-c", "import click"], note="the floor"),
-        process_case("ssm-profile --help", lambda s: [*ssm_profile(python), "--help"]),
-        generate_case("generate --format hcl", spec, "--format", "hcl", python=python),
-        generate_case("generate --format json", spec, "--format", "json", python=python),
-    ]
+    command = ssm_profile(python)
+    commands: dict[str, Callable[[Path], list[str]]] = {
+        "python -c pass": lambda s: [python, "-c", "pass"],
+        "python -c 'import click'": lambda s: [python, "-c", "import click"],
+        "ssm-profile --help": lambda s: [*command, "--help"],
+        "generate --format hcl": lambda s: [*command, "generate", str(spec), "-o", str(s / "module"), "--format", "hcl"],
+        "generate --format json": lambda s: [*command, "generate", str(spec), "-o", str(s / "module"), "--format", "json"],
+    }
+    notes = {"python -c pass": "bare interpreter", "python -c 'import click'": "the floor"}
+    cases = [process_case(label, argv, note=notes.get(label, "")) for label, argv in commands.items()]
     load_before = os.getloadavg()
     series = measure(cases, args.runs)
     load_after = os.getloadavg()
@@ -408,13 +410,40 @@ def _bench_startup(args: argparse.Namespace, report: Report, python: str, instal
         verdict = "" if label == "ssm-profile --help" else f"{goal}: {'met' if ratios[label]['of_medians'] <= GOAL_GENERATE_OVER_CLICK else 'not met'}"
         report.lines.append(f"| {label} | {fmt_ratio(ratios[label])} | {fmt_ratio(cpu_ratios[label])} | {verdict} |")
     report.lines.append("")
+    instructions = _instructions(commands) if shutil.which("valgrind") else {}
+    if instructions:
+        report.lines += [
+            "Instructions executed in user space (valgrind's callgrind, one run each): the same ratios without the machine's load.",
+            "",
+            "| command | instructions | / import click |",
+            "| --- | --- | --- |",
+        ]
+        floor_ir = instructions["python -c 'import click'"]
+        report.lines += [f"| {label} | {count / 1e6:.0f} M | {count / floor_ir:.2f}x |" for label, count in instructions.items()] + [""]
     report.data["startup"] = {
         "spec": _rel(spec), "runs": args.runs, "install": install, "load_before": load_before, "load_after": load_after,
         "series": [s.as_json() for s in series.values()], "ratios_over_click": ratios, "cpu_ratios_over_click": cpu_ratios,
+        "instructions": instructions,
     }
     for label in ("generate --format hcl", "generate --format json"):
         value = ratios[label]["of_medians"]
         report.goal(f"{label} / import click", value, goal, value <= GOAL_GENERATE_OVER_CLICK)
+
+
+def _instructions(commands: dict[str, Callable[[Path], list[str]]]) -> dict[str, int]:
+    """Each command's user-space instruction count under valgrind's callgrind (deterministic); {} if it fails."""
+    counts = {}
+    with tempfile.TemporaryDirectory(prefix="ssm-profile-bench-") as tmp:
+        for index, (label, argv) in enumerate(commands.items()):
+            scratch = Path(tmp) / str(index)
+            scratch.mkdir()
+            command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv(scratch)]
+            completed = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+            found = [line.split()[-1] for line in completed.stderr.splitlines() if "Collected :" in line]
+            if completed.returncode != 0 or not found:
+                return {}
+            counts[label] = int(found[-1])
+    return counts
 
 
 def bench_engines(args: argparse.Namespace, report: Report) -> None:
