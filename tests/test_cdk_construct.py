@@ -21,7 +21,8 @@ from conftest import EXAMPLES as EXAMPLES_DIR
 from conftest import ROOT, cached_plan, example_specs
 from ssm_profile import SpecError, generate, write_module
 from ssm_profile.document import Bare
-from ssm_profile.module import EXAMPLE_ACCOUNT, provider_alias
+from ssm_profile.example_values import EXAMPLE_ACCOUNT
+from ssm_profile.module import provider_alias
 from ssm_profile.terraform.harness import OFFLINE_PROVIDER, PLAN_FILE, normalise_plan, provider_bindings
 from ssm_profile.terraform.runner import default_runner
 from ssm_profile.render.cdk import cdk_library as cdk

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from ssm_profile import generate
 from ssm_profile.cli import cli
 from ssm_profile.document import Expr, Template
-from ssm_profile.module import OFFLINE_PROVIDER
+from ssm_profile.example_values import OFFLINE_PROVIDER
 from ssm_profile.render.tfdocs import BEGIN, END
 from ssm_profile.spec import MODULE_VARIABLE_FIELDS
 
@@ -311,7 +311,7 @@ def test_route_table_ids_are_declared_only_where_required() -> None:
 @pytest.mark.terraform
 def test_the_network_input_names_the_missing_region_and_rejects_unknown_keys() -> None:
     from ssm_profile.errors import TerraformError
-    from ssm_profile.module import EXAMPLE_NETWORK
+    from ssm_profile.example_values import EXAMPLE_NETWORK
     from ssm_profile.terraform.harness import plan_module
 
     module = Path(__file__).resolve().parent.parent / "modules" / "multi-region-full"

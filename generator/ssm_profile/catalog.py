@@ -135,3 +135,29 @@ def endpoint_service_name(service: str, region: str) -> str:
 @functools.cache  # a few templates, asked once per Region each
 def _placeholders(template: str) -> frozenset[str]:
     return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
+
+
+class RegionCoverage(msgspec.Struct, frozen=True):
+    """One Region and, per bucket set, whether the catalog alone covers it (what ``ssm-profile
+    regions`` lists); a set that does not needs ``s3.agent_bucket_suffixes`` there."""
+
+    partition: str
+    region: str
+    name: str
+    sets: dict[str, bool]
+
+
+def region_coverage(partition: str | None = None) -> list[RegionCoverage]:
+    """Every known Region (of ``partition`` only, when given) and the bucket sets covering it,
+    in botocore's order; :class:`SpecError` for a partition ssm-profile does not support."""
+    from .regions import partitions, suggest
+
+    known = partitions()
+    if partition is not None and partition not in known:
+        raise SpecError("--partition", f"{partition!r} is not supported{suggest(partition, list(known))}; allowed: {', '.join(known)}")
+    return [
+        RegionCoverage(p.id, region, p.region_names[region], {name: covers(name, region) for name in SET_NAMES})
+        for p in known.values()
+        if partition in (None, p.id)
+        for region in p.regions
+    ]

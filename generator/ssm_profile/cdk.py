@@ -46,7 +46,7 @@ from .errors import SpecError
 from .grants import Grants, build_grants
 from .module import ACCOUNT_ID_VARIABLE, NETWORK_VARIABLE, module_document, provider_alias
 from .render.cdk import CDK_LIBRARIES, NULL_EXPRESSION, cdk_library, cdk_value, declare_block, unused_construct_id
-from .spec import Spec, load_spec, spec_from_data
+from .spec import Spec, ValidatedSpec, as_validated
 
 cdk_library()  # imports cdktn (else cdktf) with jsii's Node warnings off, before constructs starts Node
 
@@ -62,11 +62,12 @@ _NAMED_KINDS = {"resource": "{0}.{1}", "data": "data.{0}.{1}", "module": "module
 class SsmInstanceProfile(Construct):
     """The role, instance profile and policies a spec describes, declared in a CDK stack.
 
-    ``spec`` is a :class:`~ssm_profile.spec.Spec`, plain spec data (a mapping) or the path of
-    a spec file. ``variables`` sets the module's input variables (``{"tags": {...}}``), each a
-    literal or a CDK token. ``providers`` maps each Region where the spec creates resources to
-    an ``aws`` provider of the stack, and optionally ``"global"`` to the provider of the IAM
-    resources (else the stack's default ``aws`` provider). Bad input raises
+    ``spec`` is a :class:`~ssm_profile.spec.ValidatedSpec`, a :class:`~ssm_profile.spec.Spec`,
+    plain spec data (a mapping) or the path of a spec file. ``variables`` sets the module's
+    input variables (``{"tags": {...}}``), each a literal or a CDK token. ``providers`` maps
+    each Region where the spec creates resources to an ``aws`` provider of the stack, and
+    optionally ``"global"`` to the provider of the IAM resources (else the stack's default
+    ``aws`` provider). Bad input raises
     :class:`~ssm_profile.errors.SpecError` here, before synth.
     """
 
@@ -75,13 +76,13 @@ class SsmInstanceProfile(Construct):
         scope: Construct,
         id: str,
         *,
-        spec: Spec | Mapping[str, Any] | str | Path,
+        spec: ValidatedSpec | Spec | Mapping[str, Any] | str | Path,
         variables: Mapping[str, Any] | None = None,
         providers: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(scope, id)
         cdk = _library_of(scope)
-        self.grants: Grants = build_grants(_as_spec(spec))
+        self.grants: Grants = build_grants(as_validated(spec))
         self.document: Document = module_document(self.grants)
         self.prefix: str = _prefix(self, cdk)
         #: The provider reference each regional resource's ``provider`` becomes (``aws.us_east_1``
@@ -263,14 +264,6 @@ def _check_literal_inputs(grants: Grants, given: Mapping[str, Any], cdk: ModuleT
                     f"variables.{NETWORK_VARIABLE}.{setup.region}.route_table_ids",
                     "the S3 gateway endpoint needs at least one route table",
                 )
-
-
-def _as_spec(spec: Spec | Mapping[str, Any] | str | Path) -> Spec:
-    if isinstance(spec, Spec):
-        return spec
-    if isinstance(spec, Mapping):
-        return spec_from_data(dict(spec))
-    return load_spec(spec)
 
 
 def _library_of(scope: Any) -> ModuleType:

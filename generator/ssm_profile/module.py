@@ -15,8 +15,6 @@ MIN_TERRAFORM = ">= 1.5.0"
 MIN_AWS_PROVIDER = ">= 5.0"
 
 AWS_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html"
-DHMC_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/fleet-manager-default-host-management-configuration.html"
-HYBRID_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/hybrid-multicloud-service-role.html"
 ENDPOINTS_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-create-vpc.html"
 
 #: Module inputs the generator may declare; the test harness gives each a placeholder value.
@@ -27,36 +25,6 @@ NETWORK_TYPE_GATEWAY = (
     "map(object({ vpc_id = string, subnet_ids = list(string), security_group_ids = list(string), "
     "route_table_ids = list(string) }))"
 )
-
-
-#: Example values for offline plans, the module's own tests and its README (AWS's documentation account).
-EXAMPLE_ACCOUNT = "111122223333"
-EXAMPLE_NETWORK = {
-    "vpc_id": "vpc-0123456789abcdef0",
-    "subnet_ids": ["subnet-0123456789abcdef0"],
-    "security_group_ids": ["sg-0123456789abcdef0"],
-    "route_table_ids": ["rtb-0123456789abcdef0"],
-}
-
-#: Provider settings for plans that must make no AWS call: mock credentials and every check
-#: that would call AWS turned off. Only ever written into test roots and test files.
-OFFLINE_PROVIDER = {
-    "access_key": "mock-access-key",
-    "secret_key": "mock-secret-key",
-    "skip_credentials_validation": True,
-    "skip_requesting_account_id": True,
-    "skip_metadata_api_check": True,
-    "skip_region_validation": True,
-}
-
-
-def example_inputs(required: list[str] | tuple[str, ...], network_regions: list[str] | tuple[str, ...]) -> dict[str, object]:
-    """Example values for the module inputs in ``required``, the network keyed by ``network_regions``."""
-    values: dict[str, object] = {
-        ACCOUNT_ID_VARIABLE: EXAMPLE_ACCOUNT,
-        NETWORK_VARIABLE: {region: dict(EXAMPLE_NETWORK) for region in network_regions},
-    }
-    return {name: values[name] for name in required if name in values}
 
 
 def provider_alias(region: str) -> str:
@@ -115,9 +83,9 @@ def module_document(grants: Grants) -> Document:
                 comment=(f"{policy.name}: {policy.why}",),
             )
         )
-    s3_count = sum(1 for p in grants.custom_policies if p.key.startswith("s3"))
+    s3_count = len(grants.s3_policies)
     for index, policy in enumerate(grants.custom_policies):
-        part = f" (part {index + 1} of {s3_count})" if s3_count > 1 and policy.key.startswith("s3") else ""
+        part = f" (part {index + 1} of {s3_count})" if s3_count > 1 and policy.purpose == "s3" else ""
         blocks += _custom_policy_blocks(policy, role_name, part, grants.role.path)
     for role in grants.service_roles:
         blocks += _service_role_blocks(role, grants)
@@ -251,13 +219,12 @@ def _custom_policy_blocks(policy: CustomPolicy, role_name: Expr | str, part: str
 
 
 def _service_role_blocks(role: ServiceRole, grants: Grants) -> list[Block]:
-    doc = DHMC_DOC if role.key == "default_host_management" else HYBRID_DOC
     trust = _trust_document(
         f"{role.key}_trust",
         role.trusted_service,
         role.conditions,
         "SSMAssumeRole",
-        (f"Trust policy of the {role.name} role: only Systems Manager may assume it.", f"See {doc}"),
+        (f"Trust policy of the {role.name} role: only Systems Manager may assume it.", f"See {role.doc_url}"),
     )
     resource = Block(
         "resource",
@@ -466,7 +433,7 @@ def _outputs(grants: Grants) -> list[Block]:
         _output(
             "s3_policy_arns",
             "ARNs of the custom S3 policies, in order (empty when the spec grants no S3 access).",
-            [Expr(f"aws_iam_policy.{p.key}.arn") for p in grants.custom_policies if p.key.startswith("s3")],
+            [Expr(f"aws_iam_policy.{p.key}.arn") for p in grants.s3_policies],
         )
     )
     outputs.append(

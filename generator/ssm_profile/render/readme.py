@@ -11,8 +11,10 @@ import string
 from typing import Any
 
 from ..document import Document
+from ..example_values import example_inputs
 from ..grants import Grants
-from ..module import AWS_DOC, DHMC_DOC, ENDPOINTS_DOC, HYBRID_DOC, example_inputs, provider_alias
+from ..module import AWS_DOC, ENDPOINTS_DOC, provider_alias
+from ..service_roles import DHMC_DOC, HYBRID_DOC
 from .hcl import render_value
 from .tfdocs import tfdocs_block
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 import json
 
 from ..document import Bare, Block, Expr, nested
+from ..example_values import EXAMPLE_ACCOUNT, OFFLINE_PROVIDER, example_inputs
 from ..grants import ACCOUNT, MANAGED_POLICY_MAX_CHARS, RESOURCELESS_ACTIONS, CustomPolicy, Grants
-from ..module import EXAMPLE_ACCOUNT, OFFLINE_PROVIDER, example_inputs, provider_alias
+from ..module import provider_alias
 
 TEST_ACCOUNT = EXAMPLE_ACCOUNT
 
