@@ -3,7 +3,6 @@ spec file and, when the module's folder is given, the release record it holds.""
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ from . import __version__, paths
 from .document import Document
 from .errors import SpecError
 from .grants import CustomPolicy, Grants, build_grants
-from .manifest import MANIFEST_FILE, RELEASE_FILE, Manifest, decode_manifest
+from .manifest import MANIFEST_FILE, RELEASE_FILE, Manifest, decode_manifest, sha256_hex
 from .module import module_document, provider_alias
 from .render.tfdocs import comparable_text
 from .spec import Spec, ValidatedSpec, as_validated, load_spec
@@ -200,6 +199,6 @@ def _manifest(
         required_inputs=[b.labels[0] for b in document.of_kind("variable") if "default" not in b.body],
         provider_aliases={s.region: provider_alias(s.region) for s in grants.regional if not s.is_empty},
         # README.md's terraform-docs block is not hashed: terraform-docs may rewrite it.
-        files={name: hashlib.sha256(comparable_text(name, text).encode()).hexdigest() for name, text in sorted(files.items())},
+        files={name: sha256_hex(comparable_text(name, text).encode()) for name, text in sorted(files.items())},
         module_version=module_version or None,  # stamped by `ssm-profile release`
     ).to_json()

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..document import Bare, Block, Document, Expr, TypeConstraint, is_nested_blocks
 from .expression import escape_template, expression_text
+from .hcl_template import load_template
 
 MAX_INLINE_WIDTH = 100
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")  # \Z: "$" would pass a trailing newline
@@ -38,15 +39,7 @@ class _Nested:
 
 @functools.cache
 def _template() -> Any:
-    import jinja2
-
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("ssm_profile.render", "templates"),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-    )
-    return environment.get_template("module.tf.j2")
+    return load_template()
 
 
 def render_files(document: Document, header: str) -> dict[str, str]:

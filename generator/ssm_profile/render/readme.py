@@ -6,7 +6,7 @@ terraform-docs is not a dependency)."""
 from __future__ import annotations
 
 import functools
-import pkgutil
+import os
 import string
 from typing import Any
 
@@ -25,9 +25,8 @@ SESSION_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/gett
 def _template() -> string.Template:
     # A stdlib template, not Jinja: Terraform JSON output then never imports jinja2. Python
     # builds every table and list below; the template only places them.
-    # pkgutil, not importlib.resources, for start-up: see catalog.catalog().
-    data = pkgutil.get_data(__package__, "templates/README.md.tmpl")
-    assert data is not None  # None only for loaders without get_data; installs always have one
+    # Through the package's loader, as pkgutil.get_data does, for start-up: see catalog.catalog().
+    data = __spec__.loader.get_data(os.path.join(os.path.dirname(__file__), "templates", "README.md.tmpl"))  # type: ignore[union-attr]
     text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text's universal newlines
     return string.Template(text)
 
