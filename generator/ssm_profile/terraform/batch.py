@@ -203,17 +203,19 @@ def run_modules(
     inputs: dict[str, Any] | None = None,
     var_file: VarFile | None = None,
     say: Say | None = None,
+    label: str = "",
     after_init: Callable[[], None] | None = None,
 ) -> list[ModuleOutcome]:
     """``init``, ``validate`` (beside ``plan`` when asked and the runner allows) and ``show -json``
     of every module in one root; one outcome per module, in the order given.
 
     ``show``: read the plan document; without it (and when the runner reads planned changes
-    from ``plan -json``) no ``show`` runs. ``after_init`` runs once the root is initialised.
+    from ``plan -json``) no ``show`` runs. ``after_init`` runs once the root is initialised;
+    ``say`` hears each step, after ``label`` (default: the runner's name).
     """
     modules = batch_modules(module_dirs)
     say = say or (lambda message: None)
-    label = f"{runner.name}"
+    label = label or runner.name
     with batch_root(modules, offline, inputs, var_file) as root:
         run = BatchRun(root, modules, offline)
         say(f"{label}: init")
