@@ -140,15 +140,19 @@ def test_plan_json_messages_and_init_text_are_read_as_data() -> None:
 def test_check_of_a_folder_checks_every_module_under_it_in_one_root(tmp_path: Path) -> None:
     for name in ("basic", "china", "vpc-endpoint-multi-region"):
         shutil.copytree(MODULES / name, tmp_path / "repo" / name)
+    # china fails init (a block Terraform does not know), vpc-endpoint-multi-region validate.
     broken = tmp_path / "repo" / "china" / "main.tf"
     broken.write_text(broken.read_text().replace("resource ", 'resource_typo "x" {}\nresource ', 1))
+    with (tmp_path / "repo" / "vpc-endpoint-multi-region" / "outputs.tf").open("a") as outputs:
+        outputs.write('\noutput "broken" {\n  value = var.no_such_input\n}\n')
     code, out, err = run("check", str(tmp_path / "repo"), "--no-judges")
     assert code == 3, out + err
     assert f"{tmp_path / 'repo' / 'basic'}: check ok" in out
-    assert f"{tmp_path / 'repo' / 'vpc-endpoint-multi-region'}: check ok" in out
-    assert f"{tmp_path / 'repo' / 'china'}: check FAILED" in out
+    for name in ("china", "vpc-endpoint-multi-region"):
+        assert f"{tmp_path / 'repo' / name}: check FAILED" in out
+    assert "vpc-endpoint-multi-region: terraform 1." in out and "Reference to undeclared input variable" in out
     last = err.splitlines()[-1]
-    assert last.startswith("ssm-profile: error: 1 of 3 modules failed: ") and "repo/china" in last and "repo/basic" not in last
+    assert last.startswith("ssm-profile: error: 2 of 3 modules failed: ") and "repo/china" in last and "repo/basic" not in last
     assert err.count(": init\n") == 1  # one root, one init, for every module
 
 
