@@ -73,7 +73,10 @@ class StepResult:
 
 @dataclass(frozen=True)
 class CheckReport:
-    """The outcome of checking one module (:func:`check_modules`): one result per step and judge."""
+    """The outcome of checking one module (:func:`check_modules`): one result per step and judge.
+
+    ``seconds`` is the wall time of the whole call, which the modules checked together share.
+    """
 
     module_dir: Path
     steps: tuple[StepResult, ...]
