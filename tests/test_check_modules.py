@@ -168,6 +168,17 @@ def test_plan_of_several_modules_matches_each_snapshot() -> None:
 
 
 @pytest.mark.terraform
+def test_plan_prints_each_module_and_writes_one_markdown_section_each(tmp_path: Path) -> None:
+    modules = [MODULES / "basic", MODULES / "existing-role"]
+    code, out, err = run("plan", *map(str, modules), "--offline", "--markdown", str(tmp_path / "plan.md"))
+    assert code == 0, err
+    assert f"{modules[0]}: plan ok: 3 to add" in out and f"{modules[1]}: plan ok: 5 to add" in out
+    assert "module.ssm_profile.aws_iam_role.this" in out and "m0_basic" not in out
+    markdown = (tmp_path / "plan.md").read_text()
+    assert [line for line in markdown.splitlines() if line.startswith("### ")] == [f"### ssm-profile plan: {m}" for m in modules]
+
+
+@pytest.mark.terraform
 def test_validate_and_test_take_several_modules() -> None:
     code, out, err = run("validate", str(MODULES / "basic"), str(MODULES / "existing-role"))
     assert code == 0, err
