@@ -108,6 +108,5 @@ def worst_error(results: Sequence[ModuleResult]) -> SsmProfileError | None:
         return None
     if len(results) == 1:
         return failed[0].error
-    worst = TerraformError if any(isinstance(r.error, TerraformError) for r in failed) else type(failed[0].error)
     text = f"{len(failed)} of {len(results)} modules failed: " + " | ".join(f"{r.module_dir}: {r.error}" for r in failed)
-    return TerraformError(text) if worst is TerraformError else CheckFailed(text)
+    return TerraformError(text) if any(isinstance(r.error, TerraformError) for r in failed) else CheckFailed(text)
