@@ -108,5 +108,6 @@ def worst_error(results: Sequence[ModuleResult]) -> SsmProfileError | None:
         return None
     if len(results) == 1:
         return failed[0].error
-    text = f"{len(failed)} of {len(results)} modules failed: " + " | ".join(f"{r.module_dir}: {r.error}" for r in failed)
+    named = [str(r.error) if str(r.error).startswith(f"{r.module_dir}: ") else f"{r.module_dir}: {r.error}" for r in failed]
+    text = f"{len(failed)} of {len(results)} modules failed: " + " | ".join(named)
     return TerraformError(text) if any(isinstance(r.error, TerraformError) for r in failed) else CheckFailed(text)
