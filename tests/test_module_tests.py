@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from conftest import MODULES, example_specs
 from ssm_profile import TerraformError, generate
 from ssm_profile.cli import cli
-from ssm_profile.terraform.harness import test_module as run_module_tests
+from ssm_profile.terraform.harness import run_module_tests
 
 pytestmark = pytest.mark.terraform
 
