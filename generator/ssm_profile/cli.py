@@ -92,12 +92,12 @@ def cli() -> None:
 def generate(spec: Path, out: Path, format_: str | None, engine: str, drift_only: bool, force: bool) -> None:
     """Generate the Terraform module for SPEC into OUT."""
     from .pipeline import generate as generate_module
-    from .writer import check_module, write_module
+    from .writer import require_module_current, write_module
 
     module = generate_module(spec, out=out, format=format_, engine=engine)
     _warn(module.grants.warnings)
     if drift_only:
-        check_module(module, out)
+        require_module_current(module, out)
         click.echo(f"{out}: up to date")
         return
     write_module(module, out, force=force, notify=_notify)
