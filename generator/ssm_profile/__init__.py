@@ -15,10 +15,9 @@ modules in one root.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from typing import TYPE_CHECKING, Any
 
+from ._version import __version__
 from .errors import CheckFailed, GenerationError, OutputError, SpecError, SsmProfileError, TerraformError
 
 # The pipeline is imported on first use (PEP 562), so `ssm-profile --help` and commands that

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__
+from ._version import __version__
 from .errors import SpecError
 from .fleet import Fleet, SharedModule, check_accounts, fleet_files, fleet_from_data
 from .manifest import MANIFEST_FILE, Manifest

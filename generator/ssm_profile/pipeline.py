@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import msgspec
 
-from . import __version__, paths
+from . import paths
+from ._version import __version__
 from .document import Document
 from .errors import SpecError
 from .grants import CustomPolicy, Grants, build_grants

@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import os
 import string
-from typing import Any
 
 from ..document import Bare, Document
 from ..example_values import example_inputs
