@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import runpy
 import subprocess
 import sys
@@ -17,8 +16,7 @@ from typing import Any
 
 import pytest
 
-from conftest import EXAMPLES as EXAMPLES_DIR
-from conftest import ROOT, cached_plan, example_specs
+from conftest import EXAMPLES, EXAMPLES_DIR, cached_plan
 from ssm_profile import SpecError, generate, write_module
 from ssm_profile.document import Bare
 from ssm_profile.module import EXAMPLE_ACCOUNT, provider_alias
@@ -27,12 +25,7 @@ from ssm_profile.terraform.runner import default_runner
 from ssm_profile.render.cdk import cdk_library as cdk
 
 pytestmark = pytest.mark.cdk
-EXAMPLES = example_specs()
 CDK_APP = EXAMPLES_DIR / "cdk-app"
-
-# jsii unpacks the CDK packages into a cache under the home folder by default; the tests keep
-# it in the project's own (ignored) cache folder instead, as they do Terraform's.
-os.environ.setdefault("JSII_RUNTIME_PACKAGE_CACHE_ROOT", str(ROOT / ".cache" / "jsii"))
 
 
 def synth_stack(build) -> dict[str, Any]:  # type: ignore[no-untyped-def]

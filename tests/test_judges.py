@@ -13,11 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-
-from conftest import MODULES, ROOT
-from ssm_profile import SpecError, generate
-from ssm_profile.cli import cli
+from conftest import EXAMPLES, MODULES, ROOT, run
+from ssm_profile import generate
 from ssm_profile.errors import TerraformError
 from ssm_profile.terraform.providers import ProviderSources
 from ssm_profile.judges import (
@@ -34,12 +31,6 @@ GENERATED_MODULES = sorted(p.name for p in MODULES.iterdir() if (p / ".ssm-profi
 real_tools = [pytest.mark.terraform, pytest.mark.slow]
 JUSTIFIED = 'justification = "AWS documents this grant for cross-account buckets and nothing wider is granted."'
 
-
-def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), prog_name="ssm-profile", env=env)
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def plan_with_policies(policies: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -182,7 +173,7 @@ def test_policy_sentry_catches_an_unknown_and_a_wildcard_action() -> None:
 @pytest.mark.terraform
 @pytest.mark.slow
 def test_the_cross_account_acl_finding_fails_without_its_suppression() -> None:
-    spec = ROOT / "examples" / "vpc-endpoint-multi-region.yaml"
+    spec = EXAMPLES["vpc-endpoint-multi-region"]
     plan = plan_with_policies({p.key: p.document() for p in generate(spec).grants.custom_policies})
     _, findings = judge_policies_with_parliament(plan, find_judges())
     assert [(f.check, f.actions) for f in findings] == [("PERMISSIONS_MANAGEMENT_ACTIONS", ("s3:putobjectacl",))]

@@ -7,27 +7,24 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from conftest import MODULES, example_specs
+from conftest import EXAMPLES, MODULES, run
 from ssm_profile import TerraformError, generate
-from ssm_profile.cli import cli
 from ssm_profile.terraform.harness import test_module as run_module_tests
 
 pytestmark = pytest.mark.terraform
 
 
 def test_every_module_ships_its_tests() -> None:
-    for name, spec in example_specs().items():
+    for name, spec in EXAMPLES.items():
         files = generate(spec).files
         assert {"tests/policies.tftest.hcl", "tests/wiring.tftest.hcl"} <= set(files), name
 
 
-@pytest.mark.parametrize("name", sorted(example_specs()))
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_module_tests_pass_offline(name: str) -> None:
-    result = CliRunner().invoke(cli, ["test", str(MODULES / name)])
-    assert result.exit_code == 0, result.stderr
-    assert "Success!" in result.stdout and "0 failed" in result.stdout
+    code, out, err = run("test", str(MODULES / name))
+    assert code == 0, err
+    assert "Success!" in out and "0 failed" in out
 
 
 def test_module_tests_catch_a_wildcard_region(tmp_path: Path) -> None:

@@ -15,10 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-
+from conftest import run
 from plan_state import init_in, plan_in, root_against, show_plan, state_from_plan
-from ssm_profile.cli import cli
 
 pytestmark = pytest.mark.terraform
 
@@ -32,12 +30,6 @@ def spec(regions: list[str], services: list[str]) -> dict[str, Any]:
         "vpc_endpoints": {"enabled": True, "services": services},
     }
 
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), prog_name="ssm-profile")
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def release_1_0_0_then_change(tmp_path: Path, old: dict[str, Any], new: dict[str, Any], too_low: str) -> tuple[Path, Path, list[str]]:

@@ -12,14 +12,13 @@ from typing import Any
 
 import pytest
 
-from conftest import MODULES, cached_plan, example_specs
+from conftest import EXAMPLES, MODULES, cached_plan
 from ssm_profile import TerraformError, generate, write_module
 from ssm_profile.grants import ACCOUNT, MANAGED_POLICY_MAX_CHARS, RESOURCELESS_ACTIONS
 from ssm_profile.terraform.harness import PLACEHOLDER_ACCOUNT, normalise_plan, throwaway_root, validate_module
 from ssm_profile.terraform.runner import LibraryRunner, default_runner
 
 pytestmark = pytest.mark.terraform
-EXAMPLES = example_specs()
 _PLANS: dict[tuple[str, str], dict[str, Any]] = {}
 
 
