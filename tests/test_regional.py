@@ -7,11 +7,11 @@ from collections import Counter
 
 import pytest
 
-from conftest import EXAMPLES, MODULES, grants_of
+from conftest import EXAMPLES, MODULES, cached_plan, grants_of
 from ssm_profile import SpecError, generate
 from ssm_profile.grants import ACCOUNT, RESOURCELESS_ACTIONS, build_grants
 from ssm_profile.spec import spec_from_data
-from ssm_profile.terraform.harness import PLACEHOLDER_ACCOUNT, normalise_plan, plan_module
+from ssm_profile.terraform.harness import PLACEHOLDER_ACCOUNT, normalise_plan
 
 FULL = EXAMPLES["multi-region-full"]
 
@@ -203,7 +203,7 @@ def test_module_declares_one_provider_alias_per_region() -> None:
 
 @pytest.mark.terraform
 def test_plan_has_each_regional_resource_once_per_region_and_global_ones_once() -> None:
-    plan = normalise_plan(plan_module(MODULES / "multi-region-full", offline=True))
+    plan = normalise_plan(cached_plan(MODULES / "multi-region-full"))
     changes = plan["resource_changes"]
     regions = ["us-east-1", "eu-central-1", "ap-southeast-1"]
     regional = [c for c in changes if c["address"].split(".")[2] in ("aws_vpc_endpoint", "aws_ssm_service_setting")]
