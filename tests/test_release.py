@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from conftest import EXAMPLES, MODULES, run
-from plan_state import plan_with_state, state_from_plan
+from plan_state import plan_offline, state_from_plan
 from ssm_profile import generate, write_module
-from ssm_profile.terraform.harness import plan_module
 from ssm_profile.errors import OutputError, SpecError
 from ssm_profile.changes import diff_releases
 from ssm_profile.inventory import detect_moves, grant_pairs, inventory
@@ -344,7 +344,7 @@ def v1_state(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A state as if release 1.0.0 of V1 had been applied (one real offline plan, shared)."""
     module = tmp_path_factory.mktemp("v1") / "mod"
     write_module(released(V1, "1.0.0")[0], module)
-    return state_from_plan(plan_module(module, offline=True))
+    return state_from_plan(plan_offline(module))
 
 
 @pytest.mark.terraform
@@ -385,7 +385,7 @@ def test_a_release_with_a_changed_address_plans_with_no_destroy(tmp_path: Path, 
 def planned_upgrade(module: Path, state: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The resource changes of planning ``module`` (V2, released after V1) against V1's ``state``,
     checked for what every such upgrade must show: no destroy, and the renamed attachment moved."""
-    changes = {c["address"]: c for c in plan_with_state(module, state)["resource_changes"]}
+    changes = {c["address"]: c for c in plan_offline(module, state)["resource_changes"]}
     deletes = [address for address, c in changes.items() if "delete" in c["change"]["actions"]]
     assert deletes == [], f"v1.1.0 would destroy {deletes}"
     moved = changes["module.ssm_profile.aws_iam_role_policy_attachment.hybrid_instance_core"]
