@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from conftest import EXAMPLES, MODULES, run
 from ssm_profile import generate
 from ssm_profile.errors import CheckFailed, SpecError

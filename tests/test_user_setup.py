@@ -10,6 +10,7 @@ import stat
 from pathlib import Path
 
 import pytest
+
 from conftest import EXAMPLES, MODULES, run
 from ssm_profile.errors import JudgeError, SpecError, TerraformError
 from ssm_profile.plan_summary import summarise_plan
