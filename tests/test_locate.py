@@ -53,7 +53,9 @@ def bare(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("PATH", str(tmp_path / "empty-path"))
     monkeypatch.setenv("SSM_PROFILE_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(locate, "_candidate_roots", lambda roots=locate._candidate_roots: [r for r in roots() if str(r).startswith(str(home))])
+    # The search roots under our home folder only: /opt, /usr/local and /srv are the machine's.
+    roots = [root for root in locate._candidate_roots() if root.is_relative_to(home)]
+    monkeypatch.setattr(locate, "_candidate_roots", lambda: roots)
     return home
 
 
