@@ -76,6 +76,11 @@ release: install
 drift: install
 	$(SSM) drift
 
+## templates: recompile the HCL template ahead of time after editing module.tf.j2 or upgrading Jinja
+.PHONY: templates
+templates: install
+	$(PY) -m ssm_profile.render.hcl_template
+
 ## bench: whole-process benchmarks (issue 7; figures in docs/BENCHMARKS.md), e.g. make bench BENCH_ARGS="--only startup --wait 1200"
 BENCH_ARGS ?=
 .PHONY: bench

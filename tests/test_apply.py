@@ -88,7 +88,7 @@ def test_without_the_extra_test_apply_exits_2_naming_it(monkeypatch: pytest.Monk
 
 
 def _spec(**sections: object) -> object:
-    return spec_from_data({"version": 1, "regions": ["eu-west-1"], **sections})
+    return spec_from_data({"version": 1, "regions": ["eu-west-1"], **sections}).spec
 
 
 def test_probes_expect_from_the_spec_not_from_the_policy() -> None:

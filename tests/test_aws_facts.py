@@ -9,7 +9,7 @@ import pytest
 
 from ssm_profile import SpecError, catalog
 from ssm_profile.catalog import agent_buckets
-from ssm_profile.spec import bucket_name_problem, legacy_bucket_name_warning
+from ssm_profile.bucket_names import bucket_name_problem, legacy_bucket_name_warning
 
 # AWS's suffix tables: the six Regions whose patch-baseline-snapshot bucket has a suffix.
 SUFFIXED_SNAPSHOT_REGIONS = ("af-south-1", "ap-south-2", "ap-southeast-3", "ap-southeast-4", "eu-south-2", "me-south-1")
@@ -111,3 +111,18 @@ def test_catalog_records_each_new_fact_with_a_source() -> None:
         "github:aws/aws-cdk",
     ):
         assert url in where
+
+
+def test_region_coverage_lists_each_region_of_a_partition_with_its_sets() -> None:
+    rows = catalog.region_coverage("aws-cn")
+    assert [(r.partition, r.region, r.name) for r in rows] == [
+        ("aws-cn", "cn-north-1", "China (Beijing)"),
+        ("aws-cn", "cn-northwest-1", "China (Ningxia)"),
+    ]
+    assert all(list(r.sets) == list(catalog.SET_NAMES) and r.sets["seed"] for r in rows)
+    assert {r.partition for r in catalog.region_coverage()} == {"aws", "aws-cn", "aws-us-gov"}
+
+
+def test_region_coverage_refuses_an_unknown_partition_with_a_suggestion() -> None:
+    with pytest.raises(SpecError, match=r"^--partition: 'aws-cm' is not supported \(did you mean aws-cn\?\); allowed: aws, aws-cn, aws-us-gov$"):
+        catalog.region_coverage("aws-cm")

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import EXAMPLES, MODULES, cached_plan, run
 from ssm_profile import GenerationError, SpecError, generate, write_module
-from ssm_profile.document import Block, Document, Expr
+from ssm_profile.document import Bare, Block, Document, Op, Ref
 from ssm_profile.pipeline import MANIFEST
 from ssm_profile.render import cdk as cdk_engine
 from ssm_profile.render import tfjson
@@ -78,16 +78,16 @@ def test_every_block_kind_is_declared_generically() -> None:
                 ("aws_iam_role", "this"),
                 {
                     "name": "r",
-                    "provider": Expr("aws.use1"),
-                    "depends_on": [Expr("aws_iam_policy.p")],
-                    "lifecycle": [Block("lifecycle", body={"ignore_changes": [Expr("tags")]})],
+                    "provider": Ref("aws.use1"),
+                    "depends_on": [Ref("aws_iam_policy.p")],
+                    "lifecycle": [Block("lifecycle", body={"ignore_changes": [Ref("tags")]})],
                 },
             ),
             Block("resource", ("aws_iam_policy", "p"), {"name": "p", "description": None}),
-            Block("moved", body={"from": Expr("aws_iam_role.old"), "to": Expr("aws_iam_role.this")}),
-            Block("moved", body={"from": Expr("aws_iam_policy.old"), "to": Expr("aws_iam_policy.p")}),
-            Block("import", body={"to": Expr("aws_iam_policy.p"), "id": "arn:aws:iam::111122223333:policy/p"}),
-            Block("variable", ("optional",), {"type": Expr("string"), "default": None}, file="variables"),
+            Block("moved", body={"from": Ref("aws_iam_role.old"), "to": Ref("aws_iam_role.this")}),
+            Block("moved", body={"from": Ref("aws_iam_policy.old"), "to": Ref("aws_iam_policy.p")}),
+            Block("import", body={"to": Ref("aws_iam_policy.p"), "id": "arn:aws:iam::111122223333:policy/p"}),
+            Block("variable", ("optional",), {"type": Bare("string"), "default": None}, file="variables"),
             Block("output", ("nothing",), {"value": None}, file="outputs"),
             Block(
                 "terraform",
@@ -95,7 +95,7 @@ def test_every_block_kind_is_declared_generically() -> None:
                     "required_providers": [
                         Block(
                             "required_providers",
-                            body={"aws": {"source": "hashicorp/aws", "configuration_aliases": [Expr("aws.use1")]}},
+                            body={"aws": {"source": "hashicorp/aws", "configuration_aliases": [Ref("aws.use1")]}},
                         )
                     ]
                 },
@@ -107,9 +107,9 @@ def test_every_block_kind_is_declared_generically() -> None:
     native = tfjson.render_files(document, "h")
     assert {k: json.loads(v) for k, v in synthesized.items()} == {k: json.loads(v) for k, v in native.items()}
     # check blocks are labelled: Terraform JSON keys them by name
-    checked = Document((Block("check", ("health",), {"assert": [Block("assert", body={"condition": Expr("true"), "error_message": "m"})]}),))
+    checked = Document((Block("check", ("health",), {"assert": [Block("assert", body={"condition": Op("==", 1, 1), "error_message": "m"})]}),))
     main = json.loads(cdk_engine.render_files(checked, "h")["main.tf.json"])
-    assert main["check"] == {"health": {"assert": [{"condition": "${true}", "error_message": "m"}]}}
+    assert main["check"] == {"health": {"assert": [{"condition": "${1 == 1}", "error_message": "m"}]}}
 
 
 def test_what_the_synth_adds_beyond_the_document_is_an_error() -> None:

@@ -18,8 +18,9 @@ import pytest
 
 from conftest import EXAMPLES, EXAMPLES_DIR, cached_plan
 from ssm_profile import SpecError, generate, write_module
-from ssm_profile.document import Bare
-from ssm_profile.module import EXAMPLE_ACCOUNT, provider_alias
+from ssm_profile.document import Bare, Block, Document, Template, call, local, ref, var
+from ssm_profile.example_values import EXAMPLE_ACCOUNT
+from ssm_profile.module import provider_alias
 from ssm_profile.terraform.harness import OFFLINE_PROVIDER, PLAN_FILE, normalise_plan, provider_bindings
 from ssm_profile.terraform.runner import default_runner
 from ssm_profile.render.cdk import cdk_library as cdk
@@ -36,6 +37,30 @@ def synth_stack(build) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     stack = lib.TerraformStack(app, "test")
     build(stack, SsmInstanceProfile)
     return json.loads(lib.Testing.synth(stack))
+
+
+def test_names_are_prefixed_by_walking_references() -> None:
+    from ssm_profile.cdk import _renamer, _renames
+
+    document = Document(
+        (
+            Block("locals", body={"tags": var("tags")}),
+            Block("variable", ("tags",), {"default": {}}, file="variables"),
+            Block("resource", ("aws_iam_policy", "s3"), {"name": "p"}),
+            Block("resource", ("aws_iam_policy", "s3_2"), {"name": Template((var("tags"), "-2"))}),
+        )
+    )
+    rename = _renamer(_renames(document, "ssm"))
+    body = {
+        "arns": [ref("aws_iam_policy.s3").attr("arn"), ref("aws_iam_policy.s3_2").attr("arn")],
+        "name": Template(("x-", var("tags"))),
+        "tags": call("merge", local("tags"), var("tags")),
+    }
+    assert rename(body) == {
+        "arns": [ref("aws_iam_policy.ssm_s3").attr("arn"), ref("aws_iam_policy.ssm_s3_2").attr("arn")],
+        "name": Template(("x-", local("ssm_var_tags"))),
+        "tags": call("merge", local("ssm_tags"), local("ssm_var_tags")),
+    }
 
 
 def test_construct_declares_the_module_resources_under_its_own_names() -> None:

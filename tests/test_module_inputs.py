@@ -10,8 +10,9 @@ import pytest
 
 from conftest import EXAMPLES, run
 from ssm_profile import generate
-from ssm_profile.document import Expr, Template
-from ssm_profile.module import OFFLINE_PROVIDER
+from ssm_profile.document import Bare, Template, TypeConstraint, var
+from ssm_profile.example_values import OFFLINE_PROVIDER
+from ssm_profile.render.expression import expression_text
 from ssm_profile.render.tfdocs import BEGIN, END
 from ssm_profile.spec import MODULE_VARIABLE_FIELDS
 
@@ -57,18 +58,18 @@ def test_every_listed_field_is_a_validated_variable_with_the_spec_value_as_defau
     variables = {b.labels[0]: b for b in module.document.of_kind("variable")}
     assert set(STAGING) <= set(variables)
     assert variables["role_name"].body["default"] == "SSMRole"
-    assert variables["role_max_session_duration"].body["type"].text == "number"
+    assert variables["role_max_session_duration"].body["type"] == TypeConstraint(Bare("number"))
     assert all(variables[name].body["validation"] and variables[name].body["description"] for name in STAGING)
     resources = {b.address: b for b in module.document.of_kind("resource")}
-    assert resources["aws_iam_role.this"].body["name"] == Expr("var.role_name")
-    assert resources["aws_iam_role.this"].body["permissions_boundary"] == Expr("var.role_permissions_boundary")
-    assert resources["aws_iam_instance_profile.this"].body["name"] == Expr("var.instance_profile_name")
-    assert resources["aws_iam_policy.s3"].body["name"] == Expr("var.s3_policy_name")
-    assert resources["aws_iam_policy.s3_2"].body["name"] == Template("${var.s3_policy_name}-2")
-    assert resources["aws_iam_role.hybrid"].body["name"] == Expr("var.hybrid_role_name")
-    assert all(resources[a].body["path"] == Expr("var.role_path") for a in resources if a.startswith("aws_iam_policy."))
+    assert resources["aws_iam_role.this"].body["name"] == var("role_name")
+    assert resources["aws_iam_role.this"].body["permissions_boundary"] == var("role_permissions_boundary")
+    assert resources["aws_iam_instance_profile.this"].body["name"] == var("instance_profile_name")
+    assert resources["aws_iam_policy.s3"].body["name"] == var("s3_policy_name")
+    assert resources["aws_iam_policy.s3_2"].body["name"] == Template((var("s3_policy_name"), "-2"))
+    assert resources["aws_iam_role.hybrid"].body["name"] == var("hybrid_role_name")
+    assert all(resources[a].body["path"] == var("role_path") for a in resources if a.startswith("aws_iam_policy."))
     # The split name must fit IAM's 128 characters with its suffix: the check leaves room for "-2".
-    assert "<= 126" in variables["s3_policy_name"].body["validation"][0].body["condition"].text
+    assert "<= 126" in expression_text(variables["s3_policy_name"].body["validation"][0].body["condition"])
     # No baked name is left in the configuration.
     main = module.files["main.tf"]
     for name in ("SSMRole", "SSMS3", "SSMSession", "SSMDefaultHost", "SSMHybrid", "/ssm/", "Boundary"):
@@ -78,7 +79,7 @@ def test_every_listed_field_is_a_validated_variable_with_the_spec_value_as_defau
 def test_an_existing_role_is_named_by_the_variable_everywhere() -> None:
     module = generate({"version": 1, "regions": ["us-east-2"], "role": {"name": "Existing", "create": False}, "module": {"variables": ["role.name"]}})
     attachments = [b for b in module.document.of_kind("resource") if "role" in b.body]
-    assert attachments and all(b.body["role"] == Expr("var.role_name") for b in attachments)
+    assert attachments and all(b.body["role"] == var("role_name") for b in attachments)
     # The profile's default name is the role's: it follows the role's variable.
     assert module.files["main.tf"].count("var.role_name") == len(attachments) + 1
     assert '"Existing"' not in module.files["main.tf"] and '"Existing"' not in module.files["outputs.tf"]
@@ -296,7 +297,7 @@ def test_route_table_ids_are_declared_only_where_required() -> None:
     def network_type(services: list[str]) -> str:
         spec = {"version": 1, "regions": ["us-east-2"], "s3": {"vpc_endpoint": True}, "vpc_endpoints": {"enabled": True, "services": services}}
         variables = {b.labels[0]: b for b in generate(spec).document.of_kind("variable")}
-        return variables["vpc_endpoint_network"].body["type"].text
+        return expression_text(variables["vpc_endpoint_network"].body["type"])
 
     assert "route_table_ids = list(string)" in network_type(["ssm", "s3"])  # required, not optional(...)
     assert "route_table_ids" not in network_type(["ssm"])
@@ -305,7 +306,7 @@ def test_route_table_ids_are_declared_only_where_required() -> None:
 @pytest.mark.terraform
 def test_the_network_input_names_the_missing_region_and_rejects_unknown_keys() -> None:
     from ssm_profile.errors import TerraformError
-    from ssm_profile.module import EXAMPLE_NETWORK
+    from ssm_profile.example_values import EXAMPLE_NETWORK
     from ssm_profile.terraform.harness import plan_module
 
     module = Path(__file__).resolve().parent.parent / "modules" / "multi-region-full"
@@ -330,3 +331,17 @@ def test_a_manifest_that_hashed_the_whole_readme_still_reads(tmp_path: Path) -> 
     manifest["files"]["README.md"] = hashlib.sha256((out / "README.md").read_bytes()).hexdigest()
     (out / ".ssm-profile.json").write_text(json.dumps(manifest), encoding="utf-8")
     assert run("generate", str(spec), "-o", str(out))[0] == 0
+
+
+def test_a_partition_with_a_hyphen_is_escaped_as_hcl_allows() -> None:
+    # re.escape writes "aws\-cn"; in an HCL string that backslash must itself be escaped
+    # ("\-" is not an HCL escape sequence and terraform fmt rejects the file).
+    spec = {
+        "version": 1,
+        "partition": "aws-cn",
+        "regions": ["cn-north-1"],
+        "role": {"name": "R", "permissions_boundary": "arn:aws-cn:iam::111122223333:policy/B"},
+        "module": {"variables": ["role.permissions_boundary"]},
+    }
+    variables = generate(spec).files["variables.tf"]
+    assert 'can(regex("^arn:aws\\\\-cn:iam::(aws|[0-9]{12}):policy/[!-~]+$", var.role_permissions_boundary))' in variables

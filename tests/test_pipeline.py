@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, MODULES, ROOT
-from ssm_profile import __version__, generate
+from ssm_profile import SpecError, __version__, generate, spec_policies
 from ssm_profile.paths import module_source, spec_label
 from ssm_profile.release import read_release_record
 from ssm_profile.writer import module_differences
@@ -90,3 +90,35 @@ def test_json_output_never_imports_jinja2(tmp_path: Path) -> None:
         capture_output=True, text=True, check=True,
     )
     assert result.stdout.strip().splitlines()[-1] == "loaded:", result.stdout
+
+
+@pytest.mark.parametrize("name", ["basic", "vpc-endpoint-multi-region"])
+def test_generate_for_a_folder_works_out_the_labels_and_keeps_its_release(name: str) -> None:
+    out = MODULES / name
+    explicit = generate(
+        EXAMPLES[name],
+        source=spec_label(EXAMPLES[name], out),
+        release=read_release_record(out),
+        module_source=module_source(EXAMPLES[name], out),
+    )
+    assert generate(EXAMPLES[name], out=out).files == explicit.files
+    assert f"from ../../examples/{EXAMPLES[name].name}." in generate(EXAMPLES[name], out=out).files["main.tf"].splitlines()[0]
+
+
+def test_generate_for_a_released_folder_carries_its_release(tmp_path: Path) -> None:
+    released = generate(EXAMPLES["basic"], out=MODULES / "basic")
+    record = read_release_record(MODULES / "basic")
+    assert record is not None and released.manifest.module_version == record.version
+    assert released.files["CHANGELOG.md"] == (MODULES / "basic" / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "CHANGELOG.md" not in generate(EXAMPLES["basic"], out=tmp_path / "new").files
+
+
+def test_spec_policies_lists_every_custom_policy_and_picks_one_by_name() -> None:
+    policies = spec_policies(EXAMPLES["all-options"])
+    listing = policies.listing()
+    assert [p["PolicyName"] for p in listing] == [p.name for p in generate(EXAMPLES["all-options"]).grants.custom_policies]
+    assert listing and policies.document(listing[0]["PolicyName"]) == listing[0]["PolicyDocument"]
+    assert policies.document(listing[0]["PolicyName"])["Version"] == "2012-10-17"
+    with pytest.raises(SpecError, match=r"^--name: 'Nope' is not a policy of this spec; allowed: "):
+        policies.document("Nope")
+    assert spec_policies({"version": 1, "regions": ["us-east-2"]}).listing() == []

@@ -20,7 +20,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_defaults_follow_the_documented_spec() -> None:
-    spec = spec_from_data(MINIMAL)
+    spec = spec_from_data(MINIMAL).spec
     assert spec.role.name == "SSMInstanceProfile"
     assert spec.role.create is True
     assert spec.instance_profile.create is True
@@ -42,7 +42,7 @@ def test_defaults_follow_the_documented_spec() -> None:
     ],
 )
 def test_every_format_reads_the_same_spec(tmp_path: Path, name: str, text: str) -> None:
-    spec = load_spec(write(tmp_path, name, text))
+    spec = load_spec(write(tmp_path, name, text)).spec
     assert isinstance(spec, Spec)
     assert spec.regions == ["eu-west-1"]
     assert spec.role.name == "R"
@@ -143,7 +143,7 @@ BOM = "\ufeff"
     ],
 )
 def test_a_byte_order_mark_is_accepted_in_every_format(tmp_path: Path, name: str, text: str) -> None:
-    assert load_spec(write(tmp_path, name, text)).regions == ["eu-west-1"]
+    assert load_spec(write(tmp_path, name, text)).spec.regions == ["eu-west-1"]
 
 
 def test_yaml_anchors_and_merge_keys_still_read(tmp_path: Path) -> None:
@@ -153,7 +153,7 @@ def test_yaml_anchors_and_merge_keys_still_read(tmp_path: Path) -> None:
         "s3:\n  buckets:\n    - &bucket {name: logs-bucket, encrypted: true}\n"
         "    - {<<: *bucket, name: data-bucket}\n"
     )
-    spec = load_spec(write(tmp_path, "spec.yaml", text))
+    spec = load_spec(write(tmp_path, "spec.yaml", text)).spec
     assert spec.role.tags == {"Team": "platform", "Env": "prod"}
     assert [(b.name, b.encrypted) for b in spec.s3.buckets] == [("logs-bucket", True), ("data-bucket", True)]
 
@@ -172,7 +172,7 @@ UNICODE_TAGS = {
 
 
 def test_iam_tags_accept_unicode_letters_numbers_and_spaces() -> None:
-    assert spec_from_data({**MINIMAL, "role": {"tags": UNICODE_TAGS}}).role.tags == UNICODE_TAGS
+    assert spec_from_data({**MINIMAL, "role": {"tags": UNICODE_TAGS}}).spec.role.tags == UNICODE_TAGS
 
 
 @pytest.mark.parametrize("char", ["\t", "\n", "\r", "\x00", "\x85", "\u200b", "\u202e", "*", "#", "☃", "😀"])

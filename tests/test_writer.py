@@ -211,6 +211,25 @@ def test_an_interrupted_write_before_commit_leaves_the_old_module(tmp_path: Path
     assert files_of(out) == {**module_bytes(old), "notes.txt": b"mine\n"}, "no temporary file, no lock is left"
 
 
+def test_a_failed_flush_names_the_file_and_leaves_the_old_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The temporary files are flushed together (one thread each); a disk error in any stops the write."""
+    out = tmp_path / "out"
+    old = generate(BASIC)
+    write_module(old, out)
+    real_fsync = os.fsync
+
+    def failing_fsync(fd: int) -> None:
+        if "/.main.tf.ssm-profile-tmp-" in os.readlink(f"/proc/self/fd/{fd}"):
+            raise OSError(5, "Input/output error")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    with pytest.raises(OSError) as failure:
+        write_module(generate(WITH_BUCKET), out)
+    assert (failure.value.errno, failure.value.filename) == (5, str(out / "main.tf"))
+    assert files_of(out) == module_bytes(old), "no temporary file, no journal, no lock is left"
+
+
 def test_a_write_stopped_after_commit_is_completed_by_the_next_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "out"
     write_module(generate(BASIC), out)

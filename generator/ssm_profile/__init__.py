@@ -5,6 +5,10 @@ The public API is one pipeline, each stage a module::
     spec file --spec--> Spec --grants--> Grants --module--> Document --render--> files --writer--> OUT
 
 ``generate`` runs the pure stages and returns the files; ``write_module`` puts them on disk.
+Every command of the ``ssm-profile`` CLI is one call here: ``generate`` + ``write_module`` (or
+``check_module``), ``release_module``, ``find_stale`` (drift), ``generate_fleet`` +
+``write_fleet`` (or ``require_fleet_current``), ``spec_policies``, ``region_coverage``,
+``json_schema``, ``install_judges`` and ``find_judges``.
 """
 
 from __future__ import annotations
@@ -22,12 +26,29 @@ _LAZY = {
     "GeneratedModule": "pipeline",
     "generate": "pipeline",
     "load_spec": "pipeline",
+    "spec_policies": "pipeline",
     "check_module": "writer",
     "write_module": "writer",
+    "release_module": "release",
+    "find_stale": "drift",
+    "generate_fleet": "fleet_io",
+    "require_fleet_current": "fleet_io",
+    "write_fleet": "fleet_io",
+    "region_coverage": "catalog",
+    "json_schema": "spec",
+    "find_judges": "judges",
+    "install_judges": "judges.env",
 }
 
 if TYPE_CHECKING:
-    from .pipeline import FORMATS, GeneratedModule, generate, load_spec
+    from .catalog import region_coverage
+    from .drift import find_stale
+    from .fleet_io import generate_fleet, require_fleet_current, write_fleet
+    from .judges import find_judges
+    from .judges.env import install_judges
+    from .pipeline import FORMATS, GeneratedModule, generate, load_spec, spec_policies
+    from .release import release_module
+    from .spec import json_schema
     from .writer import check_module, write_module
 
 
@@ -51,7 +72,17 @@ __all__ = [
     "SsmProfileError",
     "TerraformError",
     "check_module",
+    "find_judges",
+    "find_stale",
     "generate",
+    "generate_fleet",
+    "install_judges",
+    "json_schema",
     "load_spec",
+    "region_coverage",
+    "release_module",
+    "require_fleet_current",
+    "spec_policies",
+    "write_fleet",
     "write_module",
 ]

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import functools
 import json
-import pkgutil
+import os
 import string
-from dataclasses import dataclass
 from typing import Any, Mapping
+
+import msgspec
 
 from .errors import SpecError, key_path
 
 SET_NAMES = ("seed", "current", "all")
 
 
-@dataclass(frozen=True)
-class RegionSuffixes:
+class RegionSuffixes(msgspec.Struct, frozen=True):  # not a dataclass: no methods compiled at import
     """The per-Region suffixes of the Patch Manager buckets."""
 
     patch_manager: str = ""
@@ -30,10 +30,10 @@ class RegionSuffixes:
 @functools.cache
 def catalog() -> dict[str, Any]:
     """The raw catalog document."""
-    # pkgutil, not importlib.resources: the same package-data lookup (zip imports included)
-    # without importing tempfile and zipfile, ~5 ms of every generate's start-up.
-    data = pkgutil.get_data(__package__, "data/agent_buckets.json")
-    assert data is not None  # None only for loaders without get_data; installs always have one
+    # The package data read through the package's loader (zip imports included), as
+    # pkgutil.get_data does, without importing pkgutil; not importlib.resources, which
+    # imports tempfile and zipfile: ~5 ms of every generate's start-up.
+    data = __spec__.loader.get_data(os.path.join(os.path.dirname(__file__), "data", "agent_buckets.json"))  # type: ignore[union-attr]
     return json.loads(data.decode("utf-8"))
 
 
@@ -48,15 +48,16 @@ def catalog_suffixes(region: str) -> RegionSuffixes | None:
 PATCHING_BUCKETS_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/patch-operations-s3-buckets.html"
 
 
-def _templates(set_name: str) -> list[dict[str, Any]]:
+@functools.cache  # asked once per Region
+def _templates(set_name: str) -> tuple[dict[str, Any], ...]:
     sets = catalog()["sets"]
     if set_name == "all":
         # "current" plus the seed templates it lacks; the seed's unsuffixed snapshot bucket is
         # current's own template, so its suffix rule (one snapshot bucket per Region) holds in "all".
         current = sets["current"]["buckets"]
         known = {entry["template"] for entry in current}
-        return current + [entry for entry in sets["seed"]["buckets"] if entry["template"] not in known]
-    return sets[set_name]["buckets"]
+        return (*current, *(entry for entry in sets["seed"]["buckets"] if entry["template"] not in known))
+    return tuple(sets[set_name]["buckets"])
 
 
 def _applies(set_name: str, entry: Mapping[str, Any], region: str) -> bool:
@@ -92,7 +93,7 @@ def agent_buckets(
             continue
         values = {"region": region}
         if suffixes is not None:
-            values.update({k: v for k, v in vars(suffixes).items() if v})
+            values.update({k: v for k, v in msgspec.structs.asdict(suffixes).items() if v})
         if "if" in entry and not values.get(entry["if"]):
             continue
         if "unless" in entry and values.get(entry["unless"]):
@@ -131,5 +132,32 @@ def endpoint_service_name(service: str, region: str) -> str:
     return f"{prefix}.{region}.{service}"
 
 
-def _placeholders(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+@functools.cache  # a few templates, asked once per Region each
+def _placeholders(template: str) -> frozenset[str]:
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
+
+
+class RegionCoverage(msgspec.Struct, frozen=True):
+    """One Region and, per bucket set, whether the catalog alone covers it (what ``ssm-profile
+    regions`` lists); a set that does not needs ``s3.agent_bucket_suffixes`` there."""
+
+    partition: str
+    region: str
+    name: str
+    sets: dict[str, bool]
+
+
+def region_coverage(partition: str | None = None) -> list[RegionCoverage]:
+    """Every known Region (of ``partition`` only, when given) and the bucket sets covering it,
+    in botocore's order; :class:`SpecError` for a partition ssm-profile does not support."""
+    from .regions import partitions, suggest
+
+    known = partitions()
+    if partition is not None and partition not in known:
+        raise SpecError("--partition", f"{partition!r} is not supported{suggest(partition, list(known))}; allowed: {', '.join(known)}")
+    return [
+        RegionCoverage(p.id, region, p.region_names[region], {name: covers(name, region) for name in SET_NAMES})
+        for p in known.values()
+        if partition in (None, p.id)
+        for region in p.regions
+    ]

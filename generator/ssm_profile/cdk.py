@@ -33,7 +33,6 @@ Importing this module starts CDK's Node process; it needs ``pip install 'ssm-pro
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import sys
 from collections.abc import Mapping
@@ -41,12 +40,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .document import Bare, Block, Document
+import msgspec
+
+from .document import Bare, Block, Document, Expr, Ref, rewrite
 from .errors import SpecError
 from .grants import Grants, build_grants
 from .module import ACCOUNT_ID_VARIABLE, NETWORK_VARIABLE, module_document, provider_alias
 from .render.cdk import CDK_LIBRARIES, NULL_EXPRESSION, cdk_library, cdk_value, declare_block, unused_construct_id
-from .spec import Spec, load_spec, spec_from_data
+from .spec import Spec, ValidatedSpec, as_validated
 
 cdk_library()  # imports cdktn (else cdktf) with jsii's Node warnings off, before constructs starts Node
 
@@ -62,11 +63,12 @@ _NAMED_KINDS = {"resource": "{0}.{1}", "data": "data.{0}.{1}", "module": "module
 class SsmInstanceProfile(Construct):
     """The role, instance profile and policies a spec describes, declared in a CDK stack.
 
-    ``spec`` is a :class:`~ssm_profile.spec.Spec`, plain spec data (a mapping) or the path of
-    a spec file. ``variables`` sets the module's input variables (``{"tags": {...}}``), each a
-    literal or a CDK token. ``providers`` maps each Region where the spec creates resources to
-    an ``aws`` provider of the stack, and optionally ``"global"`` to the provider of the IAM
-    resources (else the stack's default ``aws`` provider). Bad input raises
+    ``spec`` is a :class:`~ssm_profile.spec.ValidatedSpec`, a :class:`~ssm_profile.spec.Spec`,
+    plain spec data (a mapping) or the path of a spec file. ``variables`` sets the module's
+    input variables (``{"tags": {...}}``), each a literal or a CDK token. ``providers`` maps
+    each Region where the spec creates resources to an ``aws`` provider of the stack, and
+    optionally ``"global"`` to the provider of the IAM resources (else the stack's default
+    ``aws`` provider). Bad input raises
     :class:`~ssm_profile.errors.SpecError` here, before synth.
     """
 
@@ -75,13 +77,13 @@ class SsmInstanceProfile(Construct):
         scope: Construct,
         id: str,
         *,
-        spec: Spec | Mapping[str, Any] | str | Path,
+        spec: ValidatedSpec | Spec | Mapping[str, Any] | str | Path,
         variables: Mapping[str, Any] | None = None,
         providers: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(scope, id)
         cdk = _library_of(scope)
-        self.grants: Grants = build_grants(_as_spec(spec))
+        self.grants: Grants = build_grants(as_validated(spec))
         self.document: Document = module_document(self.grants)
         self.prefix: str = _prefix(self, cdk)
         #: The provider reference each regional resource's ``provider`` becomes (``aws.us_east_1``
@@ -234,7 +236,7 @@ def _bound_block(block: Block, references: Mapping[str, str]) -> Block:
     reference = references[given.text] if isinstance(given, Bare) else references[""]
     if not reference:
         return block
-    return dataclasses.replace(block, body={**block.body, "provider": Bare(reference)})
+    return msgspec.structs.replace(block, body={**block.body, "provider": Bare(reference)})
 
 
 def _check_literal_inputs(grants: Grants, given: Mapping[str, Any], cdk: ModuleType) -> None:
@@ -263,14 +265,6 @@ def _check_literal_inputs(grants: Grants, given: Mapping[str, Any], cdk: ModuleT
                     f"variables.{NETWORK_VARIABLE}.{setup.region}.route_table_ids",
                     "the S3 gateway endpoint needs at least one route table",
                 )
-
-
-def _as_spec(spec: Spec | Mapping[str, Any] | str | Path) -> Spec:
-    if isinstance(spec, Spec):
-        return spec
-    if isinstance(spec, Mapping):
-        return spec_from_data(dict(spec))
-    return load_spec(spec)
 
 
 def _library_of(scope: Any) -> ModuleType:
@@ -307,29 +301,10 @@ def _renames(document: Document, prefix: str) -> dict[str, str]:
 
 
 def _renamer(renames: dict[str, str]) -> Any:
-    if not renames:
-        return lambda value: value
-    # A name only where it stands alone: `aws_iam_policy.s3` never inside `aws_iam_policy.s3_2`
-    # or `data.aws_iam_policy.s3`.
-    alternatives = "|".join(re.escape(name) for name in sorted(renames, key=len, reverse=True))
-    pattern = re.compile(rf"(?<![\w.])(?:{alternatives})(?![\w-])")
+    def renamed(node: Expr) -> Ref | None:
+        return Ref(renames[node.address]) if isinstance(node, Ref) and node.address in renames else None
 
-    def rename(value: Any) -> Any:
-        if _is_text_value(value):  # Expr, and what Terraform reads as an address or a template
-            return dataclasses.replace(value, text=pattern.sub(lambda match: renames[match.group(0)], value.text))
-        if isinstance(value, Block):
-            return Block(value.kind, value.labels, rename(value.body), value.comment, value.file)
-        if isinstance(value, list):
-            return [rename(item) for item in value]
-        if isinstance(value, dict):
-            return {key: rename(item) for key, item in value.items()}
-        return value
-
-    return rename
-
-
-def _is_text_value(value: Any) -> bool:
-    return dataclasses.is_dataclass(value) and not isinstance(value, (type, Block)) and isinstance(getattr(value, "text", None), str)
+    return lambda value: rewrite(value, renamed)
 
 
 def _renamed_block(block: Block, prefix: str, rename: Any) -> Block:

@@ -1,25 +1,26 @@
 """The ``ssm-profile`` command: a thin click shell over the public API.
 
-Each command parses options, calls the API and lets :func:`main` turn an
-:class:`~ssm_profile.errors.SsmProfileError` into one line on stderr and its exit code:
-0 ok, 1 a check failed, 2 bad input or usage, 3 Terraform failed. Heavy modules are imported
-inside the commands so ``--help`` costs no more than click itself.
+Each command parses options, calls one library function and prints what it returns; the group
+(:class:`~ssm_profile.exits.ErrorGroup`) turns an :class:`~ssm_profile.errors.SsmProfileError`
+into one line on stderr and its exit code: 0 ok, 1 a check failed, 2 bad input or usage,
+3 Terraform failed. Heavy modules are imported inside the commands so ``--help`` costs no more
+than click itself.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from . import __version__
-from .paths import module_source, spec_label
 from .errors import one_line
+from .exits import ErrorGroup, run_console
+
+if TYPE_CHECKING:
+    from .drift import ModuleDrift
 
 
 class _Folder(click.Path):
@@ -59,54 +60,11 @@ def _warn(warnings: tuple[str, ...]) -> None:
         click.echo(f"ssm-profile: warning: {warning}", err=True)
 
 
-def os_error_text(error: OSError) -> str:
-    """An OS error as ``path: reason`` (``path -> other: reason`` for a rename)."""
-    paths = [os.fsdecode(p) for p in (error.filename, error.filename2) if p is not None]
-    reason = error.strerror or str(error) or type(error).__name__
-    return f"{' -> '.join(paths)}: {reason}" if paths else reason
-
-
-class _Terminated(BaseException):
-    """SIGTERM, raised so the writer can clean up before the process ends."""
-
-
-def _raise_terminated(signum: int, frame: object) -> NoReturn:
-    raise _Terminated()
-
-
-class _Group(click.Group):
-    """Turns every failure into one line on stderr and an exit code; never a traceback.
-
-    SsmProfileError: its exit code (a CheckFailed may add one line per finding). OSError
-    (reading or writing a file): 2, naming the path and the reason. Ctrl-C: 130; SIGTERM: 143.
-    """
-
-    def invoke(self, ctx: click.Context) -> object:
-        from .errors import CheckFailed, SsmProfileError
-
-        try:
-            return super().invoke(ctx)
-        except SsmProfileError as error:
-            # A failed check may list its findings on the lines after its one-line summary.
-            text = "\n".join(map(one_line, str(error).split("\n"))) if isinstance(error, CheckFailed) else one_line(str(error))
-            click.echo(f"ssm-profile: error: {text}", err=True)
-            ctx.exit(error.exit_code)
-        except OSError as error:
-            click.echo(f"ssm-profile: error: {one_line(os_error_text(error))}", err=True)
-            ctx.exit(2)
-        except KeyboardInterrupt:
-            click.echo("ssm-profile: interrupted", err=True)
-            ctx.exit(130)
-        except _Terminated:
-            click.echo("ssm-profile: terminated", err=True)
-            ctx.exit(143)
-
-
 def _notify(message: str) -> None:
     click.echo(f"ssm-profile: {one_line(message)}", err=True)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ErrorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ssm-profile")
 def cli() -> None:
     """Generate Terraform for AWS's instance profile for Systems Manager from a spec file."""
@@ -129,20 +87,16 @@ def cli() -> None:
     show_default=True,
     help="cdk: synthesise through CDK for Terraform (Terraform JSON; needs the cdk extra).",
 )
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 when OUT differs from what SPEC generates.")
+@click.option("--check", "drift_only", is_flag=True, help="Write nothing; exit 1 when OUT differs from what SPEC generates.")
 @click.option("--force", is_flag=True, help="Overwrite files edited by hand since they were generated.")
-def generate(spec: Path, out: Path, format_: str | None, engine: str, check: bool, force: bool) -> None:
+def generate(spec: Path, out: Path, format_: str | None, engine: str, drift_only: bool, force: bool) -> None:
     """Generate the Terraform module for SPEC into OUT."""
-    from .pipeline import generate as run_generate
+    from .pipeline import generate as generate_module
     from .writer import check_module, write_module
 
-    # A released module keeps its release (moved blocks, CHANGELOG.md, version) when regenerated.
-    release = _release_record(out) if out.is_dir() else None
-    module = run_generate(
-        spec, format=format_, source=spec_label(spec, out), engine=engine, release=release, module_source=module_source(spec, out)
-    )
+    module = generate_module(spec, out=out, format=format_, engine=engine)
     _warn(module.grants.warnings)
-    if check:
+    if drift_only:
         check_module(module, out)
         click.echo(f"{out}: up to date")
         return
@@ -150,43 +104,32 @@ def generate(spec: Path, out: Path, format_: str | None, engine: str, check: boo
     click.echo(f"{out}: wrote {len(module.files)} files ({', '.join(sorted(module.files))})")
 
 
-def _release_record(out: Path) -> Any:
-    """OUT's release record, or None; release.py is imported only when OUT has one (start-up)."""
-    from .manifest import RELEASE_FILE
-
-    try:
-        os.lstat(out / RELEASE_FILE)
-    except FileNotFoundError:
-        return None
-    # Anything else there (even unreadable) goes to the reader, which words the error.
-    from .release import read_release_record
-
-    return read_release_record(out)
-
-
 @cli.command()
 @click.argument("fleet_file", metavar="FLEET", type=SPEC_ARG)
 @click.option("-o", "--out", "live", type=OUT_DIR, required=True, help="LIVE: the folder of account roots to write.")
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 when the shared module or LIVE differs from what FLEET generates.")
+@click.option(
+    "--check", "drift_only", is_flag=True, help="Write nothing; exit 1 when the shared module or LIVE differs from what FLEET generates."
+)
 @click.option("--force", is_flag=True, help="Overwrite files edited by hand since they were generated.")
-def fleet(fleet_file: Path, live: Path, check: bool, force: bool) -> None:
+def fleet(fleet_file: Path, live: Path, drift_only: bool, force: bool) -> None:
     """Generate FLEET's shared module and one Terraform root per account under LIVE, with
     the files the chosen engines read (atlantis.yaml, fleet-matrix.json, terragrunt.hcl,
     workspaces.tf.json). Plans and applies are left to those engines."""
-    from .fleet_io import generate_fleet
-    from .writer import check_module, write_module
+    from .fleet_io import generate_fleet, require_fleet_current, write_fleet
 
     output = generate_fleet(fleet_file, live)
-    if check:
-        check_module(output.module, output.module_dir)
-        check_module(output.live, live)
-        click.echo(f"{live}: up to date ({len(output.fleet.accounts)} accounts; shared module {output.module_dir})")
+    if drift_only:
+        require_fleet_current(output)
+        click.echo(_fleet_up_to_date(live, len(output.fleet.accounts), output.module_dir))
         return
-    write_module(output.module, output.module_dir, force=force)
-    write_module(output.live, live, force=force)
+    write_fleet(output, force=force)
     engines = ", ".join(output.fleet.engines) or "none"
     click.echo(f"{output.module_dir}: wrote the shared module ({len(output.module.files)} files)")
     click.echo(f"{live}: wrote {len(output.fleet.accounts)} account roots (engines: {engines}; backend: {output.fleet.backend})")
+
+
+def _fleet_up_to_date(live: Path, accounts: int, module_dir: Path) -> str:
+    return f"{live}: up to date ({accounts} accounts; shared module {module_dir})"
 
 
 @cli.command()
@@ -208,35 +151,14 @@ def release(out: Path, version: str | None, bump: str | None, force: bool) -> No
     release record (.ssm-profile-release.json), which only this command writes. Exit 1 when
     --version is lower than the change requires, with one line per reason.
     """
-    from .errors import OutputError, SpecError
-    from .pipeline import generate as run_generate
-    from .release import CHANGELOG_FILE, Version, read_release_record, read_release_source, release_record
-    from .writer import write_module
+    from .release import release_module
 
-    if (version is None) == (bump is None):
-        raise SpecError("--version", "give either --version X.Y.Z or --bump auto|major|minor|patch, not both")
-    if version is not None:
-        Version.parse(version)
-    source = read_release_source(out)
-    previous = read_release_record(out)
-    options = {
-        "format": source.format,
-        "source": spec_label(source.spec, out),
-        "engine": source.engine,
-        "module_source": module_source(source.spec, out),
-    }
-    plain = run_generate(source.spec, **options)
-    record, assessment = release_record(plain.document, plain.grants, format=plain.format, previous=previous, version=version, bump=bump)
-    module = run_generate(source.spec, **options, release=record)
-    foreign = [n for n in (CHANGELOG_FILE, "moved.tf", "moved.tf.json") if n in module.files and (out / n).exists() and n not in source.files]
-    if foreign and not force:
-        raise OutputError(f"{out}: {', '.join(foreign)} exists and was not generated by ssm-profile; move it away or pass --force")
-    write_module(module, out, force=force, notify=_notify)
-    changes = assessment.changes
+    result = release_module(out, version=version, bump=bump, force=force, notify=_notify)
+    changes, record = result.assessment.changes, result.record
     counts = f"{len(changes.added)} added, {len(changes.removed)} removed, {len(changes.changed)} changed, {len(changes.moved)} moved"
-    level = "first release" if changes.first else f"{assessment.level.label} change"
+    level = "first release" if changes.first else f"{result.assessment.level.label} change"
     click.echo(f"{out}: released {record.version}: {level} ({counts}; {len(record.moved)} moved blocks)")
-    for reason in assessment.breaking:
+    for reason in result.assessment.breaking:
         click.echo(f"  {reason.line()}")
 
 
@@ -415,20 +337,11 @@ def policy(spec: Path, name: str | None) -> None:
     Always a list of {"PolicyName", "PolicyDocument"}, in the module's order; `[]` when the
     spec grants none. With --name, the one policy's bare document.
     """
-    from .errors import SpecError
-    from .grants import build_grants
-    from .spec import load_spec
+    from .pipeline import spec_policies
 
-    grants = build_grants(load_spec(spec))
-    _warn(grants.warnings)
-    policies = grants.custom_policies
-    if name is not None:
-        chosen = [p for p in policies if p.name == name]
-        if not chosen:
-            raise SpecError("--name", f"{name!r} is not a policy of this spec; allowed: {', '.join(p.name for p in policies) or 'none'}")
-        click.echo(json.dumps(chosen[0].document(), indent=2))
-        return
-    click.echo(json.dumps([{"PolicyName": p.name, "PolicyDocument": p.document()} for p in policies], indent=2))
+    policies = spec_policies(spec)
+    _warn(policies.warnings)
+    click.echo(json.dumps(policies.document(name) if name is not None else policies.listing(), indent=2))
 
 
 @cli.command()
@@ -436,85 +349,46 @@ def policy(spec: Path, name: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def regions(partition_id: str | None, as_json: bool) -> None:
     """List the known Regions and which agent bucket sets cover each."""
-    from . import catalog
-    from .errors import SpecError
-    from .regions import partitions, suggest
+    import msgspec
 
-    known = partitions()
-    if partition_id is not None and partition_id not in known:
-        raise SpecError("--partition", f"{partition_id!r} is not supported{suggest(partition_id, list(known))}; allowed: {', '.join(known)}")
-    rows = [
-        {
-            "partition": p.id,
-            "region": region,
-            "name": p.region_names[region],
-            "sets": {name: catalog.covers(name, region) for name in catalog.SET_NAMES},
-        }
-        for p in known.values()
-        if partition_id in (None, p.id)
-        for region in p.regions
-    ]
+    from .catalog import SET_NAMES, region_coverage
+
+    rows = region_coverage(partition_id)
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(json.dumps(msgspec.to_builtins(rows), indent=2))
         return
-    width = max(len(r["region"]) for r in rows)
-    name_width = max(len(r["name"]) for r in rows)
-    header = f"{'partition':<11}{'region':<{width + 2}}{'name':<{name_width + 2}}" + "".join(f"{s:<9}" for s in catalog.SET_NAMES)
-    click.echo(header.rstrip())
+    width = max(len(r.region) for r in rows)
+    name_width = max(len(r.name) for r in rows)
+    click.echo((f"{'partition':<11}{'region':<{width + 2}}{'name':<{name_width + 2}}" + "".join(f"{s:<9}" for s in SET_NAMES)).rstrip())
     for row in rows:
-        marks = "".join(f"{'yes' if ok else 'suffix':<9}" for ok in row["sets"].values())
-        click.echo(f"{row['partition']:<11}{row['region']:<{width + 2}}{row['name']:<{name_width + 2}}{marks}".rstrip())
+        marks = "".join(f"{'yes' if ok else 'suffix':<9}" for ok in row.sets.values())
+        click.echo(f"{row.partition:<11}{row.region:<{width + 2}}{row.name:<{name_width + 2}}{marks}".rstrip())
     click.echo("suffix: the set needs s3.agent_bucket_suffixes for that Region (AWS documents none).")
 
 
 @cli.command()
 @click.argument("roots", nargs=-1, type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.pass_context
-def drift(ctx: click.Context, roots: tuple[Path, ...]) -> None:
+def drift(roots: tuple[Path, ...]) -> None:
     """Check every generated module under ROOTS (default: .) against its spec.
 
     Finds each module by its manifest, regenerates it from the spec the manifest names, and
     reports every module: exit 1 when any is stale, 2 when a module's spec is missing, its
     manifest is malformed, or a ROOT given holds no module. The pre-commit hook runs this.
     """
-    from .errors import CheckFailed, SpecError, SsmProfileError
-    from .manifest import MANIFEST_FILE, manifest_path, manifests_under, read_manifest
+    from .drift import find_stale
 
-    problems: list[str] = []
-    folders: list[Path] = []
-    for root in roots or (Path("."),):
-        found = manifests_under(root)
-        if roots and not found:
-            problems.append(f"{root}: holds no module generated by ssm-profile (no {MANIFEST_FILE} at or below it)")
-        folders.extend(found)
-    folders = sorted(set(folders))
-    stale = []
-    for index, out in enumerate(folders, 1):
-        click.echo(f"[{index}/{len(folders)}] {out}", err=True)
-        try:
-            manifest = read_manifest(out)
-            if manifest is None:  # removed since the walk
-                continue
-            if manifest.fleet is not None:  # a fleet's LIVE folder: regenerate it from its fleet file
-                ctx.invoke(fleet, fleet_file=(out / manifest.fleet).resolve(), live=out, check=True, force=False)
-                continue
-            spec = (out / manifest.spec).resolve()
-            if not spec.is_file():
-                problems.append(f"{manifest_path(out)}: names the spec {manifest.spec!r}, which does not exist")
-                click.echo(f"{out}: spec {manifest.spec} not found")
-                continue
-            ctx.invoke(generate, spec=spec, out=out, format_=manifest.format, engine=manifest.engine, check=True, force=False)
-        except CheckFailed as failure:
-            stale.append(str(failure))
-            click.echo(f"{out}: stale")
-        except SsmProfileError as error:
-            problems.append(str(error))
-            click.echo(f"{out}: cannot regenerate")
-    if problems:
-        raise SpecError("drift", " | ".join(problems + stale))
-    if stale:
-        raise CheckFailed(f"{len(stale)} of {len(folders)} modules are stale; run ssm-profile generate: " + " | ".join(stale))
-    click.echo(f"{len(folders)} modules up to date")
+    report = find_stale(roots, progress=lambda i, n, out: click.echo(f"[{i}/{n}] {out}", err=True), on_module=_print_drift)
+    report.raise_for_failure()
+    click.echo(f"{report.found} modules up to date")
+
+
+def _print_drift(module: ModuleDrift) -> None:
+    """One module's line of ``drift``, after its spec's warnings."""
+    _warn(module.warnings)
+    if module.accounts is not None:
+        click.echo(_fleet_up_to_date(module.folder, module.accounts, module.shared_module))
+        return
+    click.echo(f"{module.folder}: {f'spec {module.spec} not found' if module.state == 'spec missing' else module.state}")
 
 
 @cli.group()
@@ -550,10 +424,10 @@ def judges_requirements() -> None:
 @judges.command("path")
 def judges_path() -> None:
     """Print where `check` finds each judge; exit 3 when one is missing."""
-    from .judges import find_judges
+    from .judges import TOOLS, find_judges
 
     tools = find_judges()
-    for name in ("checkov", "parliament", "policy_sentry"):
+    for name in TOOLS:
         click.echo(f"{name}: {getattr(tools, name)}")
 
 
@@ -567,15 +441,7 @@ def schema() -> None:
 
 def main() -> None:
     """Console entry point."""
-    signal.signal(signal.SIGTERM, _raise_terminated)
-    try:
-        cli(prog_name="ssm-profile")
-    except KeyboardInterrupt:  # outside a command (click's own parsing): still one line
-        click.echo("ssm-profile: interrupted", err=True)
-        sys.exit(130)
-    except _Terminated:
-        click.echo("ssm-profile: terminated", err=True)
-        sys.exit(143)
+    run_console(lambda: cli(prog_name="ssm-profile"))
 
 
 if __name__ == "__main__":

@@ -17,10 +17,11 @@ from typing import Any, Literal
 
 import msgspec
 
-from .document import Bare, Block, Document, Expr, nested
+from .document import Bare, Block, nested, var
 from .errors import SpecError
 from .module import ACCOUNT_ID_VARIABLE, MIN_AWS_PROVIDER, MIN_TERRAFORM
 from .regions import suggest
+from .render.tfjson import json_value
 from .spec_shape import check_shape
 
 FLEET_VERSION = 1
@@ -222,11 +223,9 @@ def _root_blocks(fleet: Fleet, account: FleetAccount, shared: SharedModule) -> d
     return blocks
 
 
-def _providers_map(addresses: list[str]) -> Expr:
+def _providers_map(addresses: list[str]) -> dict[Bare, Bare]:
     """A module's ``providers`` map: provider addresses are keys Terraform reads bare, never quoted."""
-    width = max(len(address) for address in addresses)
-    lines = [f"  {address:<{width}} = {address}" for address in addresses]
-    return Expr("{\n" + "\n".join(lines) + "\n}")
+    return {Bare(address): Bare(address) for address in addresses}
 
 
 def _provider(region: str, alias: str, account: FleetAccount, comment: tuple[str, ...] = ()) -> Block:
@@ -300,7 +299,7 @@ def _workspaces(fleet: Fleet, shared: SharedModule, header: str) -> dict[str, An
         root = _from_repo(shared, account.name)
         workspaces[account.name.replace("-", "_")] = {
             "name": f"ssm-profile-{account.name}",
-            "organization": "${var.organization}",
+            "organization": json_value(var("organization")),
             "description": f"ssm-profile instance profile for account {account.id}.",
             "working_directory": root,
             "trigger_prefixes": sorted({root, *(_from_repo(shared, p) for p in (shared.module_from_live, shared.spec_from_live, shared.fleet_from_live))}),

@@ -1,9 +1,10 @@
 """The edges of the fleet pipeline: reading a fleet file, and writing (or checking) LIVE.
 
 ``generate_fleet`` is what ``ssm-profile fleet`` calls: it generates the shared module from
-the fleet's spec, checks the accounts against that module, lays out LIVE (pure:
-:func:`ssm_profile.fleet.fleet_files`) and writes both through the module writer, with its
-guarantees (hand-edit guard, files of the user kept, byte-identical output).
+the fleet's spec, checks the accounts against that module and lays out LIVE (pure:
+:func:`ssm_profile.fleet.fleet_files`); :func:`write_fleet` writes both through the module
+writer, with its guarantees (hand-edit guard, files of the user kept, byte-identical output),
+and :func:`require_fleet_current` is ``fleet --check``'s drift gate.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from . import __version__
 from .errors import SpecError
 from .fleet import Fleet, SharedModule, check_accounts, fleet_files, fleet_from_data
 from .manifest import MANIFEST_FILE, Manifest
-from .paths import module_source, spec_label
+from .outfolder import Notify
 from .pipeline import GeneratedModule, generate, header_line
 from .spec_file import parse_text, read_spec_text
 from .spec_shape import field_path
+from .writer import check_module, write_module
 
 
 @dataclass(frozen=True)
@@ -43,17 +45,14 @@ def load_fleet(path: str | Path) -> Fleet:
 
 def generate_fleet(fleet_path: str | Path, live_dir: str | Path) -> FleetOutput:
     """Generate the shared module and every file of LIVE for the fleet file at ``fleet_path``."""
-    from .release import read_release_record
-
     fleet_path, live_dir = Path(fleet_path), Path(live_dir)
     fleet = load_fleet(fleet_path)
     base = fleet_path.parent
     spec_path, module_dir = base / fleet.spec, base / fleet.module
     if not spec_path.is_file():
         raise SpecError("spec", f"{fleet.spec!r} is not a file (relative to {fleet_path})")
-    release = read_release_record(module_dir) if module_dir.is_dir() else None
     # Generated exactly as `generate SPEC -o MODULE` would, so `drift` finds it up to date.
-    module = generate(spec_path, source=spec_label(spec_path, module_dir), release=release, module_source=module_source(spec_path, module_dir))
+    module = generate(spec_path, out=module_dir)
     manifest = module.manifest
     variables = tuple(b.labels[0] for b in module.document.of_kind("variable"))
     check_accounts(fleet, manifest.partition, variables, tuple(manifest.required_inputs))
@@ -72,6 +71,19 @@ def generate_fleet(fleet_path: str | Path, live_dir: str | Path) -> FleetOutput:
     files[MANIFEST_FILE] = _live_manifest(files, shared, [a.name for a in fleet.accounts])
     live = GeneratedModule(files=dict(sorted(files.items())), grants=module.grants, document=module.document, format="hcl")
     return FleetOutput(fleet=fleet, module=module, module_dir=module_dir, live=live, live_dir=live_dir)
+
+
+def write_fleet(output: FleetOutput, *, force: bool = False, notify: Notify | None = None) -> None:
+    """Write the shared module, then LIVE (see :func:`ssm_profile.writer.write_module`)."""
+    write_module(output.module, output.module_dir, force=force, notify=notify)
+    write_module(output.live, output.live_dir, force=force, notify=notify)
+
+
+def require_fleet_current(output: FleetOutput) -> None:
+    """Raise :class:`~ssm_profile.errors.CheckFailed` when the shared module or LIVE on disk
+    differs from ``output`` (the shared module is compared first); write nothing."""
+    check_module(output.module, output.module_dir)
+    check_module(output.live, output.live_dir)
 
 
 def _live_manifest(files: dict[str, str], shared: SharedModule, accounts: list[str]) -> str:

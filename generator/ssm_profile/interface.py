@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .document import Bare, Document, Expr
+from .document import Bare, Document, Expr, TypeConstraint
 from .grants import Grants
 from .module import NETWORK_VARIABLE
+from .render.expression import expression_text
 from .versioning import Level, Reason
 
 
@@ -99,7 +100,7 @@ def _aliases(document: Document) -> list[str]:
 
 
 def _text(value: Any) -> str:
-    return value.text if isinstance(value, (Bare, Expr)) else str(value)
+    return expression_text(value) if isinstance(value, (Bare, Expr, TypeConstraint)) else str(value)
 
 
 def region_of(alias: str) -> str:

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from .document import Bare, Block, Document, Expr, Template, is_nested_blocks
+from .document import Bare, Block, Document, Expr, GetAttr, Ref, Template, is_nested_blocks, rewrite
 from .grants import Grants
+from .render.expression import expression_text, template_text
 
 #: Attributes that name the real AWS object a resource manages. All of them force replacement
 #: in hashicorp/aws when they change, so the same identity under a new address is a move.
@@ -50,12 +50,6 @@ REPLACING_ATTRIBUTES: dict[str, tuple[str, ...]] = {
 
 #: Meta-arguments that change how Terraform plans, not what the resource is.
 _META_ARGUMENTS = ("lifecycle", "depends_on")
-
-
-_REFERENCE = re.compile(
-    r"(?<![\w.])(var\.[A-Za-z_][\w-]*|local\.[A-Za-z_][\w-]*|data\.[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*\.[A-Za-z_]\w*"
-    r"|[a-z][a-z0-9]*_[\w-]*\.[A-Za-z_][\w-]*\.[A-Za-z_]\w*)"
-)
 
 
 @dataclass(frozen=True)
@@ -132,8 +126,10 @@ class _Resolver:
             return [self.body(child.body, seen) for child in value]
         if isinstance(value, Block):
             return self.body(value.body, seen)
-        if isinstance(value, (Expr, Template)):
-            return _REFERENCE.sub(lambda m: self.reference(m.group(1), seen), value.text)
+        if isinstance(value, Expr):
+            # Each reference is written as its resolved text, so a digest holds values, not addresses.
+            resolved = rewrite(value, lambda node: self.resolved(node, seen))
+            return template_text(resolved) if isinstance(resolved, Template) else expression_text(resolved)
         if isinstance(value, Bare):
             return value.text
         if isinstance(value, list):
@@ -144,6 +140,14 @@ class _Resolver:
 
     def body(self, body: dict[str, Any], seen: frozenset[str]) -> dict[str, Any]:
         return {key: self.value(value, seen) for key, value in body.items() if key not in _META_ARGUMENTS}
+
+    def resolved(self, node: Expr, seen: frozenset[str]) -> Bare | None:
+        """A variable or local, or a resource's or data source's attribute, as its resolved text."""
+        if isinstance(node, Ref) and node.address.split(".")[0] in ("var", "local"):
+            return Bare(self.reference(node.address, seen))
+        if isinstance(node, GetAttr) and isinstance(node.target, Ref) and _is_object(node.target.address):
+            return Bare(self.reference(f"{node.target.address}.{node.name}", seen))
+        return None
 
     def reference(self, ref: str, seen: frozenset[str]) -> str:
         parts = ref.split(".")
@@ -167,6 +171,12 @@ class _Resolver:
             return _text(self.value(value, seen | {address}))
         identity = ",".join(f"{k}={v}" for k, v in self.identity(target, seen))
         return f"{parts[0]}[{identity}].{attribute}"
+
+
+def _is_object(address: str) -> bool:
+    """Whether ``address`` names a data source or a resource (``type.name``, the type holding a ``_``)."""
+    parts = address.split(".")
+    return (len(parts) == 3 and parts[0] == "data") or (len(parts) == 2 and "_" in parts[0])
 
 
 def _text(value: Any) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Literal
 
@@ -30,7 +29,16 @@ GENERATOR = "ssm-profile"
 
 _Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
 _Name = Annotated[str, msgspec.Meta(min_length=1)]
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Control characters (C0 and DEL), each mapped to a space: a message stays on one line.
+_CONTROL = {code: " " for code in [*range(0x20), 0x7F]}
+
+try:  # CPython's own SHA-256: hashlib would first load OpenSSL (~2.5 ms of every generate)
+    from _sha2 import sha256 as _sha256  # Python 3.12+
+except ImportError:
+    try:
+        from _sha256 import sha256 as _sha256  # Python 3.11
+    except ImportError:  # a build without it: OpenSSL's, the same digest
+        from hashlib import sha256 as _sha256
 
 
 class Manifest(msgspec.Struct, frozen=True, kw_only=True):
@@ -71,13 +79,18 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True):
         return json.dumps(data, indent=2) + "\n"
 
 
+def sha256_hex(data: bytes) -> str:
+    """The SHA-256 of ``data`` in hex, as the manifest records each file."""
+    return _sha256(data).hexdigest()
+
+
 def unsafe_file_name(name: str) -> str:
     """Why ``name`` cannot be a generated file's path inside a module folder; empty when it can.
 
     Generated names are relative POSIX paths below the module folder; anything else in a
     manifest (``../x``, ``/etc/x``, ``a//b``) would let the writer reach outside OUT.
     """
-    if not name or _CONTROL.search(name) or "\\" in name:
+    if not name or name != name.translate(_CONTROL) or "\\" in name:
         return "is not a plain relative file name"
     path = PurePosixPath(name)
     if path.is_absolute() or name.endswith("/") or str(path) != name:
@@ -97,7 +110,7 @@ def decode_manifest(data: bytes | str, path: str | Path = MANIFEST_FILE) -> Mani
     try:
         return msgspec.json.decode(data, type=Manifest)
     except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:  # ValidationError is a DecodeError
-        reason = _CONTROL.sub(" ", str(exc) or type(exc).__name__)
+        reason = (str(exc) or type(exc).__name__).translate(_CONTROL)
         raise OutputError(
             f"{path}: not a valid ssm-profile manifest ({reason}); restore it from version control, "
             "or regenerate with --force (it overwrites only files with generated names and keeps the rest)"

@@ -7,7 +7,7 @@ which provider configuration a regional resource uses); every value comes from
 
 from __future__ import annotations
 
-from .document import Bare, Block, Document, Expr, Template, TypeConstraint, nested
+from .document import Bare, Block, Document, Expr, For, ListExpr, Object, Op, Ref, Template, TypeConstraint, call, local, nested, ref, var
 from .grants import ACCOUNT, Condition, CustomPolicy, Grants, RegionalSetup, ServiceRole, Statement
 from .module_inputs import follow_inputs, input_variables
 
@@ -15,48 +15,13 @@ MIN_TERRAFORM = ">= 1.5.0"
 MIN_AWS_PROVIDER = ">= 5.0"
 
 AWS_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html"
-DHMC_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/fleet-manager-default-host-management-configuration.html"
-HYBRID_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/hybrid-multicloud-service-role.html"
 ENDPOINTS_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-create-vpc.html"
 
 #: Module inputs the generator may declare; the test harness gives each a placeholder value.
 ACCOUNT_ID_VARIABLE = "account_id"
 NETWORK_VARIABLE = "vpc_endpoint_network"
-NETWORK_TYPE = "map(object({ vpc_id = string, subnet_ids = list(string), security_group_ids = list(string) }))"
-NETWORK_TYPE_GATEWAY = (
-    "map(object({ vpc_id = string, subnet_ids = list(string), security_group_ids = list(string), "
-    "route_table_ids = list(string) }))"
-)
-
-
-#: Example values for offline plans, the module's own tests and its README (AWS's documentation account).
-EXAMPLE_ACCOUNT = "111122223333"
-EXAMPLE_NETWORK = {
-    "vpc_id": "vpc-0123456789abcdef0",
-    "subnet_ids": ["subnet-0123456789abcdef0"],
-    "security_group_ids": ["sg-0123456789abcdef0"],
-    "route_table_ids": ["rtb-0123456789abcdef0"],
-}
-
-#: Provider settings for plans that must make no AWS call: mock credentials and every check
-#: that would call AWS turned off. Only ever written into test roots and test files.
-OFFLINE_PROVIDER = {
-    "access_key": "mock-access-key",
-    "secret_key": "mock-secret-key",
-    "skip_credentials_validation": True,
-    "skip_requesting_account_id": True,
-    "skip_metadata_api_check": True,
-    "skip_region_validation": True,
-}
-
-
-def example_inputs(required: list[str] | tuple[str, ...], network_regions: list[str] | tuple[str, ...]) -> dict[str, object]:
-    """Example values for the module inputs in ``required``, the network keyed by ``network_regions``."""
-    values: dict[str, object] = {
-        ACCOUNT_ID_VARIABLE: EXAMPLE_ACCOUNT,
-        NETWORK_VARIABLE: {region: dict(EXAMPLE_NETWORK) for region in network_regions},
-    }
-    return {name: values[name] for name in required if name in values}
+_STRING = Bare("string")
+_NETWORK_FIELDS = (("vpc_id", _STRING), ("subnet_ids", call("list", _STRING)), ("security_group_ids", call("list", _STRING)))
 
 
 def provider_alias(region: str) -> str:
@@ -67,20 +32,27 @@ def provider_alias(region: str) -> str:
 def arn_value(text: str) -> str | Template:
     """A literal, or a template naming ``var.account_id`` where the domain model says ACCOUNT."""
     if ACCOUNT in text:
-        return Template(text.replace(ACCOUNT, "${var." + ACCOUNT_ID_VARIABLE + "}"))
+        return Template(_account_parts(text))
     return text
+
+
+def _account_parts(text: str) -> tuple[str | Expr, ...]:
+    """Template parts of ``text``: ``var.account_id`` where the domain model says ACCOUNT."""
+    first, *rest = text.split(ACCOUNT)
+    parts = [first, *(part for piece in rest for part in (var(ACCOUNT_ID_VARIABLE), piece))]
+    return tuple(part for part in parts if part != "")
 
 
 def module_document(grants: Grants) -> Document:
     """The Terraform module that creates and attaches everything ``grants`` describes."""
-    role_name: Expr | str = Expr("aws_iam_role.this.name") if grants.role.create else grants.role.name
+    role_name: Expr | str = ref("aws_iam_role.this").attr("name") if grants.role.create else grants.role.name
     blocks: list[Block] = [
         Block(
             "locals",
             body={
                 "partition": grants.partition.id,
                 "spec_tags": dict(sorted(grants.tags.items())),
-                "tags": Expr("merge(local.spec_tags, var.tags)"),
+                "tags": call("merge", local("spec_tags"), var("tags")),
             },
             comment=(f"Generated for partition {grants.partition.id}, Regions: {', '.join(grants.regions)}.",),
         ),
@@ -101,7 +73,7 @@ def module_document(grants: Grants) -> Document:
                     "name": grants.instance_profile.name,
                     "path": grants.instance_profile.path,
                     "role": role_name,
-                    "tags": Expr("local.tags"),
+                    "tags": local("tags"),
                 },
                 comment=("The instance profile you name when launching EC2 instances.",),
             )
@@ -115,9 +87,9 @@ def module_document(grants: Grants) -> Document:
                 comment=(f"{policy.name}: {policy.why}",),
             )
         )
-    s3_count = sum(1 for p in grants.custom_policies if p.key.startswith("s3"))
+    s3_count = len(grants.s3_policies)
     for index, policy in enumerate(grants.custom_policies):
-        part = f" (part {index + 1} of {s3_count})" if s3_count > 1 and policy.key.startswith("s3") else ""
+        part = f" (part {index + 1} of {s3_count})" if s3_count > 1 and policy.purpose == "s3" else ""
         blocks += _custom_policy_blocks(policy, role_name, part, grants.role.path)
     for role in grants.service_roles:
         blocks += _service_role_blocks(role, grants)
@@ -139,7 +111,7 @@ def _partition_guard(grants: Grants) -> Block:
                 Block(
                     "precondition",
                     body={
-                        "condition": Expr("data.aws_partition.current.partition == local.partition"),
+                        "condition": Op("==", ref("data.aws_partition.current").attr("partition"), local("partition")),
                         "error_message": (
                             f"This module grants ARNs of partition {grants.partition.id}; "
                             "configure the aws provider for a Region of that partition."
@@ -196,12 +168,12 @@ def _instance_role_blocks(grants: Grants) -> list[Block]:
         "name": role.name,
         "path": role.path,
         "description": role.description,
-        "assume_role_policy": Expr("data.aws_iam_policy_document.assume_role.json"),
+        "assume_role_policy": ref("data.aws_iam_policy_document.assume_role").attr("json"),
         "max_session_duration": role.max_session_duration,
     }
     if role.permissions_boundary:
         body["permissions_boundary"] = role.permissions_boundary
-    body["tags"] = Expr("local.tags")
+    body["tags"] = local("tags")
     resource = Block(
         "resource",
         ("aws_iam_role", "this"),
@@ -238,26 +210,25 @@ def _custom_policy_blocks(policy: CustomPolicy, role_name: Expr | str, part: str
             "name": policy.name,
             "path": path,
             "description": policy.description,
-            "policy": Expr(f"data.aws_iam_policy_document.{policy.key}.json"),
-            "tags": Expr("local.tags"),
+            "policy": ref(f"data.aws_iam_policy_document.{policy.key}").attr("json"),
+            "tags": local("tags"),
         },
     )
     attachment = Block(
         "resource",
         ("aws_iam_role_policy_attachment", policy.key),
-        {"role": role_name, "policy_arn": Expr(f"aws_iam_policy.{policy.key}.arn")},
+        {"role": role_name, "policy_arn": ref(f"aws_iam_policy.{policy.key}").attr("arn")},
     )
     return [document, resource, attachment]
 
 
 def _service_role_blocks(role: ServiceRole, grants: Grants) -> list[Block]:
-    doc = DHMC_DOC if role.key == "default_host_management" else HYBRID_DOC
     trust = _trust_document(
         f"{role.key}_trust",
         role.trusted_service,
         role.conditions,
         "SSMAssumeRole",
-        (f"Trust policy of the {role.name} role: only Systems Manager may assume it.", f"See {doc}"),
+        (f"Trust policy of the {role.name} role: only Systems Manager may assume it.", f"See {role.doc_url}"),
     )
     resource = Block(
         "resource",
@@ -266,13 +237,13 @@ def _service_role_blocks(role: ServiceRole, grants: Grants) -> list[Block]:
             "name": role.name,
             "path": role.path,
             "description": role.why[0].upper() + role.why[1:] + ".",
-            "assume_role_policy": Expr(f"data.aws_iam_policy_document.{role.key}_trust.json"),
-            "tags": Expr("local.tags"),
+            "assume_role_policy": ref(f"data.aws_iam_policy_document.{role.key}_trust").attr("json"),
+            "tags": local("tags"),
         },
         comment=(role.why[0].upper() + role.why[1:] + ".",),
     )
     blocks = [trust, resource]
-    name = Expr(f"aws_iam_role.{role.key}.name")
+    name = ref(f"aws_iam_role.{role.key}").attr("name")
     single = len(role.managed_policies) + len(role.custom_policy_keys) == 1
     for policy in role.managed_policies:
         key = role.key if single else f"{role.key}_{policy.key}"
@@ -289,7 +260,7 @@ def _service_role_blocks(role: ServiceRole, grants: Grants) -> list[Block]:
             Block(
                 "resource",
                 ("aws_iam_role_policy_attachment", f"{role.key}_{key}"),
-                {"role": name, "policy_arn": Expr(f"aws_iam_policy.{key}.arn")},
+                {"role": name, "policy_arn": ref(f"aws_iam_policy.{key}").attr("arn")},
             )
         )
     return blocks
@@ -298,21 +269,19 @@ def _service_role_blocks(role: ServiceRole, grants: Grants) -> list[Block]:
 def _regional_blocks(setup: RegionalSetup) -> list[Block]:
     alias = provider_alias(setup.region)
     provider = Bare(f"aws.{alias}")
-    network = f'var.{NETWORK_VARIABLE}["{setup.region}"]'
+    network = var(NETWORK_VARIABLE).index(setup.region)
     blocks = []
     if setup.default_host_management_role:
+        setting = f":ssm:{setup.region}:{ACCOUNT}:servicesetting/ssm/managed-instance/default-ec2-instance-management-role"
         blocks.append(
             Block(
                 "resource",
                 ("aws_ssm_service_setting", f"default_host_management_{alias}"),
                 {
                     "provider": provider,
-                    "setting_id": arn_value(
-                        f"arn:${{local.partition}}:ssm:{setup.region}:{ACCOUNT}:servicesetting"
-                        "/ssm/managed-instance/default-ec2-instance-management-role"
-                    ),
+                    "setting_id": Template(("arn:", local("partition"), *_account_parts(setting))),
                     # Naming the role resource orders creation: the setting needs the role to exist.
-                    "setting_value": Template("service-role/${aws_iam_role.default_host_management.name}"),
+                    "setting_value": Template(("service-role/", ref("aws_iam_role.default_host_management").attr("name"))),
                 },
                 comment=(f"Default Host Management Configuration in {setup.region}.",),
             )
@@ -320,17 +289,17 @@ def _regional_blocks(setup: RegionalSetup) -> list[Block]:
     for endpoint in setup.endpoints:
         body: dict[str, object] = {
             "provider": provider,
-            "vpc_id": Expr(f"{network}.vpc_id"),
+            "vpc_id": network.attr("vpc_id"),
             "service_name": endpoint.service_name,
             "vpc_endpoint_type": endpoint.kind,
         }
         if endpoint.kind == "Interface":
             body["private_dns_enabled"] = True
-            body["subnet_ids"] = Expr(f"{network}.subnet_ids")
-            body["security_group_ids"] = Expr(f"{network}.security_group_ids")
+            body["subnet_ids"] = network.attr("subnet_ids")
+            body["security_group_ids"] = network.attr("security_group_ids")
         else:
-            body["route_table_ids"] = Expr(f"{network}.route_table_ids")
-        body["tags"] = Expr("local.tags")
+            body["route_table_ids"] = network.attr("route_table_ids")
+        body["tags"] = local("tags")
         blocks.append(
             Block(
                 "resource",
@@ -349,7 +318,7 @@ def _variables(grants: Grants) -> list[Block]:
             ("tags",),
             {
                 "description": "Tags added to every resource this module creates, merged over the spec's role.tags.",
-                "type": TypeConstraint("map(string)"),
+                "type": TypeConstraint(call("map", _STRING)),
                 "default": {},
             },
             file="variables",
@@ -365,12 +334,12 @@ def _variables(grants: Grants) -> list[Block]:
                         "ID of the AWS account this module is applied in, for ARNs and trust conditions "
                         "(an input because data.aws_caller_identity would call AWS at plan time)."
                     ),
-                    "type": TypeConstraint("string"),
+                    "type": TypeConstraint(_STRING),
                     "validation": nested(
                         Block(
                             "validation",
                             body={
-                                "condition": Expr(f'can(regex("^[0-9]{{12}}$", var.{ACCOUNT_ID_VARIABLE}))'),
+                                "condition": call("can", call("regex", "^[0-9]{12}$", var(ACCOUNT_ID_VARIABLE))),
                                 "error_message": "account_id must be a 12-digit AWS account ID.",
                             },
                         )
@@ -387,15 +356,16 @@ def _variables(grants: Grants) -> list[Block]:
 
 def _network_variable(grants: Grants, endpoint_regions: list[str]) -> Block:
     """``vpc_endpoint_network``: one entry per endpoint Region, no other key, route tables when S3's gateway needs them."""
-    network = f"var.{NETWORK_VARIABLE}"
-    regions = "[" + ", ".join(f'"{r}"' for r in endpoint_regions) + "]"
+    network = var(NETWORK_VARIABLE)
+    regions = ListExpr(tuple(endpoint_regions))
     gateway = any(e.kind == "Gateway" for s in grants.regional for e in s.endpoints)
+    gateway_fields = (("route_table_ids", call("list", _STRING)),) if gateway else ()
     # One check per Region, so the message names the Region that is missing.
     checks = [
         Block(
             "validation",
             body={
-                "condition": Expr(f'contains(keys({network}), "{region}")'),
+                "condition": call("contains", call("keys", network), region),
                 "error_message": f"{NETWORK_VARIABLE} has no entry for Region {region}; it needs one for each of: {', '.join(endpoint_regions)}.",
             },
         )
@@ -405,7 +375,7 @@ def _network_variable(grants: Grants, endpoint_regions: list[str]) -> Block:
         Block(
             "validation",
             body={
-                "condition": Expr(f"alltrue([for region in keys({network}) : contains({regions}, region)])"),
+                "condition": call("alltrue", For("region", call("keys", network), call("contains", regions, Ref("region")))),
                 "error_message": (
                     f"{NETWORK_VARIABLE} keys must be Region codes of this module ({', '.join(endpoint_regions)}); "
                     "another key (such as us_east_1 for us-east-1) would be ignored."
@@ -418,7 +388,7 @@ def _network_variable(grants: Grants, endpoint_regions: list[str]) -> Block:
             Block(
                 "validation",
                 body={
-                    "condition": Expr(f"alltrue([for entry in values({network}) : length(entry.route_table_ids) > 0])"),
+                    "condition": call("alltrue", For("entry", call("values", network), Op(">", call("length", Ref("entry").attr("route_table_ids")), 0))),
                     "error_message": "The S3 gateway endpoint needs at least one route table ID (route_table_ids) in every Region.",
                 },
             )
@@ -433,7 +403,7 @@ def _network_variable(grants: Grants, endpoint_regions: list[str]) -> Block:
             ),
             # route_table_ids only where the S3 gateway endpoint uses them, and then required
             # (Terraform drops attributes an object type does not declare).
-            "type": TypeConstraint(NETWORK_TYPE_GATEWAY if gateway else NETWORK_TYPE),
+            "type": TypeConstraint(call("map", call("object", Object((*_NETWORK_FIELDS, *gateway_fields))))),
             "validation": nested(*checks),
         },
         file="variables",
@@ -445,42 +415,34 @@ def _output(name: str, description: str, value: object) -> Block:
 
 
 def _outputs(grants: Grants) -> list[Block]:
-    role_name = Expr("aws_iam_role.this.name") if grants.role.create else grants.role.name
+    role_name = ref("aws_iam_role.this").attr("name") if grants.role.create else grants.role.name
     outputs = [_output("role_name", "Name of the IAM role the instances use.", role_name)]
     if grants.role.create:
-        outputs.append(_output("role_arn", "ARN of the IAM role the instances use.", Expr("aws_iam_role.this.arn")))
+        outputs.append(_output("role_arn", "ARN of the IAM role the instances use.", ref("aws_iam_role.this").attr("arn")))
     if grants.instance_profile is not None:
-        outputs.append(
-            _output(
-                "instance_profile_name",
-                "Name of the instance profile to launch EC2 instances with.",
-                Expr("aws_iam_instance_profile.this.name"),
-            )
-        )
-        outputs.append(
-            _output(
-                "instance_profile_arn", "ARN of the instance profile.", Expr("aws_iam_instance_profile.this.arn")
-            )
-        )
+        profile = ref("aws_iam_instance_profile.this")
+        outputs.append(_output("instance_profile_name", "Name of the instance profile to launch EC2 instances with.", profile.attr("name")))
+        outputs.append(_output("instance_profile_arn", "ARN of the instance profile.", profile.attr("arn")))
     outputs.append(
         _output(
             "s3_policy_arns",
             "ARNs of the custom S3 policies, in order (empty when the spec grants no S3 access).",
-            [Expr(f"aws_iam_policy.{p.key}.arn") for p in grants.custom_policies if p.key.startswith("s3")],
+            [ref(f"aws_iam_policy.{p.key}").attr("arn") for p in grants.s3_policies],
         )
     )
     outputs.append(
         _output(
             "policy_arns",
             "ARNs of every managed policy this module attaches to the role, AWS managed and custom.",
-            [p.arn for p in grants.managed_policies] + [Expr(f"aws_iam_policy.{p.key}.arn") for p in grants.custom_policies],
+            [p.arn for p in grants.managed_policies] + [ref(f"aws_iam_policy.{p.key}").attr("arn") for p in grants.custom_policies],
         )
     )
     for role in grants.service_roles:
-        outputs.append(_output(f"{role.key}_role_name", f"Name of the {role.name} role.", Expr(f"aws_iam_role.{role.key}.name")))
-        outputs.append(_output(f"{role.key}_role_arn", f"ARN of the {role.name} role.", Expr(f"aws_iam_role.{role.key}.arn")))
+        service_role = ref(f"aws_iam_role.{role.key}")
+        outputs.append(_output(f"{role.key}_role_name", f"Name of the {role.name} role.", service_role.attr("name")))
+        outputs.append(_output(f"{role.key}_role_arn", f"ARN of the {role.name} role.", service_role.attr("arn")))
     endpoints = {
-        s.region: {e.service: Expr(f"aws_vpc_endpoint.{e.service}_{provider_alias(s.region)}.id") for e in s.endpoints}
+        s.region: {e.service: ref(f"aws_vpc_endpoint.{e.service}_{provider_alias(s.region)}").attr("id") for e in s.endpoints}
         for s in grants.regional
         if s.endpoints
     }

@@ -10,20 +10,20 @@ module reusable across environments. Pure: rewrites the Terraform document only.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
 
-from .document import Block, Document, Expr, Template, TypeConstraint, nested
+import msgspec
+
+from .document import Bare, Block, Conditional, Document, Expr, Op, Template, TypeConstraint, all_of, call, nested, var
 from .grants import Grants
 
 # IAM's documented limits (IAM API reference: CreateRole, CreatePolicy, CreateInstanceProfile),
-# the same rules spec.py applies to the spec's values. RE2 syntax inside HCL strings.
+# the same rules spec.py applies to the spec's values. RE2 syntax.
 _NAME_CHARS = "^[0-9A-Za-z_+=,.@-]+$"
 _PATH = "^/([!-~]*/)?$"
-_DESCRIPTION = "^[\\\\t\\\\n\\\\r -~\\u00a1-\\u00ff]*$"
+_DESCRIPTION = "^[\\t\\n\\r -~\u00a1-\u00ff]*$"
 
 
-@dataclass(frozen=True)
-class ModuleInput:
+class ModuleInput(msgspec.Struct, frozen=True):  # not a dataclass: no methods compiled at import
     """One spec field the module takes as an input variable."""
 
     field: str
@@ -31,18 +31,23 @@ class ModuleInput:
     type: str
     description: str
     default: object
-    checks: tuple[tuple[str, str], ...]  # (condition, error message)
+    checks: tuple[tuple[Expr, str], ...]  # (condition, error message)
 
     @property
     def reference(self) -> Expr:
         """``var.<variable>``."""
-        return Expr(f"var.{self.variable}")
+        return var(self.variable)
 
 
-def _name_checks(variable: str, limit: int, what: str) -> tuple[tuple[str, str], ...]:
+def _matches(pattern: str, value: Expr) -> Expr:
+    return call("can", call("regex", pattern, value))
+
+
+def _name_checks(variable: str, limit: int, what: str) -> tuple[tuple[Expr, str], ...]:
+    value = var(variable)
     return (
         (
-            f'length(var.{variable}) >= 1 && length(var.{variable}) <= {limit} && can(regex("{_NAME_CHARS}", var.{variable}))',
+            all_of(Op(">=", call("length", value), 1), Op("<=", call("length", value), limit), _matches(_NAME_CHARS, value)),
             f"{variable} must be {what} of 1 to {limit} characters: letters, digits and + = , . @ _ -.",
         ),
     )
@@ -73,39 +78,40 @@ def module_inputs(grants: Grants) -> list[ModuleInput]:
     return inputs
 
 
-def _input(field: str, type: str, description: str, default: object, checks: tuple[tuple[str, str], ...]) -> ModuleInput:
+def _input(field: str, type: str, description: str, default: object, checks: tuple[tuple[Expr, str], ...]) -> ModuleInput:
     return ModuleInput(field, field.replace(".", "_"), type, description, default, checks)
 
 
 def _role_input(grants: Grants, field: str) -> ModuleInput:
     role = grants.role
     variable = field.replace(".", "_")
+    value = var(variable)
     if field == "role.name":
         what = "Name of the IAM role the instances use" + ("." if role.create else " (an existing role).")
         return _input(field, "string", what, role.name, _name_checks(variable, 64, "a role name"))
     if field == "role.path":
         check = (
-            f'length(var.{variable}) <= 512 && can(regex("{_PATH}", var.{variable}))',
+            all_of(Op("<=", call("length", value), 512), _matches(_PATH, value)),
             f"{variable} must start and end with / and hold printable ASCII only (at most 512 characters), e.g. /ssm/.",
         )
         return _input(field, "string", "IAM path of the role, the instance profile and the custom policies.", role.path, (check,))
     if field == "role.description":
         check = (
-            f'length(var.{variable}) <= 1000 && can(regex("{_DESCRIPTION}", var.{variable}))',
+            all_of(Op("<=", call("length", value), 1000), _matches(_DESCRIPTION, value)),
             f"{variable} must be at most 1000 printable ASCII or Latin-1 characters.",
         )
         return _input(field, "string", "Description of the IAM role.", role.description, (check,))
     if field == "role.permissions_boundary":
         partition = grants.partition.id
         check = (
-            f'var.{variable} == null ? true : can(regex("^arn:{re.escape(partition)}:iam::(aws|[0-9]{{12}}):policy/[!-~]+$", var.{variable}))',
+            Conditional(Op("==", value, None), True, _matches(f"^arn:{re.escape(partition)}:iam::(aws|[0-9]{{12}}):policy/[!-~]+$", value)),
             f"{variable} must be a managed policy ARN of partition {partition}: arn:{partition}:iam::<account>:policy/<name>.",
         )
         what = "ARN of the managed policy that caps the role's permissions (null: none)."
         return _input(field, "string", what, role.permissions_boundary or None, (check,))
     # role.max_session_duration: IAM's CreateRole takes 3600 to 43200 seconds.
     check = (
-        f"var.{variable} >= 3600 && var.{variable} <= 43200 && floor(var.{variable}) == var.{variable}",
+        all_of(Op(">=", value, 3600), Op("<=", value, 43200), Op("==", call("floor", value), value)),
         f"{variable} must be a whole number of seconds from 3600 to 43200.",
     )
     return _input(field, "number", "Maximum session duration of the role, in seconds.", role.max_session_duration, (check,))
@@ -138,10 +144,10 @@ def input_variables(grants: Grants) -> list[Block]:
             (item.variable,),
             {
                 "description": f"{item.description} Spec field {item.field}.",
-                "type": TypeConstraint(item.type),
+                "type": TypeConstraint(Bare(item.type)),
                 "default": item.default,
                 "validation": nested(
-                    *(Block("validation", body={"condition": Expr(condition), "error_message": message}) for condition, message in item.checks)
+                    *(Block("validation", body={"condition": condition, "error_message": message}) for condition, message in item.checks)
                 ),
             },
             file="variables",
@@ -194,7 +200,7 @@ def follow_inputs(document: Document, grants: Grants) -> Document:
                 if policy.key == key:
                     use(f"aws_iam_policy.{key}", "name", inputs[field].reference)
                 elif policy.key.startswith(key + "_") and policy.key[len(key) + 1 :].isdigit():
-                    use(f"aws_iam_policy.{policy.key}", "name", Template(f"${{var.{variable}}}-{policy.key[len(key) + 1 :]}"))
+                    use(f"aws_iam_policy.{policy.key}", "name", Template((var(variable), f"-{policy.key[len(key) + 1 :]}")))
     return Document(tuple(_with(block, by_address.get(block.address)) for block in document.blocks))
 
 
@@ -208,4 +214,4 @@ def _with(block: Block, values: dict[str, object] | None) -> Block:
             body.update({k: v for k, v in values.items() if k not in block.body})
         body[key] = values.get(key, value)
     body.update({k: v for k, v in values.items() if k not in body})
-    return replace(block, body=body)
+    return msgspec.structs.replace(block, body=body)

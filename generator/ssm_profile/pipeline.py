@@ -1,23 +1,26 @@
-"""The pipeline from a spec to a module's files, pure: no disk, no environment, no clock."""
+"""The pipeline from a spec to a module's files: no environment, no clock, and no disk but the
+spec file and, when the module's folder is given, the release record it holds."""
 
 from __future__ import annotations
 
-import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
-from . import __version__
+import msgspec
+
+from . import __version__, paths
 from .document import Document
 from .errors import SpecError
-from .grants import Grants, build_grants
-from .manifest import MANIFEST_FILE, Manifest, decode_manifest
+from .grants import CustomPolicy, Grants, build_grants
+from .manifest import MANIFEST_FILE, RELEASE_FILE, Manifest, decode_manifest, sha256_hex
 from .module import module_document, provider_alias
 from .render.tfdocs import comparable_text
-from .spec import Spec, load_spec, spec_from_data
+from .spec import Spec, ValidatedSpec, as_validated, load_spec
 
 if TYPE_CHECKING:
-    from .release import ReleaseRecord
+    from .release_file import ReleaseRecord
 
 FORMATS = ("hcl", "json")
 ENGINES = ("native", "cdk")
@@ -25,7 +28,7 @@ MANIFEST = MANIFEST_FILE  # the name older code imports from here
 #: The usage snippet's module source when the module's place is not known (library use).
 MODULE_SOURCE_PLACEHOLDER = "<path or registry address of this module>"
 
-__all__ = ["ENGINES", "FORMATS", "MANIFEST", "GeneratedModule", "generate", "load_spec", "header_line"]
+__all__ = ["ENGINES", "FORMATS", "MANIFEST", "GeneratedModule", "SpecPolicies", "generate", "header_line", "load_spec", "spec_policies"]
 
 
 @dataclass(frozen=True)
@@ -50,52 +53,47 @@ def header_line(source: str) -> str:
 
 
 def generate(
-    spec: Spec | dict[str, Any] | str | Path,
+    spec: ValidatedSpec | Spec | dict[str, Any] | str | Path,
     *,
     format: str | None = None,
     source: str = "",
     engine: str = "native",
     release: ReleaseRecord | None = None,
     module_source: str = "",
+    out: str | Path | None = None,
 ) -> GeneratedModule:
-    """Generate the module for ``spec`` (a :class:`Spec`, plain spec data, or a spec file path).
+    """Generate the module for ``spec`` (a :class:`ValidatedSpec` or :class:`Spec`, plain spec data, or a spec file path).
 
+    ``out`` is the folder the module is for (what ``ssm-profile generate -o`` names). Given a
+    spec file, the headers name the spec relative to ``out`` and the README's usage snippet
+    names ``out`` relative to the spec's folder (:mod:`ssm_profile.paths`), as ``generate``,
+    ``release``, ``drift`` and ``fleet`` all do; and a module released there keeps its release
+    (the record in ``out`` is read unless ``release`` is given). Nothing is written.
     ``source`` names the spec in each file's header (default: the path, or ``spec``).
     ``engine`` is ``native`` (HCL by default, or Terraform JSON) or ``cdk``: the same document
     synthesised through CDK for Terraform, always Terraform JSON (needs the ``cdk`` extra).
-    ``release`` is the module's release record (:mod:`ssm_profile.release`): when given, the
+    ``release`` is the module's release record (:mod:`ssm_profile.release_file`): when given, the
     module carries its ``moved`` blocks, its CHANGELOG.md, the record itself and the version stamp.
     ``module_source`` is the module's ``source`` in the README's usage snippet (the CLI passes
     the output folder relative to the spec's folder); empty: :data:`MODULE_SOURCE_PLACEHOLDER`.
     """
-    if engine not in ENGINES:
-        raise SpecError("--engine", f"{engine!r} is not an engine; allowed: {', '.join(ENGINES)}")
-    if format is None:
-        format = "json" if engine == "cdk" else "hcl"
-    if engine == "cdk" and format != "json":
-        raise SpecError("--format", f"{format!r} is not a format of the cdk engine; allowed: json")
-    if format not in FORMATS:
-        raise SpecError("--format", f"{format!r} is not a format; allowed: {', '.join(FORMATS)}")
+    format = _format_of(format, engine)
+    if out is not None:
+        release = _release_in(Path(out)) if release is None else release
+        if isinstance(spec, (str, Path)):
+            source = source or paths.spec_label(Path(spec), Path(out))
+            module_source = module_source or paths.module_source(Path(spec), Path(out))
     if isinstance(spec, (str, Path)):
         source = source or Path(spec).as_posix()
-        spec = load_spec(spec)
-    elif isinstance(spec, dict):
-        spec = spec_from_data(spec)
     source = source or "spec"
-    grants = build_grants(spec)
+    grants = build_grants(as_validated(spec))
     document = module_document(grants)
     if release is not None:
-        from .release import moved_blocks
+        from .release_file import moved_blocks
 
         document = Document(document.blocks + moved_blocks(release))
     header = header_line(source)
-    if engine == "cdk":  # imported only here: the native engine never starts Node
-        from .render.cdk import render_files
-    elif format == "hcl":
-        from .render.hcl import render_files
-    else:
-        from .render.tfjson import render_files
-    files = render_files(document, header)
+    files = _renderer(engine, format)(document, header)
     from .render.readme import render_readme
 
     files["README.md"] = render_readme(
@@ -106,7 +104,7 @@ def generate(
         module_version=release.version if release else "",
     )
     if release is not None:
-        from .release import CHANGELOG_FILE, RELEASE_FILE, changelog_text
+        from .release_file import CHANGELOG_FILE, changelog_text
 
         files[CHANGELOG_FILE] = changelog_text(release, header)
         files[RELEASE_FILE] = release.to_json()
@@ -117,6 +115,74 @@ def generate(
     return GeneratedModule(
         files=dict(sorted(files.items())), grants=grants, document=document, format=format, engine=engine
     )
+
+
+def _format_of(format: str | None, engine: str) -> str:
+    """The format to render: ``format``, or the engine's default; :class:`SpecError` when the
+    engine, the format or the pair is not one ssm-profile renders."""
+    if engine not in ENGINES:
+        raise SpecError("--engine", f"{engine!r} is not an engine; allowed: {', '.join(ENGINES)}")
+    if format is None:
+        format = "json" if engine == "cdk" else "hcl"
+    if engine == "cdk" and format != "json":
+        raise SpecError("--format", f"{format!r} is not a format of the cdk engine; allowed: json")
+    if format not in FORMATS:
+        raise SpecError("--format", f"{format!r} is not a format; allowed: {', '.join(FORMATS)}")
+    return format
+
+
+def _renderer(engine: str, format: str) -> Callable[[Document, str], dict[str, str]]:
+    """The render_files of ``engine`` and ``format``, imported only when used: the native
+    engine never starts Node, and Terraform JSON never imports jinja2."""
+    if engine == "cdk":
+        from .render.cdk import render_files
+    elif format == "hcl":
+        from .render.hcl import render_files
+    else:
+        from .render.tfjson import render_files
+    return render_files
+
+
+def _release_in(out: Path) -> ReleaseRecord | None:
+    """The release record in ``out``, or None; the record's reader is imported only when ``out``
+    has one (start-up)."""
+    if not out.is_dir():  # missing, or a link that cannot be followed: the writer words that
+        return None
+    try:
+        os.lstat(out / RELEASE_FILE)
+    except FileNotFoundError:
+        return None
+    # Anything else there (even unreadable) goes to the reader, which words the error.
+    from .release_file import read_release_record
+
+    return read_release_record(out)
+
+
+class SpecPolicies(msgspec.Struct, frozen=True):
+    """The custom policies a spec grants (S3, Session Manager, split parts), in the module's
+    order, and the pure core's warnings about the spec."""
+
+    policies: tuple[CustomPolicy, ...]
+    warnings: tuple[str, ...]
+
+    def listing(self) -> list[dict[str, Any]]:
+        """Every policy as ``{"PolicyName", "PolicyDocument"}``; ``[]`` when the spec grants none."""
+        return [{"PolicyName": p.name, "PolicyDocument": p.document()} for p in self.policies]
+
+    def document(self, name: str) -> dict[str, Any]:
+        """The policy ``name``'s bare document, as the IAM console takes it; :class:`SpecError` when
+        the spec grants no policy of that name."""
+        for policy in self.policies:
+            if policy.name == name:
+                return policy.document()
+        allowed = ", ".join(p.name for p in self.policies) or "none"
+        raise SpecError("--name", f"{name!r} is not a policy of this spec; allowed: {allowed}")
+
+
+def spec_policies(spec: ValidatedSpec | Spec | dict[str, Any] | str | Path) -> SpecPolicies:
+    """The custom policies ``spec`` grants (what ``ssm-profile policy`` prints)."""
+    grants = build_grants(as_validated(spec))
+    return SpecPolicies(policies=tuple(grants.custom_policies), warnings=tuple(grants.warnings))
 
 
 def _manifest(
@@ -133,6 +199,6 @@ def _manifest(
         required_inputs=[b.labels[0] for b in document.of_kind("variable") if "default" not in b.body],
         provider_aliases={s.region: provider_alias(s.region) for s in grants.regional if not s.is_empty},
         # README.md's terraform-docs block is not hashed: terraform-docs may rewrite it.
-        files={name: hashlib.sha256(comparable_text(name, text).encode()).hexdigest() for name, text in sorted(files.items())},
+        files={name: sha256_hex(comparable_text(name, text).encode()) for name, text in sorted(files.items())},
         module_version=module_version or None,  # stamped by `ssm-profile release`
     ).to_json()

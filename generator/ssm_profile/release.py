@@ -1,122 +1,55 @@
 """Versioned releases of a generated module: what changed since the last release, and how to upgrade.
 
 A release compares the module a spec generates now with the module's release record
-(:data:`RELEASE_FILE`, written only by ``ssm-profile release``): the record holds the released
-version, the interface (inputs, outputs, provider aliases; :mod:`ssm_profile.interface`), the
-resource inventory (:mod:`ssm_profile.inventory`) and grants of that release, the ``moved``
-blocks gathered over all releases, and the changelog. :mod:`ssm_profile.changes` classifies the
-change; the version must be at least what that level requires (:mod:`ssm_profile.versioning`).
-Everything here is pure except :func:`read_release_record` and :func:`read_release_source`, the
-readers the CLI calls at its edge.
+(:mod:`ssm_profile.release_file`, written only by ``ssm-profile release``).
+:mod:`ssm_profile.changes` classifies the change; the version must be at least what that level
+requires (:mod:`ssm_profile.versioning`). Everything here is pure except
+:func:`read_release_source` and :func:`release_module`, the ``release`` command's edge: it reads
+OUT, regenerates it and writes it.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from .changes import Assessment, assess, diff_releases
-from .document import Bare, Block, Document
+from .document import Document
 from .errors import CheckFailed, OutputError, SpecError
-from .grants import Grants
-from .interface import Interface, module_interface
-from .inventory import Resource, grant_pairs, inventory
+from .grants import Grants, build_grants
+from .interface import module_interface
+from .inventory import grant_pairs, inventory
 from .manifest import MANIFEST_FILE, RELEASE_FILE, read_manifest
+from .module import module_document
+from .outfolder import Notify
+from .pipeline import generate
+from .release_file import CHANGELOG_FILE, ChangelogEntry, Move, ReleaseRecord, read_release_record
+from .spec import load_spec
 from .versioning import Level, Version, allows, next_version
+from .writer import write_module
 
-CHANGELOG_FILE = "CHANGELOG.md"
-#: Format 2 adds the interface. Format 1 records (ssm-profile's first releases) are still read,
-#: and written back unchanged, so regenerating a module released then stays byte for byte the same.
-RECORD_FORMAT = 2
-RECORD_FORMATS = (1, 2)
+__all__ = [
+    "BUMPS",
+    "CHANGELOG_FILE",
+    "RELEASE_FILE",
+    "Move",
+    "Release",
+    "ReleaseRecord",
+    "ReleaseSource",
+    "accumulate_moves",
+    "assess_release",
+    "changelog_lines",
+    "choose_version",
+    "read_release_record",
+    "read_release_source",
+    "release_module",
+    "release_record",
+]
+
 BUMPS = ("auto", "major", "minor", "patch")
-
-
-@dataclass(frozen=True)
-class Move:
-    """A ``moved`` block: the resource at ``source`` is now at ``target``, since ``version``."""
-
-    source: str
-    target: str
-    version: str
-
-    def block(self) -> Block:
-        """The ``moved`` block, in the module's ``moved`` file."""
-        return Block(
-            "moved",
-            body={"from": Bare(self.source), "to": Bare(self.target)},
-            comment=(f"Since {self.version}: the same object under a new address; Terraform moves it instead of replacing it.",),
-            file="moved",
-        )
-
-
-@dataclass(frozen=True)
-class ChangelogEntry:
-    """One release's entry of the module's CHANGELOG.md: its version and Markdown lines."""
-
-    version: str
-    lines: tuple[str, ...]
-
-    def text(self) -> str:
-        """The entry as Markdown, heading first."""
-        return "\n".join((f"## {self.version}", "", *self.lines)) + "\n"
-
-
-@dataclass(frozen=True)
-class ReleaseRecord:
-    """What ``ssm-profile release`` keeps in OUT: the last release and the history a module carries."""
-
-    version: str
-    inventory: dict[str, Resource]
-    grants: dict[str, tuple[str, ...]]
-    moved: tuple[Move, ...] = ()
-    changelog: tuple[ChangelogEntry, ...] = ()
-    interface: Interface | None = None  # None: a format 1 record, written before interfaces were kept
-
-    def to_json(self) -> str:
-        """The record file's text: stable, so regenerating reproduces it byte for byte."""
-        data: dict[str, Any] = {
-            "//": "Release record of this module, written by `ssm-profile release`. Do not edit.",
-            "format": RECORD_FORMAT if self.interface is not None else 1,
-            "version": self.version,
-        }
-        if self.interface is not None:
-            data["interface"] = self.interface.to_data()
-        data.update(
-            inventory={address: self.inventory[address].to_data() for address in sorted(self.inventory)},
-            grants={name: list(self.grants[name]) for name in sorted(self.grants)},
-            moved=[{"from": m.source, "to": m.target, "since": m.version} for m in self.moved],
-            changelog=[{"version": e.version, "lines": list(e.lines)} for e in self.changelog],
-        )
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-    @classmethod
-    def from_json(cls, text: str, path: str = RELEASE_FILE) -> "ReleaseRecord":
-        """Parse a record file's text; raises :class:`OutputError` naming ``path`` when malformed."""
-        try:
-            data = json.loads(text)
-            if data.get("format") not in RECORD_FORMATS:
-                raise ValueError(f"format {data.get('format')!r} is not one of {', '.join(map(str, RECORD_FORMATS))}")
-            Version.parse(data["version"], "version")
-            inventory = {
-                address: Resource(
-                    type=str(entry["type"]),
-                    identity=tuple((str(k), str(v)) for k, v in entry["identity"].items()),
-                    attributes=tuple((str(k), str(v)) for k, v in entry["attributes"].items()),
-                )
-                for address, entry in data["inventory"].items()
-            }
-            grants = {str(name): tuple(str(p) for p in pairs) for name, pairs in data["grants"].items()}
-            moved = tuple(Move(str(m["from"]), str(m["to"]), str(m["since"])) for m in data["moved"])
-            changelog = tuple(ChangelogEntry(str(e["version"]), tuple(str(line) for line in e["lines"])) for e in data["changelog"])
-            interface = Interface.from_data(data["interface"]) if data["format"] >= 2 else None
-        except (ValueError, KeyError, TypeError, AttributeError, SpecError) as exc:
-            raise OutputError(f"{path}: not a valid release record ({exc}); restore it from version control") from None
-        return cls(
-            version=data["version"], inventory=inventory, grants=grants, moved=moved, changelog=changelog, interface=interface
-        )
 
 
 # -- Choosing the version ---------------------------------------------------------------------
@@ -282,34 +215,7 @@ def accumulate_moves(previous: tuple[Move, ...], new: tuple[Move, ...], addresse
     return kept + new
 
 
-def moved_blocks(record: ReleaseRecord) -> tuple[Block, ...]:
-    """The ``moved`` blocks a released module carries, oldest first."""
-    return tuple(move.block() for move in record.moved)
-
-
-def changelog_text(record: ReleaseRecord, header: str) -> str:
-    """The module's CHANGELOG.md: every release's entry, newest first."""
-    intro = (
-        f"<!-- {header} -->\n# Changelog\n\n"
-        "Releases of this module, newest first: the resources it creates and the permissions it grants,\n"
-        "as `ssm-profile release` found them changed since the release before.\n"
-    )
-    return intro + "".join("\n" + entry.text() for entry in record.changelog)
-
-
-# -- The edge: reading what OUT holds ---------------------------------------------------------
-
-
-def read_release_record(out: str | Path) -> ReleaseRecord | None:
-    """The release record in ``out``, or None when the module was never released."""
-    path = Path(out) / RELEASE_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise OutputError(f"{path}: unreadable release record ({exc})") from None
-    return ReleaseRecord.from_json(text, str(path))
+# -- The edge: releasing the module in OUT ---------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -337,3 +243,48 @@ def read_release_source(out: str | Path) -> ReleaseSource:
             str(out / MANIFEST_FILE), f"spec {manifest.spec!r} (relative to {out}) does not exist; regenerate from the spec's new place"
         )
     return ReleaseSource(spec=path, format=manifest.format, engine=manifest.engine, files=tuple(manifest.files))
+
+
+class Release(msgspec.Struct, frozen=True):
+    """What :func:`release_module` did: the record it wrote, the assessment it released under,
+    and the names of the files it wrote into OUT."""
+
+    record: ReleaseRecord
+    assessment: Assessment
+    files: tuple[str, ...]
+
+
+def release_module(
+    out: str | Path,
+    *,
+    version: str | None = None,
+    bump: str | None = None,
+    force: bool = False,
+    notify: Notify | None = None,
+) -> Release:
+    """Release the module in ``out`` (what ``ssm-profile release`` does).
+
+    Regenerates OUT from the spec, format and engine its manifest names, classifies the change
+    since OUT's release record, checks ``version`` (or picks the one ``bump`` names, see
+    :func:`choose_version`) and writes the module with its version, CHANGELOG.md, moved blocks
+    and new record. Raises :class:`SpecError` for a bad version or OUT without a module,
+    :class:`CheckFailed` when the version is too low for the change, and :class:`OutputError`
+    when a CHANGELOG.md or moved file of the user's is in the way and ``force`` is not given.
+    """
+    if (version is None) == (bump is None):
+        raise SpecError("--version", "give either --version X.Y.Z or --bump auto|major|minor|patch, not both")
+    if version is not None:
+        Version.parse(version)
+    out = Path(out)
+    source = read_release_source(out)
+    previous = read_release_record(out)
+    grants = build_grants(load_spec(source.spec))
+    record, assessment = release_record(
+        module_document(grants), grants, format=source.format, previous=previous, version=version, bump=bump
+    )
+    module = generate(source.spec, out=out, format=source.format, engine=source.engine, release=record)
+    foreign = [n for n in (CHANGELOG_FILE, "moved.tf", "moved.tf.json") if n in module.files and (out / n).exists() and n not in source.files]
+    if foreign and not force:
+        raise OutputError(f"{out}: {', '.join(foreign)} exists and was not generated by ssm-profile; move it away or pass --force")
+    write_module(module, out, force=force, notify=notify)
+    return Release(record=record, assessment=assessment, files=tuple(module.files))

@@ -1,6 +1,6 @@
 """Stage 1b: plain data is checked against the spec's declared shape.
 
-The shape is declared once, as the msgspec structs of :mod:`ssm_profile.spec`; their type
+The shape is declared once, as the msgspec structs of :mod:`ssm_profile.spec_model`; their type
 information (:func:`msgspec.inspect.type_info`) says which fields exist, which are required and
 each value's type, length, pattern and bounds. This module walks the data and that structured
 description together, so a problem is reported with its full field path — map keys included,

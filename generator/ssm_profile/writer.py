@@ -17,15 +17,13 @@ the writer follows git's discipline (see :mod:`ssm_profile.outfolder` for the me
 
 from __future__ import annotations
 
-import difflib
-import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import outfolder
 from .errors import CheckFailed, OutputError
-from .manifest import MANIFEST_FILE, read_manifest
+from .manifest import MANIFEST_FILE, read_manifest, sha256_hex
 from .outfolder import (
     JOURNAL_FILE,
     LOCK_FILE,
@@ -34,6 +32,7 @@ from .outfolder import (
     apply_journal,
     exclusive_lock,
     finish_interrupted_write,
+    flush_temporary_files,
     remove_temporary_files,
     restore_missing_folder,
     signals_deferred,
@@ -55,16 +54,12 @@ __all__ = [
 ]
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def _unchanged(name: str, data: bytes, digest: str) -> bool:
     """Whether ``data`` is what was generated as ``name`` with manifest hash ``digest``."""
     # README.md's terraform-docs block is not hashed (terraform-docs may rewrite it); manifests
     # written before that hashed the whole file.
     comparable = comparable_text(name, data.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
-    return digest in (_sha256(comparable), _sha256(data))
+    return digest in (sha256_hex(comparable), sha256_hex(data))
 
 
 def output_folder(out: str | Path) -> Path:
@@ -148,7 +143,7 @@ def _plan_write(module: GeneratedModule, out: Path, force: bool, say: Notify) ->
         if state == "edited":
             plan.edited.append(name)
         if state in ("unchanged", "edited"):
-            plan.removals.append((name, _sha256((out / name).read_bytes())))
+            plan.removals.append((name, sha256_hex((out / name).read_bytes())))
     _refuse(plan, out, force)
     return plan
 
@@ -211,7 +206,8 @@ def write_module(
         journal = Journal(remove=plan.removals)
         try:
             for name, data in plan.writes.items():
-                write_temporary(out, name, data, journal)
+                write_temporary(out, name, data, journal, flush=False)
+            flush_temporary_files(out, journal)  # all at once: one disk flush, not one per file
         except BaseException:
             remove_temporary_files(out, journal)
             raise
@@ -239,6 +235,8 @@ def module_differences(module: GeneratedModule, out: str | Path) -> list[str]:
         current = comparable_text(name, path.read_bytes().decode("utf-8", errors="replace"))
         text = comparable_text(name, text)
         if current != text:
+            import difflib  # only when a file differs: generate never needs it
+
             diff = list(difflib.unified_diff(current.splitlines(), text.splitlines(), lineterm="", n=0))
             added = sum(1 for d in diff if d.startswith("+") and not d.startswith("+++"))
             removed = sum(1 for d in diff if d.startswith("-") and not d.startswith("---"))

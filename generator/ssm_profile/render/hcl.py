@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..document import Bare, Block, Document, Expr, Template, is_nested_blocks
+from ..document import Bare, Block, Document, Expr, TypeConstraint, is_nested_blocks
+from .expression import escape_template, expression_text
+from .hcl_template import load_template
 
 MAX_INLINE_WIDTH = 100
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")  # \Z: "$" would pass a trailing newline
@@ -37,15 +39,7 @@ class _Nested:
 
 @functools.cache
 def _template() -> Any:
-    import jinja2
-
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("ssm_profile.render", "templates"),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-    )
-    return environment.get_template("module.tf.j2")
+    return load_template()
 
 
 def render_files(document: Document, header: str) -> dict[str, str]:
@@ -97,19 +91,16 @@ def _align(run: list[_Attr]) -> None:
         attr.pad = " " * (width - len(attr.key))
 
 
-def _key(key: str) -> str:
+def _key(key: str | Bare) -> str:
+    if isinstance(key, Bare):  # a key Terraform reads as an address, e.g. a module's providers map
+        return key.text
     return key if _IDENTIFIER.match(key) else json.dumps(key)
 
 
 def render_value(value: Any, depth: int) -> str:
     """One value as HCL at nesting ``depth`` (two spaces each); may span lines."""
-    if isinstance(value, Expr):
-        # A multi-line expression is written with relative indentation; place it at this depth.
-        return value.text.replace("\n", "\n" + "  " * depth)
-    if isinstance(value, Bare):
-        return value.text
-    if isinstance(value, Template):
-        return json.dumps(value.text, ensure_ascii=False).replace("%{", "%%{")
+    if isinstance(value, (Expr, Bare, TypeConstraint)):
+        return expression_text(value, depth)
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
@@ -127,7 +118,7 @@ def render_value(value: Any, depth: int) -> str:
 
 def quote(text: str) -> str:
     """An HCL string literal: JSON escapes plus HCL's template sequences escaped."""
-    return json.dumps(text, ensure_ascii=False).replace("${", "$${").replace("%{", "%%{")
+    return escape_template(json.dumps(text, ensure_ascii=False))
 
 
 def _render_list(items: list[Any], depth: int) -> str:

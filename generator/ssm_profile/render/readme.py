@@ -6,13 +6,15 @@ terraform-docs is not a dependency)."""
 from __future__ import annotations
 
 import functools
-import pkgutil
+import os
 import string
 from typing import Any
 
-from ..document import Document
+from ..document import Bare, Document
+from ..example_values import example_inputs
 from ..grants import Grants
-from ..module import AWS_DOC, DHMC_DOC, ENDPOINTS_DOC, HYBRID_DOC, example_inputs, provider_alias
+from ..module import AWS_DOC, ENDPOINTS_DOC, provider_alias
+from ..service_roles import DHMC_DOC, HYBRID_DOC
 from .hcl import render_value
 from .tfdocs import tfdocs_block
 
@@ -23,9 +25,8 @@ SESSION_DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/gett
 def _template() -> string.Template:
     # A stdlib template, not Jinja: Terraform JSON output then never imports jinja2. Python
     # builds every table and list below; the template only places them.
-    # pkgutil, not importlib.resources, for start-up: see catalog.catalog().
-    data = pkgutil.get_data(__package__, "templates/README.md.tmpl")
-    assert data is not None  # None only for loaders without get_data; installs always have one
+    # Through the package's loader, as pkgutil.get_data does, for start-up: see catalog.catalog().
+    data = __spec__.loader.get_data(os.path.join(os.path.dirname(__file__), "templates", "README.md.tmpl"))  # type: ignore[union-attr]
     text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text's universal newlines
     return string.Template(text)
 
@@ -125,31 +126,27 @@ def _usage(grants: Grants, usage_source: str, required: list[str]) -> str:
     lines = []
     if aliases:
         lines.append('provider "aws" {')
-        lines.append(f'  region = "{grants.regions[0]}"')
+        lines.append(f"  region = {render_value(grants.regions[0], 1)}")
         lines.append("}")
         for setup in grants.regional:
             if setup.is_empty:
                 continue
             lines.append("")
             lines.append('provider "aws" {')
-            lines.append(f'  alias  = "{provider_alias(setup.region)}"')
-            lines.append(f'  region = "{setup.region}"')
+            lines.append(f"  alias  = {render_value(provider_alias(setup.region), 1)}")
+            lines.append(f"  region = {render_value(setup.region, 1)}")
             lines.append("}")
         lines.append("")
     lines.append('module "ssm_instance_profile" {')
-    lines.append(f'  source = "{usage_source}"')
+    lines.append(f"  source = {render_value(usage_source, 1)}")
     network_regions = [s.region for s in grants.regional if s.endpoints]
     for name, value in example_inputs(required, network_regions).items():
         lines.append("")
         lines.append(f"  {name} = {render_value(value, 1)}")
     if aliases:
+        providers = {Bare(address): Bare(address) for address in ["aws", *(f"aws.{alias}" for alias in aliases)]}
         lines.append("")
-        lines.append("  providers = {")
-        width = max(len(f"aws.{a}") for a in aliases)
-        lines.append(f"    {'aws':<{width}} = aws")
-        for alias in aliases:
-            lines.append(f"    {'aws.' + alias:<{width}} = aws.{alias}")
-        lines.append("  }")
+        lines.append(f"  providers = {render_value(providers, 1)}")
     lines.append("}")
     if grants.instance_profile is not None:
         lines += [

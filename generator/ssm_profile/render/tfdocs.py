@@ -19,7 +19,8 @@ import json
 import re
 from typing import Any
 
-from ..document import Bare, Block, Document
+from ..document import Bare, Block, Document, TypeConstraint
+from .expression import expression_text
 
 BEGIN = "<!-- BEGIN_TF_DOCS -->"
 END = "<!-- END_TF_DOCS -->"
@@ -147,4 +148,4 @@ def _row(name: str, version: str) -> str:
 
 
 def _type_text(type_constraint: Any) -> str:
-    return type_constraint.text if isinstance(type_constraint, Bare) else str(type_constraint)
+    return expression_text(type_constraint) if isinstance(type_constraint, (Bare, TypeConstraint)) else str(type_constraint)

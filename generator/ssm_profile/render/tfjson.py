@@ -9,7 +9,8 @@ from typing import Any
 
 import msgspec
 
-from ..document import Bare, Block, Document, Expr, Template, is_nested_blocks
+from ..document import Bare, Block, Document, Expr, Template, TypeConstraint, is_nested_blocks
+from .expression import escape_template, expression_text, template_text
 
 
 def render_files(document: Document, header: str) -> dict[str, str]:
@@ -76,15 +77,17 @@ def _value(value: Any) -> Any:
         if value[0].labels:
             return _labelled(value)
         return [_body(child.body) for child in value]
+    if isinstance(value, Template):
+        return template_text(value)
     if isinstance(value, Expr):
-        return "${" + value.text + "}"
-    if isinstance(value, (Bare, Template)):
-        return value.text
+        return "${" + expression_text(value) + "}"
+    if isinstance(value, (Bare, TypeConstraint)):  # what Terraform JSON takes as a plain string
+        return expression_text(value)
     if isinstance(value, str):
         # Literal strings are templates in Terraform JSON too: escape template sequences.
-        return value.replace("${", "$${").replace("%{", "%%{")
+        return escape_template(value)
     if isinstance(value, list):
         return [_value(item) for item in value]
     if isinstance(value, dict):
-        return {key: _value(item) for key, item in value.items()}
+        return {(key.text if isinstance(key, Bare) else key): _value(item) for key, item in value.items()}
     return value

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 
-from ..document import Bare, Block, Expr, nested
+from ..document import Bare, Block, Expr, For, ListExpr, Not, Op, Ref, all_of, call, nested, ref
+from ..example_values import EXAMPLE_ACCOUNT, OFFLINE_PROVIDER, example_inputs
 from ..grants import ACCOUNT, MANAGED_POLICY_MAX_CHARS, RESOURCELESS_ACTIONS, CustomPolicy, Grants
-from ..module import EXAMPLE_ACCOUNT, OFFLINE_PROVIDER, example_inputs, provider_alias
+from ..module import provider_alias
 
 TEST_ACCOUNT = EXAMPLE_ACCOUNT
 
@@ -95,53 +96,66 @@ def _variables_block(grants: Grants, names: list[str]) -> list[Block]:
     return [Block("variables", body=values, comment=("Example inputs (AWS's documentation account).",))] if values else []
 
 
-def _hcl_list(items: list[str]) -> str:
-    """A multi-line HCL list literal with relative indentation (the renderer places it)."""
-    return "[\n" + "".join(f"  {json.dumps(item)},\n" for item in items) + "]"
+def _set_of(items: list[str]) -> Expr:
+    """``toset([...])`` of literals, one per line."""
+    return call("toset", ListExpr(tuple(items), one_per_line=True))
 
 
-def _assert(condition: str, message: str) -> Block:
-    return Block("assert", body={"condition": Expr(condition), "error_message": message})
+def _same_set(attributes: list[Expr], expected: list[str]) -> Expr:
+    """``toset([attributes...]) == toset([expected...])``."""
+    return Op("==", call("toset", ListExpr(tuple(attributes))), _set_of(expected))
+
+
+def _assert(condition: Expr, message: str) -> Block:
+    return Block("assert", body={"condition": condition, "error_message": message})
+
+
+def _every(symbol: str, collection: Expr, condition: Expr) -> Expr:
+    """``alltrue([for symbol in collection : condition])``."""
+    return call("alltrue", For(symbol, collection, condition))
+
+
+def _no_wildcard_in(text: Expr) -> Expr:
+    """``length(regexall("[*?]", text)) == 0``."""
+    return Op("==", call("length", call("regexall", "[*?]", text)), 0)
 
 
 def _policy_asserts(policy: CustomPolicy, partition: str) -> list[Block]:
-    doc = f"jsondecode(aws_iam_policy.{policy.key}.policy).Statement"
-    actions = f"flatten([for s in {doc} : s.Action])"
-    resources = f"flatten([for s in {doc} : s.Resource])"
+    policy_json = ref(f"aws_iam_policy.{policy.key}").attr("policy")
+    doc = call("jsondecode", policy_json).attr("Statement")
+    statement, action, arn = Ref("s"), Ref("a"), Ref("r")
+    actions = call("flatten", For("s", doc, statement.attr("Action")))
+    resources = call("flatten", For("s", doc, statement.attr("Resource")))
+    resourceless = ListExpr(tuple(sorted(RESOURCELESS_ACTIONS)))
+    # "*" as a resource only in statements whose every action has no resource type.
+    star_only_resourceless = Op(
+        "||",
+        Not(call("contains", call("flatten", ListExpr((statement.attr("Resource"),))), "*")),
+        _every("a", call("flatten", ListExpr((statement.attr("Action"),))), call("contains", resourceless, action)),
+    )
+    literal_region = _no_wildcard_in(call("try", call("split", ":", arn).index(3), ""))
+    literal_bucket = Op("||", Not(call("startswith", arn, f"arn:{partition}:s3:::")), _no_wildcard_in(call("split", "/", arn).index(0)))
     expected_actions = sorted({a for s in policy.statements for a in s.actions})
     expected_resources = sorted({r.replace(ACCOUNT, TEST_ACCOUNT) for s in policy.statements for r in s.resources})
-    resourceless = "[" + ", ".join(json.dumps(a) for a in sorted(RESOURCELESS_ACTIONS)) + "]"
     name = policy.name
-    s3_prefix = f"arn:{partition}:s3:::"
     return [
         _assert(
-            f'length(replace(aws_iam_policy.{policy.key}.policy, "/\\\\s/", "")) <= {MANAGED_POLICY_MAX_CHARS}',
+            Op("<=", call("length", call("replace", policy_json, "/\\s/", "")), MANAGED_POLICY_MAX_CHARS),
             f"{name} exceeds IAM's {MANAGED_POLICY_MAX_CHARS:,} characters.",
         ),
-        _assert(
-            f'alltrue([for a in {actions} : a != "*" && !endswith(a, ":*")])',
-            f"{name} grants a wildcard action.",
-        ),
-        _assert(
-            f'alltrue([for s in {doc} : !contains(flatten([s.Resource]), "*") || '
-            f"alltrue([for a in flatten([s.Action]) : contains({resourceless}, a)])])",
-            f"{name} grants * as a resource to an action that has a resource type.",
-        ),
-        _assert(
-            f'alltrue([for r in {resources} : length(regexall("[*?]", try(split(":", r)[3], ""))) == 0])',
-            f"{name} has a wildcard Region in an ARN.",
-        ),
-        _assert(
-            f'alltrue([for r in {resources} : !startswith(r, "{s3_prefix}") || '
-            f'length(regexall("[*?]", split("/", r)[0])) == 0])',
-            f"{name} has a wildcard in a bucket name.",
-        ),
-        _assert(f"toset({actions}) == toset({_hcl_list(expected_actions)})", f"{name} grants other actions than expected."),
-        _assert(
-            f"toset({resources}) == toset({_hcl_list(expected_resources)})",
-            f"{name} names other resources than expected.",
-        ),
+        _assert(_every("a", actions, all_of(Op("!=", action, "*"), Not(call("endswith", action, ":*")))), f"{name} grants a wildcard action."),
+        _assert(_every("s", doc, star_only_resourceless), f"{name} grants * as a resource to an action that has a resource type."),
+        _assert(_every("r", resources, literal_region), f"{name} has a wildcard Region in an ARN."),
+        _assert(_every("r", resources, literal_bucket), f"{name} has a wildcard in a bucket name."),
+        _assert(Op("==", call("toset", actions), _set_of(expected_actions)), f"{name} grants other actions than expected."),
+        _assert(Op("==", call("toset", resources), _set_of(expected_resources)), f"{name} names other resources than expected."),
     ]
+
+
+def _trusted_service(address: str) -> Expr:
+    """The first statement's service principal of a role's trust policy."""
+    trust = call("jsondecode", ref(address).attr("assume_role_policy"))
+    return trust.attr("Statement").index(0).attr("Principal", "Service")
 
 
 def _policy_run(grants: Grants) -> Block:
@@ -149,16 +163,14 @@ def _policy_run(grants: Grants) -> Block:
     if grants.role.create:
         asserts.append(
             _assert(
-                'jsondecode(aws_iam_role.this.assume_role_policy).Statement[0].Principal.Service == '
-                f'"{grants.role.trusted_service}"',
+                Op("==", _trusted_service("aws_iam_role.this"), grants.role.trusted_service),
                 "The instance role must be trusted by EC2 only.",
             )
         )
     for role in grants.service_roles:
         asserts.append(
             _assert(
-                f"jsondecode(aws_iam_role.{role.key}.assume_role_policy).Statement[0].Principal.Service == "
-                f'"{role.trusted_service}"',
+                Op("==", _trusted_service(f"aws_iam_role.{role.key}"), role.trusted_service),
                 f"{role.name} must be trusted by Systems Manager only.",
             )
         )
@@ -166,10 +178,8 @@ def _policy_run(grants: Grants) -> Block:
         asserts += _policy_asserts(policy, grants.partition.id)
     managed = sorted(p.arn for p in grants.managed_policies)
     if managed:
-        attachments = ", ".join(f"aws_iam_role_policy_attachment.{p.key}.policy_arn" for p in grants.managed_policies)
-        asserts.append(
-            _assert(f"toset([{attachments}]) == toset({_hcl_list(managed)})", "The AWS managed policies differ from the spec.")
-        )
+        attachments = [ref(f"aws_iam_role_policy_attachment.{p.key}").attr("policy_arn") for p in grants.managed_policies]
+        asserts.append(_assert(_same_set(attachments, managed), "The AWS managed policies differ from the spec."))
     asserts += _service_role_policy_asserts(grants)
     asserts += _endpoint_asserts(grants)
     return Block(
@@ -186,9 +196,9 @@ def _service_role_policy_asserts(grants: Grants) -> list[Block]:
     for role in grants.service_roles:
         single = len(role.managed_policies) + len(role.custom_policy_keys) == 1
         keys = [role.key if single else f"{role.key}_{p.key}" for p in role.managed_policies]
-        attached = ", ".join(f"aws_iam_role_policy_attachment.{key}.policy_arn" for key in keys)
-        expected = _hcl_list(sorted(p.arn for p in role.managed_policies))
-        asserts.append(_assert(f"toset([{attached}]) == toset({expected})", f"{role.name} has other AWS managed policies than expected."))
+        attached = [ref(f"aws_iam_role_policy_attachment.{key}").attr("policy_arn") for key in keys]
+        expected = sorted(p.arn for p in role.managed_policies)
+        asserts.append(_assert(_same_set(attached, expected), f"{role.name} has other AWS managed policies than expected."))
     return asserts
 
 
@@ -197,10 +207,10 @@ def _endpoint_asserts(grants: Grants) -> list[Block]:
     asserts = []
     for setup in grants.regional:
         for endpoint in setup.endpoints:
-            address = f"aws_vpc_endpoint.{endpoint.service}_{provider_alias(setup.region)}"
+            address = ref(f"aws_vpc_endpoint.{endpoint.service}_{provider_alias(setup.region)}")
             asserts.append(
                 _assert(
-                    f'{address}.service_name == "{endpoint.service_name}" && {address}.vpc_endpoint_type == "{endpoint.kind}"',
+                    all_of(Op("==", address.attr("service_name"), endpoint.service_name), Op("==", address.attr("vpc_endpoint_type"), endpoint.kind)),
                     f"The {endpoint.service} endpoint in {setup.region} must be the {endpoint.kind} endpoint {endpoint.service_name}.",
                 )
             )
@@ -208,22 +218,24 @@ def _endpoint_asserts(grants: Grants) -> list[Block]:
 
 
 def _wiring_run(grants: Grants) -> Block:
-    role = "aws_iam_role.this.name" if grants.role.create else json.dumps(grants.role.name)
-    asserts = [_assert(f"output.role_name == {json.dumps(grants.role.name)}", "role_name output is not the role's name.")]
+    role: Expr | str = ref("aws_iam_role.this").attr("name") if grants.role.create else grants.role.name
+    asserts = [_assert(Op("==", ref("output.role_name"), grants.role.name), "role_name output is not the role's name.")]
     if grants.instance_profile is not None:
-        asserts.append(_assert(f"aws_iam_instance_profile.this.role == {role}", "The instance profile must carry the role."))
+        asserts.append(_assert(Op("==", ref("aws_iam_instance_profile.this").attr("role"), role), "The instance profile must carry the role."))
     for policy in grants.managed_policies:
         asserts.append(
             _assert(
-                f"aws_iam_role_policy_attachment.{policy.key}.role == {role}",
+                Op("==", ref(f"aws_iam_role_policy_attachment.{policy.key}").attr("role"), role),
                 f"{policy.name} must be attached to the instance role.",
             )
         )
     for policy in grants.custom_policies:
         asserts.append(
             _assert(
-                f"aws_iam_role_policy_attachment.{policy.key}.policy_arn == aws_iam_policy.{policy.key}.arn && "
-                f"aws_iam_role_policy_attachment.{policy.key}.role == {role}",
+                all_of(
+                    Op("==", ref(f"aws_iam_role_policy_attachment.{policy.key}").attr("policy_arn"), ref(f"aws_iam_policy.{policy.key}").attr("arn")),
+                    Op("==", ref(f"aws_iam_role_policy_attachment.{policy.key}").attr("role"), role),
+                ),
                 f"{policy.name} must be attached to the instance role.",
             )
         )

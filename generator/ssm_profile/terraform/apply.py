@@ -72,7 +72,7 @@ def module_spec(module_dir: Path, info: ModuleInfo) -> Spec:
     """The spec the manifest names (relative to the module folder), validated."""
     if not info.spec:
         raise SpecError(str(module_dir), "the manifest names no spec; regenerate the module with this version of ssm-profile")
-    return load_spec(module_dir / info.spec)
+    return load_spec(module_dir / info.spec).spec
 
 
 @dataclass

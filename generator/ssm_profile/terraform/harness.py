@@ -17,8 +17,8 @@ from typing import Any, Iterator
 from contextlib import contextmanager
 
 from ..errors import SpecError
+from ..example_values import EXAMPLE_ACCOUNT, OFFLINE_PROVIDER, example_inputs
 from ..manifest import MANIFEST_FILE, read_manifest
-from ..module import EXAMPLE_ACCOUNT, OFFLINE_PROVIDER, example_inputs
 from .inputs import VarFile
 from .runner import TerraformRunner, default_runner
 
