@@ -49,16 +49,24 @@ def grants_of(regions: Sequence[str] = ("us-east-2",), /, **sections: Any) -> Gr
     return build_grants(spec_from_data({"version": 1, "regions": list(regions), **sections}))
 
 
-_PLANS: dict[Path, dict] = {}
+_PLANS: dict[Path, Any] = {}
 
 
 def cached_plan(module_dir: Path) -> dict:
-    """The offline ``terraform show -json`` plan of ``module_dir``, planned once per session."""
-    from ssm_profile.terraform.harness import plan_module
+    """The offline ``terraform show -json`` plan of ``module_dir``, planned once per session.
+
+    The first request plans every generated module beside it (all examples, in modules/) in
+    one Terraform root: one provider start for all of them.
+    """
+    from ssm_profile.terraform.module_runs import plan_modules
 
     key = Path(module_dir).resolve()
     if key not in _PLANS:
-        _PLANS[key] = plan_module(key, offline=True)
+        siblings = sorted(p for p in key.parent.iterdir() if (p / ".ssm-profile.json").is_file() and p not in _PLANS)
+        for result in plan_modules(siblings if key in siblings else [key], offline=True):
+            _PLANS[result.module_dir] = result.plan if result.ok else result.error
+    if isinstance(_PLANS[key], Exception):
+        raise _PLANS[key]
     return _PLANS[key]
 
 

@@ -235,7 +235,7 @@ def test_bad_input_leaves_an_existing_module_untouched(tmp_path: Path) -> None:
         (["generate", "x.toml", "-o", "out", "--format", "yaml"], "Invalid value for '--format'"),
         (["generate", "x.toml"], "Missing option '-o'"),
         (["regions", "--partition", "aws-mars"], "--partition: 'aws-mars' is not supported"),
-        (["plan"], "Missing argument 'OUT'"),
+        (["plan"], "Missing argument 'OUT...'"),
     ],
 )
 def test_bad_options_are_exit_2(args: list[str], expected: str) -> None:

@@ -56,6 +56,9 @@ def plan_with_policies(policies: dict[str, dict[str, Any]]) -> dict[str, Any]:
 class FakeRunner:
     """A TerraformRunner that fails where it is told to."""
 
+    name = "terraform"
+    concurrent_steps = False
+
     def __init__(self, fail: str = "", unformatted: tuple[str, ...] = ()) -> None:
         self.fail, self.unformatted = fail, unformatted
         self.providers = ProviderSources("terraform")
@@ -84,6 +87,16 @@ class FakeRunner:
 
 
 @pytest.fixture
+def edited_basic(tmp_path: Path) -> Path:
+    """modules/basic with main.tf edited since it was generated, so check runs terraform fmt."""
+    module = tmp_path / "basic"
+    shutil.copytree(MODULES / "basic", module)
+    with (module / "main.tf").open("a", encoding="utf-8") as main:
+        main.write("# edited by hand\n")
+    return module
+
+
+@pytest.fixture
 def fake_terraform(monkeypatch: pytest.MonkeyPatch):
     def use(runner: FakeRunner) -> None:
         monkeypatch.setattr("ssm_profile.terraform.runner.default_runner", lambda prefer="auto", **options: runner)
@@ -107,9 +120,9 @@ def test_check_terraform_failure_is_exit_3(fake_terraform) -> None:
     assert err.splitlines()[-1] == "ssm-profile: error: terraform plan failed: Error: made up by the test"
 
 
-def test_check_unformatted_hcl_is_exit_1(fake_terraform) -> None:
+def test_check_unformatted_hcl_is_exit_1(fake_terraform, edited_basic: Path) -> None:
     fake_terraform(FakeRunner(unformatted=("main.tf",)))
-    code, _, err = run("check", str(MODULES / "basic"), "--no-judges")
+    code, _, err = run("check", str(edited_basic), "--no-judges")
     assert code == 1 and "not formatted as terraform fmt would: main.tf" in err
 
 
@@ -218,27 +231,25 @@ def test_check_fails_a_module_with_a_star_resource_and_an_unknown_action(tmp_pat
     assert "findings not suppressed" in err.splitlines()[-1]
 
 
-def test_check_returns_one_structured_result_per_step(fake_terraform) -> None:
+def test_check_returns_one_structured_result_per_step(edited_basic: Path) -> None:
     from ssm_profile.check import StepResult, check_module_offline
 
-    fake_terraform(FakeRunner(fail="plan", unformatted=("main.tf",)))
-    report = check_module_offline(MODULES / "basic", judges=False)
+    report = check_module_offline(edited_basic, judges=False, runner=FakeRunner(fail="plan", unformatted=("main.tf",)))
     assert report.steps == (
         StepResult("terraform fmt", "FAILED", "not formatted: main.tf"),
         StepResult("terraform 0.0.0-fake", "FAILED", "terraform plan failed: Error: made up by the test"),
     )
     assert report.fmt_problems == ("main.tf",) and len(report.terraform_errors) == 1 and not report.ok
-    fake_terraform(FakeRunner())
-    (fmt, terraform) = check_module_offline(MODULES / "basic", judges=False).steps
-    assert (fmt.name, fmt.status) == ("terraform fmt", "ok")
+    (fmt, terraform) = check_module_offline(MODULES / "basic", judges=False, runner=FakeRunner()).steps
+    assert (fmt.name, fmt.status, fmt.note) == ("terraform fmt", "ok", "HCL as generated")
     assert (terraform.status, terraform.did, terraform.detail) == ("ok", "init, validate, plan, show", "no changes")
     assert terraform.seconds is not None and terraform.note == ProviderSources("terraform").label()
 
 
-def test_check_prints_each_step_on_one_line(fake_terraform) -> None:
+def test_check_prints_each_step_on_one_line(fake_terraform, edited_basic: Path) -> None:
     fake_terraform(FakeRunner(unformatted=("main.tf", "variables.tf")))
-    code, out, _ = run("check", str(MODULES / "basic"), "--no-judges")
+    code, out, _ = run("check", str(edited_basic), "--no-judges")
     lines = out.splitlines()
-    assert code == 1 and lines[0] == f"{MODULES / 'basic'}: terraform fmt: FAILED: not formatted: main.tf, variables.tf"
-    assert lines[1].startswith(f"{MODULES / 'basic'}: terraform 0.0.0-fake: init, validate, plan, show ok: no changes (")
+    assert code == 1 and lines[0] == f"{edited_basic}: terraform fmt: FAILED: not formatted: main.tf, variables.tf"
+    assert lines[1].startswith(f"{edited_basic}: terraform 0.0.0-fake: init, validate, plan, show ok: no changes (")
     assert lines[1].endswith(f" s; {ProviderSources('terraform').label()})")

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import EXAMPLES, MODULES, run
 from ssm_profile import TerraformError, generate
-from ssm_profile.terraform.harness import test_module as run_module_tests
+from ssm_profile.terraform.harness import run_module_tests
 
 pytestmark = pytest.mark.terraform
 

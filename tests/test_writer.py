@@ -12,7 +12,7 @@ import pytest
 from conftest import run
 import ssm_profile.outfolder as outfolder
 import ssm_profile.writer as writer
-from ssm_profile import CheckFailed, OutputError, check_module, generate, write_module
+from ssm_profile import CheckFailed, OutputError, generate, require_module_current, write_module
 from ssm_profile.manifest import MANIFEST_FILE
 from ssm_profile.writer import JOURNAL_FILE, LOCK_FILE, finish_interrupted_write
 
@@ -37,7 +37,7 @@ def module_bytes(module) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
 def test_write_then_check_is_clean(tmp_path: Path) -> None:
     module = generate(BASIC, source="spec.toml")
     write_module(module, tmp_path / "out")
-    check_module(module, tmp_path / "out")
+    require_module_current(module, tmp_path / "out")
     assert files_of(tmp_path / "out") == module_bytes(module), "no lock, journal or temporary file is left"
     assert [p.name for p in tmp_path.iterdir()] == ["out"], "nothing is written beside OUT"
 
@@ -45,12 +45,12 @@ def test_write_then_check_is_clean(tmp_path: Path) -> None:
 def test_check_reports_drift(tmp_path: Path) -> None:
     write_module(generate(BASIC), tmp_path / "out")
     with pytest.raises(CheckFailed, match=r"main.tf: differs \(\+\d+ -\d+ lines\)"):
-        check_module(generate(WITH_BUCKET), tmp_path / "out")
+        require_module_current(generate(WITH_BUCKET), tmp_path / "out")
 
 
 def test_check_of_missing_folder_fails(tmp_path: Path) -> None:
     with pytest.raises(CheckFailed, match="main.tf: missing"):
-        check_module(generate(BASIC), tmp_path / "nowhere")
+        require_module_current(generate(BASIC), tmp_path / "nowhere")
 
 
 def test_hand_edit_stops_regeneration_unless_forced(tmp_path: Path) -> None:

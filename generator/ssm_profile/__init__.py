@@ -6,9 +6,11 @@ The public API is one pipeline, each stage a module::
 
 ``generate`` runs the pure stages and returns the files; ``write_module`` puts them on disk.
 Every command of the ``ssm-profile`` CLI is one call here: ``generate`` + ``write_module`` (or
-``check_module``), ``release_module``, ``find_stale`` (drift), ``generate_fleet`` +
+``require_module_current``), ``release_module``, ``find_stale`` (drift), ``generate_fleet`` +
 ``write_fleet`` (or ``require_fleet_current``), ``spec_policies``, ``region_coverage``,
-``json_schema``, ``install_judges`` and ``find_judges``.
+``json_schema``, ``install_judges`` and ``find_judges``; ``validate_modules``,
+``plan_modules``, ``run_all_module_tests`` and ``check_modules`` run Terraform on many
+modules in one root.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ _LAZY = {
     "generate": "pipeline",
     "load_spec": "pipeline",
     "spec_policies": "pipeline",
-    "check_module": "writer",
+    "require_module_current": "writer",
     "write_module": "writer",
     "release_module": "release",
     "find_stale": "drift",
@@ -38,10 +40,15 @@ _LAZY = {
     "json_schema": "spec",
     "find_judges": "judges",
     "install_judges": "judges.env",
+    "check_modules": "check",
+    "validate_modules": "terraform.module_runs",
+    "plan_modules": "terraform.module_runs",
+    "run_all_module_tests": "terraform.module_runs",
 }
 
 if TYPE_CHECKING:
     from .catalog import region_coverage
+    from .check import check_modules
     from .drift import find_stale
     from .fleet_io import generate_fleet, require_fleet_current, write_fleet
     from .judges import find_judges
@@ -49,7 +56,8 @@ if TYPE_CHECKING:
     from .pipeline import FORMATS, GeneratedModule, generate, load_spec, spec_policies
     from .release import release_module
     from .spec import json_schema
-    from .writer import check_module, write_module
+    from .terraform.module_runs import plan_modules, run_all_module_tests, validate_modules
+    from .writer import require_module_current, write_module
 
 
 def __getattr__(name: str) -> Any:
@@ -71,7 +79,7 @@ __all__ = [
     "SpecError",
     "SsmProfileError",
     "TerraformError",
-    "check_module",
+    "check_modules",
     "find_judges",
     "find_stale",
     "generate",
@@ -79,10 +87,14 @@ __all__ = [
     "install_judges",
     "json_schema",
     "load_spec",
+    "plan_modules",
     "region_coverage",
     "release_module",
     "require_fleet_current",
+    "require_module_current",
+    "run_all_module_tests",
     "spec_policies",
+    "validate_modules",
     "write_fleet",
     "write_module",
 ]

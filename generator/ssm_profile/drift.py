@@ -17,7 +17,7 @@ from .errors import CheckFailed, SpecError, SsmProfileError
 from .fleet_io import generate_fleet, require_fleet_current
 from .manifest import MANIFEST_FILE, manifest_path, manifests_under, read_manifest
 from .pipeline import generate
-from .writer import check_module
+from .writer import require_module_current
 
 __all__ = ["Drift", "ModuleDrift", "find_stale"]
 
@@ -116,7 +116,7 @@ def _module_drift(folder: Path) -> ModuleDrift | None:
             return ModuleDrift(folder=folder, state="spec missing", spec=manifest.spec, reason=reason)
         module = generate(spec, out=folder, format=manifest.format, engine=manifest.engine)
         warnings = module.grants.warnings
-        check_module(module, folder)
+        require_module_current(module, folder)
     except CheckFailed as failure:
         return ModuleDrift(folder=folder, state="stale", reason=str(failure), warnings=warnings)
     except SsmProfileError as error:

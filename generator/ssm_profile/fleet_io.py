@@ -22,7 +22,7 @@ from .outfolder import Notify
 from .pipeline import GeneratedModule, generate, header_line
 from .spec_file import parse_text, read_spec_text
 from .spec_shape import field_path
-from .writer import check_module, write_module
+from .writer import require_module_current, write_module
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,8 @@ def write_fleet(output: FleetOutput, *, force: bool = False, notify: Notify | No
 def require_fleet_current(output: FleetOutput) -> None:
     """Raise :class:`~ssm_profile.errors.CheckFailed` when the shared module or LIVE on disk
     differs from ``output`` (the shared module is compared first); write nothing."""
-    check_module(output.module, output.module_dir)
-    check_module(output.live, output.live_dir)
+    require_module_current(output.module, output.module_dir)
+    require_module_current(output.live, output.live_dir)
 
 
 def _live_manifest(files: dict[str, str], shared: SharedModule, accounts: list[str]) -> str:

@@ -78,14 +78,9 @@ def generate(
     the output folder relative to the spec's folder); empty: :data:`MODULE_SOURCE_PLACEHOLDER`.
     """
     format = _format_of(format, engine)
-    if out is not None:
-        release = _release_in(Path(out)) if release is None else release
-        if isinstance(spec, (str, Path)):
-            source = source or paths.spec_label(Path(spec), Path(out))
-            module_source = module_source or paths.module_source(Path(spec), Path(out))
-    if isinstance(spec, (str, Path)):
-        source = source or Path(spec).as_posix()
-    source = source or "spec"
+    if out is not None and release is None:
+        release = _release_in(Path(out))
+    source, module_source = _labels(spec, out, source, module_source)
     grants = build_grants(as_validated(spec))
     document = module_document(grants)
     if release is not None:
@@ -115,6 +110,17 @@ def generate(
     return GeneratedModule(
         files=dict(sorted(files.items())), grants=grants, document=document, format=format, engine=engine
     )
+
+
+def _labels(spec: object, out: str | Path | None, source: str, module_source: str) -> tuple[str, str]:
+    """The header's name for the spec and the README's module ``source``, unless given: for a
+    spec file, relative to ``out`` (and ``out`` relative to the spec's folder) when it is known."""
+    if isinstance(spec, (str, Path)):
+        if out is not None:
+            source = source or paths.spec_label(Path(spec), Path(out))
+            module_source = module_source or paths.module_source(Path(spec), Path(out))
+        source = source or Path(spec).as_posix()
+    return source or "spec", module_source
 
 
 def _format_of(format: str | None, engine: str) -> str:

@@ -45,7 +45,7 @@ from .render.tfdocs import comparable_text
 __all__ = [
     "JOURNAL_FILE",
     "LOCK_FILE",
-    "check_module",
+    "require_module_current",
     "finish_interrupted_write",
     "hand_edited",
     "module_differences",
@@ -249,7 +249,7 @@ def module_differences(module: GeneratedModule, out: str | Path) -> list[str]:
     return lines
 
 
-def check_module(module: GeneratedModule, out: str | Path) -> None:
+def require_module_current(module: GeneratedModule, out: str | Path) -> None:
     """Raise :class:`CheckFailed` unless ``out`` is exactly ``module``."""
     differences = module_differences(module, out)
     if differences:

@@ -200,47 +200,57 @@ def _notes(grants: Grants) -> list[str]:
     return notes
 
 
+def _permissions_section(grants: Grants) -> str:
+    """The "Permissions" table: every statement of the custom policies; empty without any."""
+    if not grants.custom_policies:
+        return ""
+    rows = [
+        f"| `{r['policy']}` | `{r['sid']}` | {r['region']} | {r['actions']} | {r['resources']} | {r['why']} |"
+        for r in _permission_rows(grants)
+    ]
+    return _lines(
+        [
+            "",
+            "## Permissions",
+            "",
+            "Every statement of the custom policies, as the plan will create them.",
+            "",
+            "| Policy | Sid | Region | Actions | Resources | Why |",
+            "| --- | --- | --- | --- | --- | --- |",
+            *rows,
+            "",
+        ]
+    )
+
+
+def _per_region_section(grants: Grants) -> str:
+    """The "Per Region" table: what each Region's provider creates; empty without regional resources."""
+    regional = _regional_rows(grants)
+    if not regional:
+        return ""
+    return _lines(
+        [
+            "",
+            "## Per Region",
+            "",
+            "Created once per Region, each with the provider configuration of its Region.",
+            "",
+            "| Region | Provider | Resources |",
+            "| --- | --- | --- |",
+            *(f"| {r['region']} | `aws.{r['alias']}` | {r['resources']} |" for r in regional),
+            "",
+        ]
+    )
+
+
 def render_readme(grants: Grants, document: Document, header: str, usage_source: str, module_version: str = "") -> str:
     """README.md text for the module built from ``grants``; ``module_version`` is stamped by a release."""
     terraform = document.of_kind("terraform")[0]
     providers = terraform.body["required_providers"][0].body
     aliases = [a.text for a in providers["aws"].get("configuration_aliases", [])]
     required = [b.labels[0] for b in document.of_kind("variable") if "default" not in b.body]
-    permissions = ""
-    if grants.custom_policies:
-        rows = [
-            f"| `{r['policy']}` | `{r['sid']}` | {r['region']} | {r['actions']} | {r['resources']} | {r['why']} |"
-            for r in _permission_rows(grants)
-        ]
-        permissions = _lines(
-            [
-                "",
-                "## Permissions",
-                "",
-                "Every statement of the custom policies, as the plan will create them.",
-                "",
-                "| Policy | Sid | Region | Actions | Resources | Why |",
-                "| --- | --- | --- | --- | --- | --- |",
-                *rows,
-                "",
-            ]
-        )
-    per_region = ""
-    regional = _regional_rows(grants)
-    if regional:
-        per_region = _lines(
-            [
-                "",
-                "## Per Region",
-                "",
-                "Created once per Region, each with the provider configuration of its Region.",
-                "",
-                "| Region | Provider | Resources |",
-                "| --- | --- | --- |",
-                *(f"| {r['region']} | `aws.{r['alias']}` | {r['resources']} |" for r in regional),
-                "",
-            ]
-        )
+    permissions = _permissions_section(grants)
+    per_region = _per_region_section(grants)
     version_line = (
         f"\nModule version **{module_version}**: [CHANGELOG.md](CHANGELOG.md) lists what changed in each release.\n"
         if module_version

