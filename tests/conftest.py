@@ -1,4 +1,5 @@
-"""Shared fixtures: example specs, the snapshot flag, and cached real Terraform plans."""
+"""Shared test fixtures: the examples, one CLI runner, grants of an inline spec, the snapshot
+flag, and cached real Terraform plans."""
 
 from __future__ import annotations
 
@@ -6,20 +7,46 @@ import difflib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, Sequence
 
 import pytest
+from click.testing import CliRunner, Result
+
+from ssm_profile.cli import cli
+from ssm_profile.grants import Grants, build_grants
+from ssm_profile.spec import spec_from_data
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
+EXAMPLES_DIR = ROOT / "examples"
+#: Every example spec, keyed by example name (a constant: ``parametrize`` needs it at collection).
+EXAMPLES: dict[str, Path] = {
+    p.stem: p for p in sorted(EXAMPLES_DIR.iterdir()) if p.suffix in (".toml", ".yaml", ".yml", ".json")
+}
 MODULES = ROOT / "modules"
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 UPDATE_COMMAND = "make snapshots  (or: .venv/bin/python -m pytest -m terraform --snapshot-update)"
 
 
-def example_specs() -> dict[str, Path]:
-    """Every example spec, keyed by example name."""
-    return {p.stem: p for p in sorted(EXAMPLES.iterdir()) if p.suffix in (".toml", ".yaml", ".yml", ".json")}
+def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+    """Run ``ssm-profile ARGS`` in-process; Click's whole result, exception included (for tests
+    that judge how a run failed). ``env`` overrides variables for this one invocation only."""
+    return CliRunner().invoke(cli, list(args), prog_name="ssm-profile", env=env)
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """Run ``ssm-profile ARGS`` in-process; return (exit code, stdout, stderr).
+
+    An exception other than the CLI's own exit is raised, so a crash never passes for an exit code.
+    """
+    result = invoke(*args, env=env)
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def grants_of(regions: Sequence[str] = ("us-east-2",), /, **sections: Any) -> Grants:
+    """The grants of an inline spec: version 1, ``regions``, and the given sections."""
+    return build_grants(spec_from_data({"version": 1, "regions": list(regions), **sections}))
 
 
 _PLANS: dict[Path, Any] = {}
@@ -50,10 +77,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _project_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    # Terraform's CLI config and plugin cache go to a folder of the project, never the
-    # user's own ~/.cache; kept between runs so the provider is linked, not copied, again.
-    os.environ.setdefault("SSM_PROFILE_CACHE", str(ROOT / ".cache" / "ssm-profile"))
+def _project_caches() -> Iterator[None]:
+    # Terraform's CLI config and plugin cache go to a folder of the project, never the user's
+    # own ~/.cache; kept between runs so the provider is linked, not copied, again. jsii
+    # (the CDK tests) unpacks its packages under the home folder by default: the project's
+    # cache too. Session-wide (session fixtures start Terraform and node), undone at the end.
+    with pytest.MonkeyPatch.context() as patch:
+        for name, folder in (("SSM_PROFILE_CACHE", "ssm-profile"), ("JSII_RUNTIME_PACKAGE_CACHE_ROOT", "jsii")):
+            if name not in os.environ:
+                patch.setenv(name, str(ROOT / ".cache" / folder))
+        yield
 
 
 @pytest.fixture(autouse=True)

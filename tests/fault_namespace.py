@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import invoke
 from faultkit import cli_command, cli_env, contract_breaches, expected_module, one_line_breach, write_user_files
 
 PAGE = 4096
@@ -31,11 +32,7 @@ def generate(lab: Path, spec: str, out: Path, *extra: str, cwd: Path | None = No
 
 def generate_here(lab: Path, spec: str, out: Path) -> list[str]:
     """A run in this process (the set-up, and the next run after a fault)."""
-    from click.testing import CliRunner
-
-    from ssm_profile.cli import cli
-
-    result = CliRunner().invoke(cli, ["generate", str(lab / spec), "-o", str(out)])
+    result = invoke("generate", str(lab / spec), "-o", str(out))
     return [] if result.exit_code == 0 else [f"run in process: exit {result.exit_code}: {result.output!r}"]
 
 

@@ -1,6 +1,6 @@
 """Upgrades planned for real: a state as if a release had been applied, and a plan against a later module.
 
-Used by the release tests. The state is built from a real offline plan of the old module (no
+Used by the release tests, and by tests that plan a module of their own. The state is built from a real offline plan of the old module (no
 AWS call): every planned resource of ``module.ssm_profile``, with the values AWS would have
 assigned on apply filled in.
 """
@@ -144,8 +144,10 @@ def show_plan(root: Path) -> dict[str, Any]:
     return json.loads(result.stdout)
 
 
-def plan_with_state(module: Path, state: dict[str, Any]) -> dict[str, Any]:
-    """Plan ``module`` in a throwaway root that holds ``state``, without refreshing (no AWS call)."""
+def plan_offline(module: Path, state: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Plan ``module`` in a throwaway root (holding ``state``, if given), without refreshing (no AWS
+    call): init, plan, show. No separate ``validate``: ``plan`` validates the configuration
+    first, and a ``validate`` would start every provider of the root once more for nothing."""
     with root_against(module, module, state) as root:
         init = init_in(root)
         assert init.returncode == 0, init.stderr + init.stdout

@@ -13,9 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from ssm_profile.cli import cli
+from conftest import run
 from ssm_profile.errors import SpecError
 from ssm_profile.spec import load_spec, spec_from_data
 
@@ -198,10 +197,10 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, file_na
     else:
         path.write_text(yaml.safe_dump(content), encoding="utf-8")
     out = tmp_path / "module"
-    result = CliRunner().invoke(cli, ["generate", str(path), "-o", str(out)])
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
+    code, out_text, err = run("generate", str(path), "-o", str(out))
+    assert code == 2, out_text + err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
     message = lines[0].removeprefix("ssm-profile: error: ")
     if expected.startswith(("s.", "spec:")):
         message = message.replace(str(tmp_path) + "/", "")
@@ -218,7 +217,7 @@ def test_bad_input_leaves_an_existing_module_untouched(tmp_path: Path) -> None:
     good = tmp_path / "good.json"
     good.write_text(json.dumps(OK))
     out = tmp_path / "module"
-    assert CliRunner().invoke(cli, ["generate", str(good), "-o", str(out)]).exit_code == 0
+    assert run("generate", str(good), "-o", str(out))[0] == 0
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     for _, file_name, content, _ in CASES:
         path = tmp_path / file_name
@@ -226,7 +225,7 @@ def test_bad_input_leaves_an_existing_module_untouched(tmp_path: Path) -> None:
             path.write_bytes(content)
         else:
             path.write_text(content if isinstance(content, str) else json.dumps(content))
-        assert CliRunner().invoke(cli, ["generate", str(path), "-o", str(out)]).exit_code == 2
+        assert run("generate", str(path), "-o", str(out))[0] == 2
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
@@ -240,8 +239,8 @@ def test_bad_input_leaves_an_existing_module_untouched(tmp_path: Path) -> None:
     ],
 )
 def test_bad_options_are_exit_2(args: list[str], expected: str) -> None:
-    result = CliRunner().invoke(cli, args)
-    assert result.exit_code == 2 and expected in result.stderr
+    code, _, err = run(*args)
+    assert code == 2 and expected in err
 
 
 # -- the spec path itself ---------------------------------------------------------------------
@@ -290,9 +289,9 @@ def test_a_bad_spec_path_is_one_line_naming_it(tmp_path: Path, make: Any, expect
     path = make(tmp_path)
     before = sorted(os.listdir(tmp_path))
     out = tmp_path / "module"
-    result = CliRunner().invoke(cli, ["generate", str(path), "-o", str(out)])
-    assert result.exit_code == 2, result.output
-    assert result.stderr.count("\n") == 1 and result.stderr.endswith(f"{expected}\n"), result.stderr
+    code, out_text, err = run("generate", str(path), "-o", str(out))
+    assert code == 2, out_text + err
+    assert err.count("\n") == 1 and err.endswith(f"{expected}\n"), err
     assert sorted(os.listdir(tmp_path)) == before
 
 
@@ -337,9 +336,9 @@ def test_an_unreadable_spec_is_one_line_naming_it(tmp_path: Path, monkeypatch: p
         raise PermissionError(13, "Permission denied", str(path))
 
     monkeypatch.setattr("ssm_profile.spec_file.os.open", refuse)
-    result = CliRunner().invoke(cli, ["generate", str(path), "-o", str(tmp_path / "module")])
-    assert result.exit_code == 2
-    assert result.stderr == f"ssm-profile: error: {path}: cannot read the file: Permission denied\n"
+    code, _, err = run("generate", str(path), "-o", str(tmp_path / "module"))
+    assert code == 2
+    assert err == f"ssm-profile: error: {path}: cannot read the file: Permission denied\n"
     assert not (tmp_path / "module").exists()
 
 

@@ -14,9 +14,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from conftest import MODULES, ROOT, cached_plan, example_specs
+from conftest import EXAMPLES, MODULES, cached_plan, run
 from ssm_profile import GenerationError, SpecError, generate, write_module
-from ssm_profile.cli import cli
 from ssm_profile.document import Bare, Block, Document, Op, Ref
 from ssm_profile.pipeline import MANIFEST
 from ssm_profile.render import cdk as cdk_engine
@@ -24,11 +23,6 @@ from ssm_profile.render import tfjson
 from ssm_profile.terraform.harness import normalise_plan
 
 pytestmark = pytest.mark.cdk
-EXAMPLES = example_specs()
-
-# jsii unpacks the CDK packages into a cache under the home folder by default; the tests keep
-# it in the project's own (ignored) cache folder instead, as they do Terraform's.
-os.environ.setdefault("JSII_RUNTIME_PACKAGE_CACHE_ROOT", str(ROOT / ".cache" / "jsii"))
 
 
 def cdk():  # type: ignore[no-untyped-def]
@@ -135,16 +129,14 @@ def test_cdk_engine_writes_only_terraform_json() -> None:
 
 
 def test_missing_extra_names_the_extra_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
     for name in cdk_engine.CDK_LIBRARIES:
         monkeypatch.setitem(sys.modules, name, None)  # as if not installed: import raises
     with pytest.raises(cdk_engine.CdkNotInstalled) as caught:
         generate(EXAMPLES["basic"], engine="cdk")
     assert isinstance(caught.value, GenerationError) and isinstance(caught.value, ImportError)
-    result = CliRunner().invoke(cli, ["generate", str(EXAMPLES["basic"]), "-o", str(tmp_path / "m"), "--engine", "cdk"])
-    assert result.exit_code == 2
-    assert result.stderr == (
+    code, _, err = run("generate", str(EXAMPLES["basic"]), "-o", str(tmp_path / "m"), "--engine", "cdk")
+    assert code == 2
+    assert err == (
         "ssm-profile: error: --engine cdk: needs CDK Terrain (cdktn) or cdktf, and neither is installed; "
         "install the extra: pip install 'ssm-profile[cdk]'\n"
     )

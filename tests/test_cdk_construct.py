@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import runpy
 import subprocess
 import sys
@@ -17,8 +16,7 @@ from typing import Any
 
 import pytest
 
-from conftest import EXAMPLES as EXAMPLES_DIR
-from conftest import ROOT, cached_plan, example_specs
+from conftest import EXAMPLES, EXAMPLES_DIR, cached_plan
 from ssm_profile import SpecError, generate, write_module
 from ssm_profile.document import Bare, Block, Document, Template, call, local, ref, var
 from ssm_profile.example_values import EXAMPLE_ACCOUNT
@@ -28,12 +26,7 @@ from ssm_profile.terraform.runner import default_runner
 from ssm_profile.render.cdk import cdk_library as cdk
 
 pytestmark = pytest.mark.cdk
-EXAMPLES = example_specs()
 CDK_APP = EXAMPLES_DIR / "cdk-app"
-
-# jsii unpacks the CDK packages into a cache under the home folder by default; the tests keep
-# it in the project's own (ignored) cache folder instead, as they do Terraform's.
-os.environ.setdefault("JSII_RUNTIME_PACKAGE_CACHE_ROOT", str(ROOT / ".cache" / "jsii"))
 
 
 def synth_stack(build) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -305,14 +298,19 @@ def offline_root(stack: dict[str, Any], root: Path, variables: dict[str, Any] | 
     return root
 
 
+def offline_plan(root: Path) -> dict[str, Any]:
+    """``terraform show -json`` of the root's plan: init, plan (which validates the configuration
+    first, so no separate ``validate`` and its provider start), show."""
+    runner = default_runner()
+    runner.init(root)
+    runner.plan(root, PLAN_FILE)
+    return runner.show(root, PLAN_FILE)
+
+
 @pytest.mark.terraform
 def test_example_app_plans_the_same_resources_as_the_native_module(example_app: dict[str, Any], tmp_path: Path) -> None:
     root = offline_root(synthesized_stacks(example_app["outdir"])["ssm-demo"], tmp_path / "root")
-    runner = default_runner()
-    runner.init(root)
-    runner.validate(root)
-    runner.plan(root, PLAN_FILE)
-    plan = runner.show(root, PLAN_FILE)
+    plan = offline_plan(root)
 
     native_dir = tmp_path / "native"
     write_module(generate(CDK_APP / "ssm-profile.toml"), native_dir)
@@ -343,11 +341,7 @@ def test_two_region_stack_binds_each_regional_resource_to_its_regions_provider(e
     assert expected == {"us-east-1": "aws.use1", "eu-west-1": "aws.euw1"}
     synthesized = synthesized_stacks(example_app["outdir"])["ssm-two-regions"]
     root = offline_root(synthesized, tmp_path / "root", {"account_id": EXAMPLE_ACCOUNT})
-    runner = default_runner()
-    runner.init(root)
-    runner.validate(root)
-    runner.plan(root, PLAN_FILE)
-    plan = runner.show(root, PLAN_FILE)
+    plan = offline_plan(root)
 
     bindings = provider_bindings(plan)
     planned = {c["address"]: c["change"] for c in plan["resource_changes"]}

@@ -7,20 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
+from conftest import EXAMPLES, run
 
-from conftest import example_specs
-from ssm_profile.cli import cli
-
-EXAMPLES = example_specs()
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), prog_name="ssm-profile")
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def write_spec(tmp_path: Path, text: str, name: str = "spec.toml") -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES_DIR
 from ssm_profile import CheckFailed, SpecError, find_stale, generate, generate_fleet, write_fleet, write_module
 from ssm_profile.manifest import MANIFEST_FILE
 
@@ -87,7 +87,7 @@ def test_warnings_of_the_spec_are_kept(tmp_path: Path) -> None:
 
 def test_a_fleet_live_folder_is_regenerated_from_its_fleet_file(tmp_path: Path) -> None:
     repo = tmp_path / "infra"
-    shutil.copytree(EXAMPLES / "fleet", repo)
+    shutil.copytree(EXAMPLES_DIR / "fleet", repo)
     (repo / ".git").mkdir()
     write_fleet(generate_fleet(repo / "fleet.toml", repo / "live"))
 

@@ -10,20 +10,11 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner
+from conftest import EXAMPLES_DIR, run
 
-from conftest import EXAMPLES
-from ssm_profile.cli import cli
-
-FLEET_EXAMPLE = EXAMPLES / "fleet"
+FLEET_EXAMPLE = EXAMPLES_DIR / "fleet"
 ACCOUNTS = {"prod": "111122223333", "staging": "444455556666", "dev": "777788889999"}
 
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), prog_name="ssm-profile")
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture

@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
+from conftest import run
 from plan_state import terraform
-from ssm_profile.cli import cli
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 
@@ -28,12 +27,6 @@ ACCOUNTS = {"prod": "111122223333", "staging": "444455556666", "dev": "777788889
 REGION = "us-east-1"
 ROLE = "SSMFleetInstanceRole"
 
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), prog_name="ssm-profile")
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def write_repo(root: Path) -> Path:

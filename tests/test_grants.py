@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from ssm_profile.grants import MANAGED_POLICY_MAX_CHARS, Statement, build_grants, document_size, split_to_quota
-from ssm_profile.spec import spec_from_data
+from conftest import grants_of
+from ssm_profile.grants import MANAGED_POLICY_MAX_CHARS, Statement, document_size, split_to_quota
 
 SEED_TEMPLATES = [
     "aws-ssm-{r}",
@@ -19,10 +19,6 @@ SEED_TEMPLATES = [
     "aws-ssm-document-attachments-{r}",
     "patch-baseline-snapshot-{r}",
 ]
-
-
-def grants_of(**sections):
-    return build_grants(spec_from_data({"version": 1, "regions": ["us-east-2"], **sections}))
 
 
 def all_statements(grants):
@@ -48,9 +44,7 @@ def test_optional_managed_policies() -> None:
 
 def test_statement_one_is_written_out_per_region_for_the_seed_set() -> None:
     regions = ["us-east-2", "eu-west-1", "ap-southeast-2"]
-    grants = build_grants(
-        spec_from_data({"version": 1, "regions": regions, "s3": {"vpc_endpoint": True, "agent_buckets": "seed"}})
-    )
+    grants = grants_of(regions, s3={"vpc_endpoint": True, "agent_buckets": "seed"})
     statements = all_statements(grants)
     assert [s.sid for s in statements] == ["SSMAgentBucketsUsEast2", "SSMAgentBucketsEuWest1", "SSMAgentBucketsApSoutheast2"]
     for region, statement in zip(regions, statements):
@@ -60,14 +54,8 @@ def test_statement_one_is_written_out_per_region_for_the_seed_set() -> None:
 
 
 def test_no_wildcard_anywhere() -> None:
-    grants = build_grants(
-        spec_from_data(
-            {
-                "version": 1,
-                "regions": ["us-east-1", "us-west-2"],
-                "s3": {"vpc_endpoint": True, "buckets": [{"name": "b-one", "encrypted": True, "cross_account": True}]},
-            }
-        )
+    grants = grants_of(
+        ["us-east-1", "us-west-2"], s3={"vpc_endpoint": True, "buckets": [{"name": "b-one", "encrypted": True, "cross_account": True}]}
     )
     for statement in all_statements(grants):
         assert "*" not in statement.actions
@@ -109,11 +97,7 @@ def test_existing_role_gets_no_role_but_a_profile() -> None:
     ("region", "partition"), [("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov"), ("eu-west-1", "aws")]
 )
 def test_arns_use_the_partition(region: str, partition: str) -> None:
-    grants = build_grants(
-        spec_from_data(
-            {"version": 1, "regions": [region], "s3": {"vpc_endpoint": True, "agent_buckets": "seed", "buckets": [{"name": "mine-bucket"}]}}
-        )
-    )
+    grants = grants_of([region], s3={"vpc_endpoint": True, "agent_buckets": "seed", "buckets": [{"name": "mine-bucket"}]})
     assert grants.partition.id == partition
     assert all(p.arn.startswith(f"arn:{partition}:iam::aws:policy/") for p in grants.managed_policies)
     for statement in all_statements(grants):

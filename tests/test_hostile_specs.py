@@ -19,11 +19,10 @@ from typing import Any
 import hcl2
 import msgspec
 import yaml
-from click.testing import CliRunner
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from ssm_profile.cli import cli
+from conftest import invoke
 from ssm_profile.errors import SpecError
 from ssm_profile.spec import Spec, spec_from_data
 
@@ -193,7 +192,7 @@ def test_hostile_spec_files_keep_the_error_contract(spec_file: tuple[str, bytes]
         path = Path(tmp) / f"spec.{kind}"
         path.write_bytes(raw)
         out = Path(tmp) / "module"
-        result = CliRunner().invoke(cli, ["generate", str(path), "-o", str(out), "--format", format_])
+        result = invoke("generate", str(path), "-o", str(out), "--format", format_)
         assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
         assert "Traceback" not in result.output
         if result.exit_code == 0:

@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from ssm_profile.cli import cli
+from conftest import run
 from ssm_profile.errors import GenerationError, SpecError
 from ssm_profile.grants import build_grants
 from ssm_profile.iam_policy import MANAGED_POLICY_MAX_CHARS, Statement, numbered_policies
@@ -61,8 +60,8 @@ def test_too_many_policies_for_the_roles_quota_is_a_generation_error(tmp_path: P
     assert str(caught.value) == expected and caught.value.exit_code == 2
     path = tmp_path / "spec.json"
     path.write_text(json.dumps(data))
-    result = CliRunner().invoke(cli, ["generate", str(path), "-o", str(tmp_path / "module")])
-    assert (result.exit_code, result.stderr) == (2, f"ssm-profile: error: {expected}\n")
+    code, _, err = run("generate", str(path), "-o", str(tmp_path / "module"))
+    assert (code, err) == (2, f"ssm-profile: error: {expected}\n")
     assert not (tmp_path / "module").exists()
 
 

@@ -7,10 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
+from conftest import EXAMPLES, run
 from ssm_profile import generate
-from ssm_profile.cli import cli
 from ssm_profile.document import Bare, Template, TypeConstraint, var
 from ssm_profile.example_values import OFFLINE_PROVIDER
 from ssm_profile.render.expression import expression_text
@@ -43,11 +42,6 @@ STAGING = {
     "default_host_management_role_name": "SSMDefaultHost-staging",
     "hybrid_role_name": "SSMHybrid-staging",
 }
-
-
-def _run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def _write_spec(folder: Path, data: dict) -> Path:
@@ -103,7 +97,7 @@ def test_an_existing_role_is_named_by_the_variable_everywhere() -> None:
 )
 def test_unsupported_fields_are_exit_2_with_the_supported_list(tmp_path: Path, variables: list[str], message: str) -> None:
     spec = _write_spec(tmp_path, {"version": 1, "regions": ["us-east-2"], "module": {"variables": variables}})
-    code, out, err = _run("generate", str(spec), "-o", str(tmp_path / "out"))
+    code, out, err = run("generate", str(spec), "-o", str(tmp_path / "out"))
     assert code == 2 and message in err and err.count("\n") == 1, err
     assert not (tmp_path / "out").exists()
 
@@ -116,9 +110,9 @@ def test_unsupported_fields_are_exit_2_with_the_supported_list(tmp_path: Path, v
 def test_a_var_file_override_renames_what_the_plan_creates(tmp_path: Path, format_: str) -> None:
     spec = _write_spec(tmp_path, EVERY_FIELD)
     out = tmp_path / "module"
-    assert _run("generate", str(spec), "-o", str(out), "--format", format_)[0] == 0
+    assert run("generate", str(spec), "-o", str(out), "--format", format_)[0] == 0
     (tmp_path / "staging.json").write_text(json.dumps(STAGING), encoding="utf-8")
-    code, stdout, err = _run("plan", str(out), "--offline", "--var-file", str(tmp_path / "staging.json"), "--json", str(tmp_path / "plan.json"))
+    code, stdout, err = run("plan", str(out), "--offline", "--var-file", str(tmp_path / "staging.json"), "--json", str(tmp_path / "plan.json"))
     assert code == 0, err
     planned = {
         c["address"].removeprefix("module.ssm_profile."): c["change"]["after"]
@@ -155,10 +149,10 @@ def test_a_var_file_override_renames_what_the_plan_creates(tmp_path: Path, forma
 def test_the_variables_validation_rejects_what_the_spec_would_reject(tmp_path: Path) -> None:
     spec = _write_spec(tmp_path, EVERY_FIELD)
     out = tmp_path / "module"
-    assert _run("generate", str(spec), "-o", str(out))[0] == 0
+    assert run("generate", str(spec), "-o", str(out))[0] == 0
     bad = {"role_name": "has space", "role_path": "no-slashes", "role_permissions_boundary": "arn:aws:iam::1:policy/x", "s3_policy_name": "x" * 127}
     (tmp_path / "bad.json").write_text(json.dumps(bad), encoding="utf-8")
-    code, _, err = _run("plan", str(out), "--offline", "--var-file", str(tmp_path / "bad.json"))
+    code, _, err = run("plan", str(out), "--offline", "--var-file", str(tmp_path / "bad.json"))
     assert code == 3 and "Invalid value for variable" in err
     from ssm_profile.errors import TerraformError
     from ssm_profile.terraform.harness import plan_module
@@ -237,19 +231,19 @@ def test_the_block_is_terraform_docs_default_markdown_table() -> None:
 def test_a_terraform_docs_rewrite_of_the_block_is_harmless(tmp_path: Path, rewrite: str) -> None:
     spec = _write_spec(tmp_path, {"version": 1, "regions": ["us-east-2"], "module": {"variables": ["role.name"]}})
     out = tmp_path / "modules" / "ssm"
-    assert _run("generate", str(spec), "-o", str(out))[0] == 0
+    assert run("generate", str(spec), "-o", str(out))[0] == 0
     readme = out / "README.md"
     text = readme.read_text(encoding="utf-8")
     readme.write_text(text.replace(_tfdocs_block(text), f"{BEGIN}\n{rewrite}\n{END}"), encoding="utf-8")
-    assert _run("generate", str(spec), "-o", str(out), "--check") == (0, f"{out}: up to date\n", "")
-    code, stdout, err = _run("drift", str(tmp_path))
+    assert run("generate", str(spec), "-o", str(out), "--check") == (0, f"{out}: up to date\n", "")
+    code, stdout, err = run("drift", str(tmp_path))
     assert code == 0 and "1 modules up to date" in stdout, err
-    assert _run("generate", str(spec), "-o", str(out))[0] == 0  # no --force needed
+    assert run("generate", str(spec), "-o", str(out))[0] == 0  # no --force needed
     # Outside the block, an edit is still an edit.
     readme.write_text(readme.read_text(encoding="utf-8").replace("## Usage", "## Use it"), encoding="utf-8")
-    code, _, err = _run("generate", str(spec), "-o", str(out))
+    code, _, err = run("generate", str(spec), "-o", str(out))
     assert code == 2 and "README.md edited by hand" in err
-    assert _run("generate", str(spec), "-o", str(out), "--check")[0] == 1
+    assert run("generate", str(spec), "-o", str(out), "--check")[0] == 1
 
 
 # -- the usage snippet ------------------------------------------------------------------------------
@@ -262,7 +256,7 @@ def _usage(readme: str) -> str:
 def test_the_usage_source_is_the_module_folder_seen_from_the_spec(tmp_path: Path) -> None:
     spec = _write_spec(tmp_path, {"version": 1, "regions": ["us-east-2"]})
     for out, source in ((tmp_path / "infra" / "iam", "./infra/iam"), (tmp_path.parent / f"{tmp_path.name}-sibling", f"../{tmp_path.name}-sibling")):
-        assert _run("generate", str(spec), "-o", str(out))[0] == 0
+        assert run("generate", str(spec), "-o", str(out))[0] == 0
         assert f'  source = "{source}"\n' in _usage((out / "README.md").read_text(encoding="utf-8"))
     assert '"<path or registry address of this module>"' in generate(spec).files["README.md"]
 
@@ -271,9 +265,9 @@ def test_the_usage_source_is_the_module_folder_seen_from_the_spec(tmp_path: Path
 def test_the_usage_snippet_plans_when_pasted_beside_the_spec(tmp_path: Path) -> None:
     from ssm_profile.terraform.runner import default_runner
 
-    spec = Path(__file__).resolve().parent.parent / "examples" / "multi-region-full.toml"
+    spec = EXAMPLES["multi-region-full"]
     (tmp_path / "spec.toml").write_text(spec.read_text(encoding="utf-8"), encoding="utf-8")
-    assert _run("generate", str(tmp_path / "spec.toml"), "-o", str(tmp_path / "modules" / "ssm-profile"))[0] == 0
+    assert run("generate", str(tmp_path / "spec.toml"), "-o", str(tmp_path / "modules" / "ssm-profile"))[0] == 0
     usage = _usage((tmp_path / "modules" / "ssm-profile" / "README.md").read_text(encoding="utf-8"))
     (tmp_path / "main.tf").write_text(usage + "\n", encoding="utf-8")
     # Test-only: Terraform merges override files into the pasted provider blocks, so the plan
@@ -331,12 +325,12 @@ def test_a_manifest_that_hashed_the_whole_readme_still_reads(tmp_path: Path) -> 
 
     spec = _write_spec(tmp_path, {"version": 1, "regions": ["us-east-2"]})
     out = tmp_path / "out"
-    assert _run("generate", str(spec), "-o", str(out))[0] == 0
+    assert run("generate", str(spec), "-o", str(out))[0] == 0
     manifest = json.loads((out / ".ssm-profile.json").read_text(encoding="utf-8"))
     # Before the terraform-docs block was left out, the manifest hashed README.md whole.
     manifest["files"]["README.md"] = hashlib.sha256((out / "README.md").read_bytes()).hexdigest()
     (out / ".ssm-profile.json").write_text(json.dumps(manifest), encoding="utf-8")
-    assert _run("generate", str(spec), "-o", str(out))[0] == 0
+    assert run("generate", str(spec), "-o", str(out))[0] == 0
 
 
 def test_a_partition_with_a_hyphen_is_escaped_as_hcl_allows() -> None:

@@ -8,13 +8,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import run
 from ssm_profile import generate, write_module
 from ssm_profile.catalog import catalog
-from ssm_profile.cli import cli
 from ssm_profile.regions import partitions
 from ssm_profile.terraform.runner import default_runner
 
@@ -85,7 +84,10 @@ def test_valid_specs_validate_with_terraform(batch: list[dict]) -> None:
             calls[f"m{index}"] = {"source": f"./m{index}"}
         (root / "main.tf.json").write_text(json.dumps({"module": calls}))
         runner.init(root)
-        runner.validate(root)
+        runner.validate(root)  # raises TerraformError naming the first diagnostic
+        # ... and what it validated is every generated module: init installed each call.
+        installed = json.loads((root / ".terraform" / "modules" / "modules.json").read_text())["Modules"]
+        assert {m["Key"]: m["Dir"] for m in installed if m["Key"]} == {name: name for name in calls}
 
 
 MUTATIONS = [
@@ -110,8 +112,8 @@ def test_invalid_specs_follow_the_error_contract(data: dict, which: int) -> None
         spec = Path(tmp) / "spec.json"
         spec.write_text(json.dumps(data))
         out = Path(tmp) / "out"
-        result = CliRunner().invoke(cli, ["generate", str(spec), "-o", str(out)])
-        assert result.exit_code == 2
-        lines = result.stderr.splitlines()
-        assert len(lines) == 1 and lines[0].startswith(f"ssm-profile: error: {expected}"), result.stderr
+        code, _, err = run("generate", str(spec), "-o", str(out))
+        assert code == 2
+        lines = err.splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"ssm-profile: error: {expected}"), err
         assert not out.exists()

@@ -7,21 +7,21 @@ from collections import Counter
 
 import pytest
 
-from conftest import MODULES, example_specs
+from conftest import EXAMPLES, MODULES, cached_plan, grants_of
 from ssm_profile import SpecError, generate
 from ssm_profile.grants import ACCOUNT, RESOURCELESS_ACTIONS, build_grants
 from ssm_profile.spec import spec_from_data
-from ssm_profile.terraform.harness import PLACEHOLDER_ACCOUNT, normalise_plan, plan_module
+from ssm_profile.terraform.harness import PLACEHOLDER_ACCOUNT, normalise_plan
 
-FULL = example_specs()["multi-region-full"]
+FULL = EXAMPLES["multi-region-full"]
 
 
-def grants_of(**sections):
-    return build_grants(spec_from_data({"version": 1, "regions": ["us-east-1", "eu-west-1"], **sections}))
+#: The two Regions of the inline specs here: one of them (us-east-1) is special in places.
+TWO_REGIONS = ("us-east-1", "eu-west-1")
 
 
 def test_default_host_management_role_and_setting_per_region() -> None:
-    grants = grants_of(default_host_management={"enabled": True})
+    grants = grants_of(TWO_REGIONS, default_host_management={"enabled": True})
     (role,) = grants.service_roles
     assert (role.name, role.path, role.trusted_service) == (
         "AWSSystemsManagerDefaultEC2InstanceManagementRole", "/service-role/", "ssm.amazonaws.com"
@@ -34,7 +34,7 @@ def test_default_host_management_role_and_setting_per_region() -> None:
 
 
 def test_hybrid_role_trust_conditions_name_account_and_each_region() -> None:
-    grants = grants_of(hybrid={"enabled": True}, s3={"buckets": [{"name": "mine-bucket"}]})
+    grants = grants_of(TWO_REGIONS, hybrid={"enabled": True}, s3={"buckets": [{"name": "mine-bucket"}]})
     (role,) = grants.service_roles
     conditions = {c.variable: (c.test, c.values) for c in role.conditions}
     assert conditions == {
@@ -46,8 +46,8 @@ def test_hybrid_role_trust_conditions_name_account_and_each_region() -> None:
 
 
 def test_session_manager_grants_only_what_is_configured() -> None:
-    assert grants_of(session_manager={"enabled": True}).custom_policies == ()
-    grants = grants_of(session_manager={"enabled": True, "kms_key_arn": {"us-east-1": "arn:aws:kms:us-east-1:111122223333:key/abcd-1234"}})
+    assert grants_of(TWO_REGIONS, session_manager={"enabled": True}).custom_policies == ()
+    grants = grants_of(TWO_REGIONS, session_manager={"enabled": True, "kms_key_arn": {"us-east-1": "arn:aws:kms:us-east-1:111122223333:key/abcd-1234"}})
     (policy,) = grants.custom_policies
     assert [(s.actions, s.resources) for s in policy.statements] == [
         (("kms:Decrypt",), ("arn:aws:kms:us-east-1:111122223333:key/abcd-1234",))
@@ -55,7 +55,7 @@ def test_session_manager_grants_only_what_is_configured() -> None:
 
 
 def test_session_manager_without_core_adds_the_documented_minimum() -> None:
-    grants = grants_of(managed_policies={"instance_core": False}, session_manager={"enabled": True})
+    grants = grants_of(TWO_REGIONS, managed_policies={"instance_core": False}, session_manager={"enabled": True})
     statements = {s.sid: s for p in grants.custom_policies for s in p.statements}
     assert set(statements["SessionManagerChannels"].actions) == {
         "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
@@ -82,17 +82,18 @@ def _full_data() -> dict:
 
 def test_vpc_endpoints_need_statement_one() -> None:
     with pytest.raises(SpecError, match=r"^s3.vpc_endpoint: must be true when vpc_endpoints.enabled: behind VPC endpoints"):
-        grants_of(vpc_endpoints={"enabled": True})
+        grants_of(TWO_REGIONS, vpc_endpoints={"enabled": True})
 
 
 def test_china_endpoint_service_names_come_from_the_catalog_per_service() -> None:
     # In China, Systems Manager's interface endpoints and the S3 gateway are com.amazonaws.<region>.*;
     # only some interface services (AWS CDK's table: ec2, sts, ecr ... and the S3 *interface*) are cn.com.amazonaws.
-    grants = build_grants(
-        spec_from_data({"version": 1, "regions": ["cn-north-1", "cn-northwest-1"], "s3": {"vpc_endpoint": True, "agent_buckets": "seed"},
-                        "session_manager": {"enabled": True, "cloudwatch_log_group": "/ssm",
-                                            "kms_key_arn": "arn:aws-cn:kms:cn-north-1:111122223333:key/mrk-0123456789abcdef0123456789abcdef"},
-                        "vpc_endpoints": {"enabled": True}})
+    grants = grants_of(
+        ["cn-north-1", "cn-northwest-1"],
+        s3={"vpc_endpoint": True, "agent_buckets": "seed"},
+        session_manager={"enabled": True, "cloudwatch_log_group": "/ssm",
+                         "kms_key_arn": "arn:aws-cn:kms:cn-north-1:111122223333:key/mrk-0123456789abcdef0123456789abcdef"},
+        vpc_endpoints={"enabled": True},
     )
     for setup in grants.regional:
         names = {e.service: (e.service_name, e.kind) for e in setup.endpoints}
@@ -120,19 +121,19 @@ def test_endpoint_prefix_is_data_per_service_and_region() -> None:
 
 def test_default_endpoints_follow_what_the_spec_needs() -> None:
     keys = {"us-east-1": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
-    grants = grants_of(s3={"vpc_endpoint": True}, vpc_endpoints={"enabled": True},
+    grants = grants_of(TWO_REGIONS, s3={"vpc_endpoint": True}, vpc_endpoints={"enabled": True},
                        session_manager={"enabled": True, "kms_key_arn": keys, "cloudwatch_log_group": "/ssm/sessions"})
     assert {s.region: [e.service for e in s.endpoints] for s in grants.regional} == {
         "us-east-1": ["ssm", "ssmmessages", "ec2messages", "s3", "kms", "logs"],
         "eu-west-1": ["ssm", "ssmmessages", "ec2messages", "s3", "logs"],
     }
     assert grants.warnings == ()
-    plain = grants_of(s3={"vpc_endpoint": True}, vpc_endpoints={"enabled": True})
+    plain = grants_of(TWO_REGIONS, s3={"vpc_endpoint": True}, vpc_endpoints={"enabled": True})
     assert [e.service for e in plain.regional[0].endpoints] == ["ssm", "ssmmessages", "ec2messages", "s3"]
 
 
 def test_an_explicit_endpoint_list_missing_a_needed_service_warns() -> None:
-    grants = grants_of(s3={"vpc_endpoint": True}, vpc_endpoints={"enabled": True, "services": ["ssm", "ssmmessages", "ec2messages", "s3", "kms"]},
+    grants = grants_of(TWO_REGIONS, s3={"vpc_endpoint": True}, vpc_endpoints={"enabled": True, "services": ["ssm", "ssmmessages", "ec2messages", "s3", "kms"]},
                        session_manager={"enabled": True, "cloudwatch_log_group": "/ssm/sessions"})
     assert [e.service for e in grants.regional[0].endpoints] == ["ssm", "ssmmessages", "ec2messages", "s3", "kms"]
     (warning,) = grants.warnings
@@ -141,11 +142,11 @@ def test_an_explicit_endpoint_list_missing_a_needed_service_warns() -> None:
 
 def test_s3_log_kms_key_grants_generate_data_key_on_exactly_that_key() -> None:
     key = "arn:aws:kms:us-east-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321"
-    grants = grants_of(session_manager={"enabled": True, "s3_log_bucket": "session-logs", "s3_log_encrypted": True, "s3_log_kms_key_arn": key})
+    grants = grants_of(TWO_REGIONS, session_manager={"enabled": True, "s3_log_bucket": "session-logs", "s3_log_encrypted": True, "s3_log_kms_key_arn": key})
     statements = {s.sid: s for p in grants.custom_policies for s in p.statements}
     assert (statements["SessionManagerS3LogsKms"].actions, statements["SessionManagerS3LogsKms"].resources) == (("kms:GenerateDataKey",), (key,))
     # SSE-S3 (no key): today's grants, no KMS action at all; the module README says why.
-    sse_s3 = grants_of(session_manager={"enabled": True, "s3_log_bucket": "session-logs", "s3_log_encrypted": True})
+    sse_s3 = grants_of(TWO_REGIONS, session_manager={"enabled": True, "s3_log_bucket": "session-logs", "s3_log_encrypted": True})
     assert not [a for p in sse_s3.custom_policies for s in p.statements for a in s.actions if a.startswith("kms:")]
     readme = generate({"version": 1, "regions": ["us-east-1"], "session_manager": {"enabled": True, "s3_log_bucket": "session-logs", "s3_log_encrypted": True}}).files["README.md"]
     assert "`s3_log_encrypted` without `s3_log_kms_key_arn` grants no KMS action, which is right for SSE-S3" in readme
@@ -161,7 +162,7 @@ def test_s3_log_kms_key_grants_generate_data_key_on_exactly_that_key() -> None:
 ])
 def test_session_key_errors_name_the_field_and_the_ways_out(session: dict, message: str) -> None:
     with pytest.raises(SpecError) as caught:
-        grants_of(session_manager={"enabled": True, **session})
+        grants_of(TWO_REGIONS, session_manager={"enabled": True, **session})
     assert str(caught.value).startswith(message)
     if "single-Region" in message:
         assert "table keyed by Region" in str(caught.value) and "multi-Region key (key/mrk-...)" in str(caught.value)
@@ -169,20 +170,20 @@ def test_session_key_errors_name_the_field_and_the_ways_out(session: dict, messa
 
 def test_multi_region_key_is_granted_on_its_replica_in_every_region() -> None:
     key = "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab"
-    grants = grants_of(session_manager={"enabled": True, "kms_key_arn": key})
+    grants = grants_of(TWO_REGIONS, session_manager={"enabled": True, "kms_key_arn": key})
     (statement,) = [s for p in grants.custom_policies for s in p.statements]
     assert statement.resources == (key, "arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab")
 
 
 def test_kms_key_table_grants_each_region_its_own_key() -> None:
     keys = {"eu-west-1": "arn:aws:kms:eu-west-1:111122223333:key/bbbb", "us-east-1": "arn:aws:kms:us-east-1:111122223333:key/aaaa"}
-    grants = grants_of(session_manager={"enabled": True, "kms_key_arn": keys})
+    grants = grants_of(TWO_REGIONS, session_manager={"enabled": True, "kms_key_arn": keys})
     (statement,) = [s for p in grants.custom_policies for s in p.statements]
     assert statement.resources == (keys["us-east-1"], keys["eu-west-1"])
 
 
 def test_hybrid_role_always_gets_the_core_policy() -> None:
-    grants = grants_of(hybrid={"enabled": True}, managed_policies={"instance_core": False, "cloudwatch_agent": True})
+    grants = grants_of(TWO_REGIONS, hybrid={"enabled": True}, managed_policies={"instance_core": False, "cloudwatch_agent": True})
     assert [p.name for p in grants.managed_policies] == ["CloudWatchAgentServerPolicy"]
     (role,) = grants.service_roles
     assert [p.arn for p in role.managed_policies] == [
@@ -202,7 +203,7 @@ def test_module_declares_one_provider_alias_per_region() -> None:
 
 @pytest.mark.terraform
 def test_plan_has_each_regional_resource_once_per_region_and_global_ones_once() -> None:
-    plan = normalise_plan(plan_module(MODULES / "multi-region-full", offline=True))
+    plan = normalise_plan(cached_plan(MODULES / "multi-region-full"))
     changes = plan["resource_changes"]
     regions = ["us-east-1", "eu-central-1", "ap-southeast-1"]
     regional = [c for c in changes if c["address"].split(".")[2] in ("aws_vpc_endpoint", "aws_ssm_service_setting")]

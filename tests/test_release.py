@@ -8,12 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import MODULES, example_specs
-from plan_state import plan_with_state, state_from_plan
-from ssm_profile import generate
-from ssm_profile.cli import cli
+from conftest import EXAMPLES, MODULES, run
+from plan_state import plan_offline, state_from_plan
+from ssm_profile import generate, write_module
 from ssm_profile.errors import OutputError, SpecError
 from ssm_profile.changes import diff_releases
 from ssm_profile.inventory import detect_moves, grant_pairs, inventory
@@ -26,8 +24,6 @@ from ssm_profile.release import (
     release_record,
 )
 from ssm_profile.versioning import Version
-
-EXAMPLES = example_specs()
 CORE_ARN = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 
 
@@ -249,12 +245,6 @@ def test_a_malformed_record_is_an_output_error(tmp_path: Path, text: str) -> Non
 # -- The CLI ------------------------------------------------------------------------------------
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), prog_name="ssm-profile")
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
-
 
 def toml(data: dict[str, Any]) -> str:
     lines = [f"version = {data['version']}", f"regions = {json.dumps(data['regions'])}"]
@@ -349,16 +339,22 @@ def test_committed_example_modules_are_released(name: str) -> None:
 
 # -- Real Terraform: a release with a changed address plans with no destroy ----------------------
 
-@pytest.mark.terraform
-def test_a_release_with_a_changed_address_plans_with_no_destroy(tmp_path: Path) -> None:
-    from ssm_profile.terraform.harness import plan_module
+@pytest.fixture(scope="module")
+def v1_state(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A state as if release 1.0.0 of V1 had been applied (one real offline plan, shared)."""
+    module = tmp_path_factory.mktemp("v1") / "mod"
+    write_module(released(V1, "1.0.0")[0], module)
+    return state_from_plan(plan_offline(module))
 
+
+@pytest.mark.terraform
+def test_a_release_with_a_changed_address_plans_with_no_destroy(tmp_path: Path, v1_state: dict[str, Any]) -> None:
     spec_file = tmp_path / "spec.toml"
     spec_file.write_text(toml(V1))
     module = tmp_path / "mod"
     assert run("generate", str(spec_file), "-o", str(module))[0] == 0
     assert run("release", str(module), "--version", "1.0.0")[0] == 0
-    state = state_from_plan(plan_module(module, offline=True))
+    state = v1_state
     assert "module.ssm_profile" in {r["module"] for r in state["resources"]}
     assert {(r["type"], r["name"]) for r in state["resources"]} >= {("aws_iam_role_policy_attachment", "hybrid")}
 
@@ -374,13 +370,7 @@ def test_a_release_with_a_changed_address_plans_with_no_destroy(tmp_path: Path) 
     assert "- `aws_iam_role_policy_attachment.hybrid_cloudwatch_agent`" in entry
     assert "moved {" in (module / "moved.tf").read_text()
 
-    plan = plan_with_state(module, state)
-    changes = {c["address"]: c for c in plan["resource_changes"]}
-    deletes = [address for address, c in changes.items() if "delete" in c["change"]["actions"]]
-    assert deletes == [], f"v1.1.0 would destroy {deletes}"
-    moved = changes["module.ssm_profile.aws_iam_role_policy_attachment.hybrid_instance_core"]
-    assert moved["previous_address"] == "module.ssm_profile.aws_iam_role_policy_attachment.hybrid"
-    assert moved["change"]["actions"] == ["no-op"]
+    changes = planned_upgrade(module, state)
     created = sorted(a for a, c in changes.items() if c["change"]["actions"] == ["create"])
     assert created == [
         "module.ssm_profile.aws_iam_role_policy_attachment.cloudwatch_agent",
@@ -392,11 +382,27 @@ def test_a_release_with_a_changed_address_plans_with_no_destroy(tmp_path: Path) 
     assert len(kept) == len(state["resources"]) and set(map(tuple, kept.values())) <= {("no-op",), ("update",)}, kept
 
 
-@pytest.mark.terraform
-def test_a_json_release_with_moved_blocks_validates(tmp_path: Path) -> None:
-    from ssm_profile import write_module
-    from ssm_profile.terraform.harness import validate_module
+def planned_upgrade(module: Path, state: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The resource changes of planning ``module`` (V2, released after V1) against V1's ``state``,
+    checked for what every such upgrade must show: no destroy, and the renamed attachment moved."""
+    changes = {c["address"]: c for c in plan_offline(module, state)["resource_changes"]}
+    deletes = [address for address, c in changes.items() if "delete" in c["change"]["actions"]]
+    assert deletes == [], f"v1.1.0 would destroy {deletes}"
+    moved = changes["module.ssm_profile.aws_iam_role_policy_attachment.hybrid_instance_core"]
+    assert moved["previous_address"] == "module.ssm_profile.aws_iam_role_policy_attachment.hybrid"
+    assert moved["change"]["actions"] == ["no-op"]
+    return changes
 
+
+@pytest.mark.terraform
+def test_a_json_release_with_moved_blocks_plans_the_move(tmp_path: Path, v1_state: dict[str, Any]) -> None:
+    # Terraform JSON spells `moved` differently (a list of {from, to} with bare references):
+    # the same upgrade, planned from the JSON module, moves the same object.
     module, _, _ = released(V2, "1.1.0", released(V1, "1.0.0", format="json")[1], format="json")
     write_module(module, tmp_path / "mod")
-    validate_module(tmp_path / "mod")
+    assert "moved" in json.loads((tmp_path / "mod" / "moved.tf.json").read_text())
+    changes = planned_upgrade(tmp_path / "mod", v1_state)
+    assert {a for a, c in changes.items() if c["change"]["actions"] == ["create"]} == {
+        "module.ssm_profile.aws_iam_role_policy_attachment.cloudwatch_agent",
+        "module.ssm_profile.aws_iam_role_policy_attachment.hybrid_cloudwatch_agent",
+    }

@@ -13,17 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import MODULES, example_specs
+from conftest import EXAMPLES, MODULES, run
 from ssm_profile import generate, release_module, write_module
-from ssm_profile.cli import cli
 from ssm_profile.errors import CheckFailed, OutputError, SpecError
 from ssm_profile.interface import Input, Interface, interface_reasons, module_interface
 from ssm_profile.release import RELEASE_FILE, ReleaseRecord, assess_release, choose_version, read_release_record, release_record
 from ssm_profile.versioning import Level, Version, allows, next_version
-
-EXAMPLES = example_specs()
 
 
 def spec(**changes: Any) -> dict[str, Any]:
@@ -346,12 +342,6 @@ def test_release_module_keeps_a_users_changelog_unless_forced(tmp_path: Path) ->
 
 # -- The CLI -------------------------------------------------------------------------------------------
 
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), prog_name="ssm-profile")
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_cli_refuses_a_minor_release_of_a_breaking_change(tmp_path: Path) -> None:

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from plan_state import init_in, plan_in, root_against, show_plan, state_from_plan
-from ssm_profile.cli import cli
+from conftest import run
+from plan_state import init_in, plan_in, plan_offline, root_against, show_plan, state_from_plan
 
 pytestmark = pytest.mark.terraform
 
@@ -32,12 +31,6 @@ def spec(regions: list[str], services: list[str]) -> dict[str, Any]:
         "vpc_endpoints": {"enabled": True, "services": services},
     }
 
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), prog_name="ssm-profile")
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def release_1_0_0_then_change(tmp_path: Path, old: dict[str, Any], new: dict[str, Any], too_low: str) -> tuple[Path, Path, list[str]]:
@@ -62,8 +55,6 @@ def actions(plan: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def test_a_region_added_breaks_the_unchanged_root_and_the_upgrade_steps_fix_it(tmp_path: Path) -> None:
-    from ssm_profile.terraform.harness import plan_module
-
     old, new = spec(["us-east-2"], ["ssm"]), spec(["us-east-2", "ap-southeast-2"], ["ssm"])
     v1, v2, reasons = release_1_0_0_then_change(tmp_path, old, new, too_low="1.1.0")
     assert "major: new provider alias aws.ap_southeast_2 (callers must pass it)" in reasons
@@ -80,7 +71,7 @@ def test_a_region_added_breaks_the_unchanged_root_and_the_upgrade_steps_fix_it(t
     changelog = (v2 / "CHANGELOG.md").read_text()
     assert 'provider "aws" { alias = "ap_southeast_2", region = "ap-southeast-2" }' in changelog
     assert 'Add the key `"ap-southeast-2"` to `vpc_endpoint_network`' in changelog
-    state = state_from_plan(plan_module(v1, offline=True))
+    state = state_from_plan(plan_offline(v1))
     with root_against(v2, v2, state) as root:
         assert init_in(root).returncode == 0
         result = plan_in(root)
@@ -92,7 +83,7 @@ def test_a_region_added_breaks_the_unchanged_root_and_the_upgrade_steps_fix_it(t
 
 
 def test_a_region_removed_destroys_what_the_release_listed(tmp_path: Path) -> None:
-    from ssm_profile.terraform.harness import module_info, placeholder_inputs, plan_module
+    from ssm_profile.terraform.harness import module_info, placeholder_inputs
 
     old = spec(["us-east-2", "eu-west-1", "ap-southeast-2"], ["ssm", "ssmmessages"])
     new = spec(["us-east-2"], ["ssm", "ssmmessages"])
@@ -107,7 +98,7 @@ def test_a_region_removed_destroys_what_the_release_listed(tmp_path: Path) -> No
 
     # The consumer's root for 1.0.0, unchanged, against 2.0.0: the network validation refuses
     # the keys of the removed Regions, as the reasons predict.
-    state = state_from_plan(plan_module(v1, offline=True))
+    state = state_from_plan(plan_offline(v1))
     with root_against(v1, v2, state) as root:
         assert init_in(root).returncode == 0
         result = plan_in(root)

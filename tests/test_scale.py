@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from plan_state import plan_offline
 from ssm_profile import generate, write_module
 from ssm_profile.catalog import catalog
 from ssm_profile.grants import MANAGED_POLICY_MAX_CHARS
 from ssm_profile.regions import partitions
-from ssm_profile.terraform.harness import plan_module
 
 # Test input, not catalog data: suffixes a user would supply for the Regions AWS documents none for.
 USER_SUFFIXES = {"patch_manager": "0a1b2c3d4", "patch_baseline_snapshot": ""}
@@ -60,7 +60,7 @@ def planned_policies(plan: dict) -> list[str]:
 def test_every_region_of_a_partition_plans_offline(tmp_path: Path, partition: str, bucket_set: str) -> None:
     module = generate(every_region_spec(partition, bucket_set))
     write_module(module, tmp_path / "module")
-    plan = plan_module(tmp_path / "module", offline=True)
+    plan = plan_offline(tmp_path / "module")
     policies = planned_policies(plan)
     assert len(policies) == len(module.grants.custom_policies)
     for text in policies:

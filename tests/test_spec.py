@@ -230,12 +230,12 @@ def test_did_you_mean_is_bounded() -> None:
 def test_unicode_tags_reach_the_plan_unchanged_in_hcl_and_json(tmp_path: Path) -> None:
     """IAM-valid Unicode tag values (line separators included) survive HCL and Terraform JSON rendering."""
     from ssm_profile import generate, write_module
-    from ssm_profile.terraform.harness import plan_module
+    from plan_state import plan_offline
 
     spec = {**MINIMAL, "role": {"tags": UNICODE_TAGS}}
     for format_ in ("hcl", "json"):
         write_module(generate(spec, format=format_), tmp_path / format_)
-        plan = plan_module(tmp_path / format_)
+        plan = plan_offline(tmp_path / format_)
         roles = [
             change["change"]["after"]
             for change in plan["resource_changes"]

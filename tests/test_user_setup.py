@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import stat
-import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import EXAMPLES, MODULES
-from ssm_profile.cli import cli
+from conftest import EXAMPLES, MODULES, run
 from ssm_profile.errors import JudgeError, SpecError, TerraformError
 from ssm_profile.plan_summary import summarise_plan
 from ssm_profile.terraform import providers as provider_sources
@@ -39,12 +35,6 @@ Initializing provider plugins...
 ╵
 """
 
-
-def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), prog_name="ssm-profile", env=env)
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture
@@ -289,7 +279,7 @@ def test_the_plan_summary_lists_addresses_per_action_and_grants_per_policy() -> 
 
 
 def test_wrote_n_files_lists_n_names(tmp_path: Path) -> None:
-    code, out, err = run("generate", str(EXAMPLES / "basic.toml"), "-o", str(tmp_path / "m"))
+    code, out, err = run("generate", str(EXAMPLES["basic"]), "-o", str(tmp_path / "m"))
     assert code == 0, err
     count, names = out.split(": wrote ", 1)[1].split(" files (", 1)
     assert int(count) == len(names.rstrip(")\n").split(", "))
@@ -297,7 +287,7 @@ def test_wrote_n_files_lists_n_names(tmp_path: Path) -> None:
 
 def test_drift_reports_every_module_and_fails_for_a_path_without_one(tmp_path: Path) -> None:
     spec = tmp_path / "basic.toml"
-    shutil.copy(EXAMPLES / "basic.toml", spec)
+    shutil.copy(EXAMPLES["basic"], spec)
     for name in ("a", "b", "c"):
         assert run("generate", str(spec), "-o", str(tmp_path / "mods" / name))[0] == 0
     manifest = tmp_path / "mods" / "a" / ".ssm-profile.json"

@@ -8,12 +8,11 @@ import stat
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
+from conftest import run
 import ssm_profile.outfolder as outfolder
 import ssm_profile.writer as writer
-from ssm_profile import CheckFailed, OutputError, require_module_current, generate, write_module
-from ssm_profile.cli import cli
+from ssm_profile import CheckFailed, OutputError, generate, require_module_current, write_module
 from ssm_profile.manifest import MANIFEST_FILE
 from ssm_profile.writer import JOURNAL_FILE, LOCK_FILE, finish_interrupted_write
 
@@ -172,8 +171,8 @@ def test_an_empty_out_is_refused_and_dot_works(tmp_path: Path, monkeypatch: pyte
     with pytest.raises(OutputError, match="empty path"):
         write_module(generate(BASIC), "")
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(cli, ["generate", "../spec.toml", "-o", ""])
-    assert result.exit_code == 2 and "empty path" in result.output
+    code, _, err = run("generate", "../spec.toml", "-o", "")
+    assert code == 2 and "empty path" in err
     module = generate(BASIC)
     write_module(module, ".")
     assert files_of(tmp_path) == module_bytes(module)
@@ -301,12 +300,10 @@ def test_cli_maps_os_errors_and_interrupts_to_one_line(tmp_path: Path, monkeypat
     spec = tmp_path / "spec.toml"
     spec.write_text('version = 1\nregions = ["us-east-2"]\n')
     (tmp_path / "file").write_text("x")
-    result = CliRunner().invoke(cli, ["generate", str(spec), "-o", str(tmp_path / "file" / "out")])
-    assert (result.exit_code, result.output) == (2, f"ssm-profile: error: {tmp_path / 'file' / 'out'}: Not a directory\n")
+    assert run("generate", str(spec), "-o", str(tmp_path / "file" / "out")) == (2, "", f"ssm-profile: error: {tmp_path / 'file' / 'out'}: Not a directory\n")
 
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(writer, "write_module", interrupted)
-    result = CliRunner().invoke(cli, ["generate", str(spec), "-o", str(tmp_path / "out")])
-    assert (result.exit_code, result.output) == (130, "ssm-profile: interrupted\n")
+    assert run("generate", str(spec), "-o", str(tmp_path / "out")) == (130, "", "ssm-profile: interrupted\n")

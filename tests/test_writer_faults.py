@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
+from conftest import invoke
 from faultkit import (
     ROOT,
     SPEC_A,
@@ -39,7 +39,6 @@ from faultkit import (
     read_tree,
     write_user_files,
 )
-from ssm_profile.cli import cli
 from ssm_profile.manifest import MANIFEST_FILE
 from ssm_profile.writer import finish_interrupted_write
 
@@ -122,7 +121,7 @@ def start_case(lab: Path, name: str, with_module: bool = True, count: int = USER
 def reset(lab: Path, out: Path, spec: str | None) -> None:
     """Put OUT back to module A (``a.toml``), or to no module at all (None), keeping the user files."""
     if spec is not None:
-        result = CliRunner().invoke(cli, ["generate", str(lab / spec), "-o", str(out), "--force"])
+        result = invoke("generate", str(lab / spec), "-o", str(out), "--force")
         assert result.exit_code == 0, result.output
         return
     modules = modules_for(lab, out)
@@ -132,7 +131,7 @@ def reset(lab: Path, out: Path, spec: str | None) -> None:
 
 def next_run(lab: Path, out: Path) -> list[str]:
     """The next run generates B; it must succeed, clean up, and leave B complete."""
-    result = CliRunner().invoke(cli, ["generate", str(lab / "b.toml"), "-o", str(out)])
+    result = invoke("generate", str(lab / "b.toml"), "-o", str(out))
     return [] if result.exit_code == 0 and result.exception is None else [f"next run: exit {result.exit_code} {result.output!r}"]
 
 
@@ -329,7 +328,7 @@ def test_permission_and_os_limits(lab: Path) -> None:
             out = base / name.replace(" ", "-") / "out"
             out.mkdir(parents=True, mode=0o755)
             out.parent.chmod(0o755)
-            assert CliRunner().invoke(cli, ["generate", str(base / "a.toml"), "-o", str(out)]).exit_code == 0
+            assert invoke("generate", str(base / "a.toml"), "-o", str(out)).exit_code == 0
             user = write_user_files(out, USER_FILES)
             for folder, _dirs, _files in os.walk(out):
                 os.chmod(folder, 0o755)
@@ -342,7 +341,7 @@ def test_permission_and_os_limits(lab: Path) -> None:
             record(breaches, failures, name)
         out = base / "fsize" / "out"
         out.mkdir(parents=True)
-        assert CliRunner().invoke(cli, ["generate", str(base / "a.toml"), "-o", str(out)]).exit_code == 0
+        assert invoke("generate", str(base / "a.toml"), "-o", str(out)).exit_code == 0
         user = write_user_files(out, 50)
         import resource
 
@@ -451,7 +450,7 @@ def test_malformed_manifests_in_every_command(lab: Path) -> None:
             manifest.unlink() if manifest.is_file() else shutil.rmtree(manifest, ignore_errors=True)
             manifest.mkdir() if data is None else manifest.write_bytes(data)
             args = [part.format(spec=lab / "b.toml", out=out) for part in template]
-            result = CliRunner().invoke(cli, args)
+            result = invoke(*args)
             breaches = []
             if result.exit_code != 2 or not isinstance(result.exception, SystemExit):
                 breaches.append(f"exit {result.exit_code} ({result.exception!r}): {result.output[-300:]!r}")
@@ -465,16 +464,16 @@ def test_malformed_manifests_in_every_command(lab: Path) -> None:
             record(breaches, failures, f"{variant} manifest, {command}")
         manifest.unlink() if manifest.is_file() else shutil.rmtree(manifest)
         manifest.mkdir() if data is None else manifest.write_bytes(data)
-        result = CliRunner().invoke(cli, ["generate", str(lab / "b.toml"), "-o", str(out), "--force"])
+        result = invoke("generate", str(lab / "b.toml"), "-o", str(out), "--force")
         breaches = [] if result.exit_code == 0 else [f"--force: exit {result.exit_code}: {result.output!r}"]
         if data is None:  # a folder at the manifest's name is never replaced, even with --force
             breaches = [] if result.exit_code == 2 and "is a folder or link" in result.output else [f"folder manifest: {result.output!r}"]
             shutil.rmtree(manifest)
             # Without a manifest nothing tells generated files from the user's: --force says so.
-            result = CliRunner().invoke(cli, ["generate", str(lab / "b.toml"), "-o", str(out), "--force"])
+            result = invoke("generate", str(lab / "b.toml"), "-o", str(out), "--force")
             breaches += [] if result.exit_code == 0 else [f"--force after the folder went: {result.output!r}"]
         breaches += contract_breaches(out, user, {"B": modules["B"]})
         record(breaches, failures, f"{variant} manifest, generate --force")
-        result = CliRunner().invoke(cli, ["generate", str(lab / "a.toml"), "-o", str(out)])
+        result = invoke("generate", str(lab / "a.toml"), "-o", str(out))
         assert result.exit_code == 0, result.output
     assert not failures, "\n".join(failures)
