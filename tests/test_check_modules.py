@@ -9,22 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import MODULES
+from conftest import MODULES, run
 from ssm_profile.check import check_modules
-from ssm_profile.cli import cli
 from ssm_profile.errors import TerraformError
 from ssm_profile.terraform.batch import batch_config, batch_modules
 from ssm_profile.terraform.harness import normalise_plan
 from ssm_profile.terraform.providers import ProviderSources
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), prog_name="ssm-profile")
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 class BatchFakeRunner:
