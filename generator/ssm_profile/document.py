@@ -10,7 +10,7 @@ calls, operators, templates ...), never HCL text: the renderers print them
 
 from __future__ import annotations
 
-from typing import Any, Callable, Union
+from typing import Any, Callable
 
 import msgspec
 
@@ -173,9 +173,6 @@ class Block(msgspec.Struct, frozen=True):
         if self.kind == "data":
             return "data." + ".".join(self.labels)
         return ".".join((self.kind, *self.labels))
-
-
-Value = Union[str, int, bool, None, Expr, Bare, TypeConstraint, list, dict, Block]
 
 
 class Document(msgspec.Struct, frozen=True):

@@ -26,7 +26,6 @@ from .spec_shape import check_shape
 
 FLEET_VERSION = 1
 ENGINES = ("atlantis", "matrix", "terragrunt", "hcp-terraform")
-BACKENDS = ("s3", "remote", "none")
 #: What each engine reads, in LIVE.
 ATLANTIS_FILE = "atlantis.yaml"
 MATRIX_FILE = "fleet-matrix.json"

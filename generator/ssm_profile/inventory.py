@@ -211,11 +211,6 @@ def detect_moves(old: dict[str, Resource], new: dict[str, Resource]) -> list[tup
     return moves
 
 
-def _changed_attributes(old: Resource, new: Resource) -> tuple[str, ...]:
-    before, after = dict(old.attributes), dict(new.attributes)
-    return tuple(sorted(key for key in before.keys() | after.keys() if before.get(key) != after.get(key)))
-
-
 def changed_attributes(old: Resource, new: Resource) -> tuple[str, ...]:
     """The attributes whose digest differs between ``old`` and ``new``, sorted."""
     before, after = dict(old.attributes), dict(new.attributes)
