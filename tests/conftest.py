@@ -27,18 +27,21 @@ SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 UPDATE_COMMAND = "make snapshots  (or: .venv/bin/python -m pytest -m terraform --snapshot-update)"
 
 
-def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+def invoke(*args: str, env: dict[str, str] | None = None, runner: Any = None) -> Result:
     """Run ``ssm-profile ARGS`` in-process; Click's whole result, exception included (for tests
-    that judge how a run failed). ``env`` overrides variables for this one invocation only."""
-    return CliRunner().invoke(cli, list(args), prog_name="ssm-profile", env=env)
+    that judge how a run failed). ``env`` overrides variables for this one invocation only;
+    ``runner`` is the TerraformRunner the Terraform commands use (a fake), handed in as click's
+    ``obj``."""
+    obj = {"runner": runner} if runner is not None else None
+    return CliRunner().invoke(cli, list(args), prog_name="ssm-profile", env=env, obj=obj)
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+def run(*args: str, env: dict[str, str] | None = None, runner: Any = None) -> tuple[int, str, str]:
     """Run ``ssm-profile ARGS`` in-process; return (exit code, stdout, stderr).
 
     An exception other than the CLI's own exit is raised, so a crash never passes for an exit code.
     """
-    result = invoke(*args, env=env)
+    result = invoke(*args, env=env, runner=runner)
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result.exit_code, result.stdout, result.stderr

@@ -213,7 +213,7 @@ def test_live_outside_the_repository_is_refused(repo: Path, tmp_path: Path) -> N
 
 
 @pytest.mark.terraform
-def test_every_root_validates_in_one_terraform_run(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_root_validates_in_one_terraform_run(repo: Path) -> None:
     """`validate LIVE`: three account roots, one init and one validate — the provider starts
     once for the whole fleet."""
     from ssm_profile.terraform import runner as runner_module
@@ -227,8 +227,7 @@ def test_every_root_validates_in_one_terraform_run(repo: Path, monkeypatch: pyte
             calls.append(name)
             return getattr(real, name)
 
-    monkeypatch.setattr(runner_module, "default_runner", lambda *a, **k: Counting())
-    code, out, err = run("validate", str(repo / "live"))
+    code, out, err = run("validate", str(repo / "live"), runner=Counting())
     assert code == 0, err
     assert "3 account roots valid" in out
     assert [c for c in calls if c in ("init", "validate", "plan")] == ["init", "validate"]

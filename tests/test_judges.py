@@ -96,48 +96,35 @@ def edited_basic(tmp_path: Path) -> Path:
     return module
 
 
-@pytest.fixture
-def fake_terraform(monkeypatch: pytest.MonkeyPatch):
-    def use(runner: FakeRunner) -> None:
-        monkeypatch.setattr("ssm_profile.terraform.runner.default_runner", lambda prefer="auto", **options: runner)
-
-    return use
-
-
-def test_check_without_judges_passes_on_a_clean_fake_run(fake_terraform) -> None:
-    fake_terraform(FakeRunner())
-    code, out, err = run("check", str(MODULES / "basic"), "--no-judges")
+def test_check_without_judges_passes_on_a_clean_fake_run() -> None:
+    code, out, err = run("check", str(MODULES / "basic"), "--no-judges", runner=FakeRunner())
     assert code == 0, err
     assert "terraform 0.0.0-fake: init, validate, plan, show ok: no changes" in out and "check ok" in out
     assert "checkov" not in out and "init" in err  # progress on stderr
 
 
-def test_check_terraform_failure_is_exit_3(fake_terraform) -> None:
-    fake_terraform(FakeRunner(fail="plan"))
-    code, out, err = run("check", str(MODULES / "basic"), "--no-judges")
+def test_check_terraform_failure_is_exit_3() -> None:
+    code, out, err = run("check", str(MODULES / "basic"), "--no-judges", runner=FakeRunner(fail="plan"))
     assert code == 3
     assert "FAILED: terraform plan failed" in out
     assert err.splitlines()[-1] == "ssm-profile: error: terraform plan failed: Error: made up by the test"
 
 
-def test_check_unformatted_hcl_is_exit_1(fake_terraform, edited_basic: Path) -> None:
-    fake_terraform(FakeRunner(unformatted=("main.tf",)))
-    code, _, err = run("check", str(edited_basic), "--no-judges")
+def test_check_unformatted_hcl_is_exit_1(edited_basic: Path) -> None:
+    code, _, err = run("check", str(edited_basic), "--no-judges", runner=FakeRunner(unformatted=("main.tf",)))
     assert code == 1 and "not formatted as terraform fmt would: main.tf" in err
 
 
-def test_check_missing_judges_is_exit_3_naming_the_install_command(fake_terraform, tmp_path: Path) -> None:
-    fake_terraform(FakeRunner())
-    code, _, err = run("check", str(MODULES / "basic"), env={"SSM_PROFILE_JUDGES_VENV": str(tmp_path / "none")})
+def test_check_missing_judges_is_exit_3_naming_the_install_command(tmp_path: Path) -> None:
+    code, _, err = run("check", str(MODULES / "basic"), env={"SSM_PROFILE_JUDGES_VENV": str(tmp_path / "none")}, runner=FakeRunner())
     assert code == 3 and "judges not found" in err and "ssm-profile judges install" in err and "make" not in err
 
 
-def test_check_bad_suppressions_file_is_exit_2(fake_terraform, tmp_path: Path) -> None:
-    fake_terraform(FakeRunner())
+def test_check_bad_suppressions_file_is_exit_2(tmp_path: Path) -> None:
     path = tmp_path / SUPPRESSIONS_FILE
     path.write_text('[[suppression]]\njudge = "parliament"\ncheck = "UNKNOWN_ACTION"\n'
                     'scope = { resource = "aws_iam_policy.s3" }\n' + JUSTIFIED + "\n", encoding="utf-8")
-    code, _, err = run("check", str(MODULES / "basic"), "--suppressions", str(path))
+    code, _, err = run("check", str(MODULES / "basic"), "--suppressions", str(path), runner=FakeRunner())
     assert code == 2 and "suppression[0].check: UNKNOWN_ACTION" in err
 
 
@@ -251,9 +238,8 @@ def test_check_returns_one_structured_result_per_step(edited_basic: Path) -> Non
     assert terraform.seconds is not None and terraform.note == ProviderSources("terraform").label()
 
 
-def test_check_prints_each_step_on_one_line(fake_terraform, edited_basic: Path) -> None:
-    fake_terraform(FakeRunner(unformatted=("main.tf", "variables.tf")))
-    code, out, _ = run("check", str(edited_basic), "--no-judges")
+def test_check_prints_each_step_on_one_line(edited_basic: Path) -> None:
+    code, out, _ = run("check", str(edited_basic), "--no-judges", runner=FakeRunner(unformatted=("main.tf", "variables.tf")))
     lines = out.splitlines()
     assert code == 1 and lines[0] == f"{edited_basic}: terraform fmt: FAILED: not formatted: main.tf, variables.tf"
     assert lines[1].startswith(f"{edited_basic}: terraform 0.0.0-fake: init, validate, plan, show ok: no changes (")

@@ -34,12 +34,22 @@ PROVIDERS_OPTION = click.option(
 )
 
 
+def given_runner() -> Any:
+    """The :class:`~ssm_profile.terraform.runner.TerraformRunner` the caller handed the command
+    (``cli.main(obj={"runner": runner})``, click's way to pass objects in; tests pass a fake),
+    or None."""
+    context = click.get_current_context(silent=True)
+    obj = context.find_root().obj if context is not None else None
+    return obj.get("runner") if isinstance(obj, dict) else None
+
+
 def terraform_runner(providers: str | None):  # type: ignore[no-untyped-def]
-    """The Terraform runner of a command: the asked provider source, step progress on stderr."""
+    """The Terraform runner of a command: the one handed in, else the asked provider source
+    with step progress on stderr."""
     from .terraform.progress import StepProgress
     from .terraform.runner import default_runner
 
-    return default_runner(providers=providers, progress=StepProgress())
+    return given_runner() or default_runner(providers=providers, progress=StepProgress())
 
 
 def warn(warnings: tuple[str, ...]) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from .cli_options import OUTS_ARG, PROVIDERS_OPTION, module_folders, raise_worst, say_failed, terraform_runner
+from .cli_options import OUTS_ARG, PROVIDERS_OPTION, given_runner, module_folders, raise_worst, say_failed, terraform_runner
 
 
 @click.command()
@@ -137,6 +137,7 @@ def check(outs: tuple[Path, ...], judges: bool, terraform_version: str, suppress
     prefix = f"{modules[0]}: " if len(modules) == 1 else ""
     reports = check_modules(
         modules,
+        runner=given_runner(),
         judges=judges,
         terraform_version=terraform_version,
         suppressions_file=suppressions,
