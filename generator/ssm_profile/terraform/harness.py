@@ -10,15 +10,16 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from contextlib import contextmanager
-
+from ..document import var
 from ..errors import SpecError
 from ..example_values import EXAMPLE_ACCOUNT, OFFLINE_PROVIDER, example_inputs
 from ..manifest import MANIFEST_FILE, read_manifest
+from ..render.tfjson import json_value
 from .inputs import VarFile
 from .runner import TerraformRunner, default_runner
 
@@ -89,7 +90,7 @@ def root_config(
 
     providers = [provider(info.regions[0])] + [provider(region, alias) for region, alias in info.provider_aliases]
     call: dict[str, Any] = {"source": "./module", **placeholder_inputs(info), **(inputs or {})}
-    call.update({name: f"${{var.{name}}}" for name in from_variables})
+    call.update({name: json_value(var(name)) for name in from_variables})
     if info.provider_aliases:
         call["providers"] = {"aws": "aws", **{f"aws.{alias}": f"aws.{alias}" for _, alias in info.provider_aliases}}
     root: dict[str, Any] = {
