@@ -49,7 +49,7 @@ def expression_text(node: Any, depth: int = 0) -> str:
         return node.text
     if isinstance(node, TypeConstraint):
         return expression_text(node.type, depth)
-    return _literal(node)
+    return literal_text(node)
 
 
 def template_text(node: Template) -> str:
@@ -86,7 +86,10 @@ def _list(node: ListExpr, depth: int) -> str:
     return "[\n" + "".join(f"{indent}{expression_text(item, depth + 1)},\n" for item in node.items) + "  " * depth + "]"
 
 
-def _literal(value: Any) -> str:
+def literal_text(value: Any, ensure_ascii: bool = True) -> str:
+    """A bool, null, number or string as an HCL literal (strings with HCL's template sequences
+    escaped). Inside expressions strings are ASCII only, so a condition reads the same in HCL,
+    Terraform JSON and release records; attribute values keep their characters."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
@@ -94,6 +97,5 @@ def _literal(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
-        # ASCII only: a condition reads the same in HCL, Terraform JSON and release records.
-        return escape_template(json.dumps(value))
+        return escape_template(json.dumps(value, ensure_ascii=ensure_ascii))
     raise TypeError(f"cannot write {type(value).__name__} inside an HCL expression")

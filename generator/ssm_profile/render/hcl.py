@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..document import Bare, Block, Document, Expr, TypeConstraint, is_nested_blocks
-from .expression import escape_template, expression_text
+from .expression import expression_text, literal_text
 from .hcl_template import load_template
 
 MAX_INLINE_WIDTH = 100
@@ -101,14 +101,8 @@ def render_value(value: Any, depth: int) -> str:
     """One value as HCL at nesting ``depth`` (two spaces each); may span lines."""
     if isinstance(value, (Expr, Bare, TypeConstraint)):
         return expression_text(value, depth)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        return quote(value)
+    if value is None or isinstance(value, (bool, int, str)):
+        return literal_text(value, ensure_ascii=False)
     if isinstance(value, list):
         return _render_list(value, depth)
     if isinstance(value, dict):
@@ -118,7 +112,7 @@ def render_value(value: Any, depth: int) -> str:
 
 def quote(text: str) -> str:
     """An HCL string literal: JSON escapes plus HCL's template sequences escaped."""
-    return escape_template(json.dumps(text, ensure_ascii=False))
+    return literal_text(text, ensure_ascii=False)
 
 
 def _render_list(items: list[Any], depth: int) -> str:
