@@ -52,12 +52,8 @@ class ErrorGroup(click.Group):
         except OSError as error:
             click.echo(f"ssm-profile: error: {one_line(os_error_text(error))}", err=True)
             ctx.exit(2)
-        except KeyboardInterrupt:
-            click.echo("ssm-profile: interrupted", err=True)
-            ctx.exit(130)
-        except Terminated:
-            click.echo("ssm-profile: terminated", err=True)
-            ctx.exit(143)
+        except (KeyboardInterrupt, Terminated) as stop:
+            ctx.exit(_stopped(stop))
 
 
 def run_console(command: Callable[[], object]) -> None:
@@ -66,9 +62,14 @@ def run_console(command: Callable[[], object]) -> None:
     signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         command()
-    except KeyboardInterrupt:
-        click.echo("ssm-profile: interrupted", err=True)
-        sys.exit(130)
-    except Terminated:
+    except (KeyboardInterrupt, Terminated) as stop:
+        sys.exit(_stopped(stop))
+
+
+def _stopped(stop: BaseException) -> int:
+    """Say that Ctrl-C or SIGTERM stopped the run; the exit code for it (130 or 143)."""
+    if isinstance(stop, Terminated):
         click.echo("ssm-profile: terminated", err=True)
-        sys.exit(143)
+        return 143
+    click.echo("ssm-profile: interrupted", err=True)
+    return 130
