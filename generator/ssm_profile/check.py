@@ -11,7 +11,6 @@ cache, so the provider is linked, never copied, per run.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
 import threading
@@ -313,7 +312,7 @@ def hcl_as_generated(module_dir: Path) -> bool:
     """True when every file ``terraform fmt`` would read in ``module_dir`` is one the generator
     wrote and still has the SHA-256 its manifest records; False on any doubt."""
     from .errors import OutputError
-    from .manifest import read_manifest
+    from .manifest import read_manifest, sha256_hex
 
     try:
         manifest = read_manifest(module_dir)
@@ -325,7 +324,7 @@ def hcl_as_generated(module_dir: Path) -> bool:
         if not path.is_file() or not path.name.endswith(FMT_SUFFIXES) or any(p.startswith(".") for p in path.relative_to(module_dir).parts):
             continue
         recorded = manifest.files.get(path.relative_to(module_dir).as_posix())
-        if recorded is None or hashlib.sha256(path.read_bytes()).hexdigest() != recorded:
+        if recorded is None or sha256_hex(path.read_bytes()) != recorded:
             return False
     return True
 
