@@ -14,6 +14,8 @@ from click.testing import CliRunner, Result
 
 from ssm_profile.cli import cli
 from ssm_profile.grants import Grants, build_grants
+from ssm_profile.judges.suppressions import SUPPRESSIONS_FILE
+from ssm_profile.manifest import MANIFEST_FILE
 from ssm_profile.spec import spec_from_data
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +25,11 @@ EXAMPLES: dict[str, Path] = {
     p.stem: p for p in sorted(EXAMPLES_DIR.iterdir()) if p.suffix in (".toml", ".yaml", ".yml", ".json")
 }
 MODULES = ROOT / "modules"
+#: The committed generated modules (folders holding a manifest), by name.
+GENERATED_MODULES = sorted(p.name for p in MODULES.iterdir() if (p / MANIFEST_FILE).is_file())
+#: The judges' suppressions ssm-profile ships, and a justification line such a file accepts.
+SHIPPED_SUPPRESSIONS = ROOT / "generator" / "ssm_profile" / "data" / SUPPRESSIONS_FILE
+JUSTIFIED = 'justification = "AWS documents this grant for cross-account buckets and nothing wider is granted."'
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 UPDATE_COMMAND = "make snapshots  (or: .venv/bin/python -m pytest -m terraform --snapshot-update)"
 
@@ -65,7 +72,7 @@ def cached_plan(module_dir: Path) -> dict:
 
     key = Path(module_dir).resolve()
     if key not in _PLANS:
-        siblings = sorted(p for p in key.parent.iterdir() if (p / ".ssm-profile.json").is_file() and p not in _PLANS)
+        siblings = sorted(p for p in key.parent.iterdir() if (p / MANIFEST_FILE).is_file() and p not in _PLANS)
         for result in plan_modules(siblings if key in siblings else [key], offline=True):
             _PLANS[result.module_dir] = result.plan if result.ok else result.error
     if isinstance(_PLANS[key], Exception):

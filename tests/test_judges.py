@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conftest import EXAMPLES, MODULES, ROOT, run
+from conftest import EXAMPLES, GENERATED_MODULES, JUSTIFIED, MODULES, SHIPPED_SUPPRESSIONS, run
 from ssm_profile import generate
 from ssm_profile.errors import TerraformError
 from ssm_profile.terraform.providers import ProviderSources
@@ -28,10 +28,7 @@ from ssm_profile.judges import (
     load_suppressions,
 )
 
-SHIPPED_SUPPRESSIONS = ROOT / "generator" / "ssm_profile" / "data" / SUPPRESSIONS_FILE
-GENERATED_MODULES = sorted(p.name for p in MODULES.iterdir() if (p / ".ssm-profile.json").is_file())
 real_tools = [pytest.mark.terraform, pytest.mark.slow]
-JUSTIFIED = 'justification = "AWS documents this grant for cross-account buckets and nothing wider is granted."'
 
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MODULES, ROOT
+from conftest import GENERATED_MODULES, JUSTIFIED, MODULES, SHIPPED_SUPPRESSIONS
 from ssm_profile import SpecError
 from ssm_profile.judges.findings import NEVER_SUPPRESSED, Finding, Suppression, apply_suppressions
 from ssm_profile.judges.suppressions import (
@@ -18,9 +18,6 @@ from ssm_profile.judges.suppressions import (
     suppressions_for,
 )
 
-SHIPPED_SUPPRESSIONS = ROOT / "generator" / "ssm_profile" / "data" / SUPPRESSIONS_FILE
-GENERATED_MODULES = sorted(p.name for p in MODULES.iterdir() if (p / ".ssm-profile.json").is_file())
-
 
 def write_suppressions(tmp_path: Path, text: str) -> Path:
     path = tmp_path / SUPPRESSIONS_FILE
@@ -29,7 +26,6 @@ def write_suppressions(tmp_path: Path, text: str) -> Path:
 
 
 ACL_FINDING = Finding("parliament", "PERMISSIONS_MANAGEMENT_ACTIONS", "aws_iam_policy.s3", "Permissions management actions", ("s3:putobjectacl",))
-JUSTIFIED = 'justification = "AWS documents this grant for cross-account buckets and nothing wider is granted."'
 
 
 # --- the suppressions file ------------------------------------------------------------------
