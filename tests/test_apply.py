@@ -20,13 +20,12 @@ import pytest
 from conftest import EXAMPLES, MODULES, ROOT, run
 from ssm_profile.spec import spec_from_data
 from ssm_profile.terraform import emulator as emulator_module
-from ssm_profile.terraform.apply import apply_module
+from ssm_profile.terraform.apply import ApplyReport
+from ssm_profile.terraform.apply_batch import apply_modules
 from ssm_profile.terraform.emulator import EMULATOR_ACCOUNT, Emulator
 from ssm_profile.terraform.probes import expected_probes, run_probes
 
 SETTING = "/ssm/managed-instance/default-ec2-instance-management-role"
-#: apply+destroy seconds per example, printed at the end of the session by the last test.
-TIMINGS: dict[str, dict[str, float]] = {}
 
 
 @pytest.fixture(scope="module")
@@ -114,12 +113,29 @@ def test_probes_catch_an_overgrant_and_an_undergrant() -> None:
 # -- apply and destroy ----------------------------------------------------------------------
 
 
+def _portable_copy(module: Path, target: Path) -> Path:
+    """A copy of ``module`` at ``target`` whose manifest still finds the spec."""
+    shutil.copytree(module, target)
+    manifest = json.loads((target / ".ssm-profile.json").read_text())
+    manifest["spec"] = str((module / manifest["spec"]).resolve())
+    (target / ".ssm-profile.json").write_text(json.dumps(manifest))
+    return target
+
+
+@pytest.fixture(scope="module")
+def applied(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> dict[str, ApplyReport]:
+    """Every example, and a twin of basic (same role name), applied in one root: one init, plan,
+    apply and destroy for all of them, each module in an emulator account of its own."""
+    twin = _portable_copy(MODULES / "basic", tmp_path_factory.mktemp("twin") / "basic-twin")
+    reports = apply_modules([MODULES / name for name in sorted(EXAMPLES)] + [twin], emulator=emulator)
+    return {Path(report.module).name: report for report in reports}
+
+
 @pytest.mark.terraform
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(EXAMPLES))
-def test_every_example_applies_checks_and_destroys(name: str, emulator: Emulator) -> None:
-    report = apply_module(MODULES / name, emulator=emulator)
-    TIMINGS[name] = report.seconds
+@pytest.mark.parametrize("name", sorted(EXAMPLES) + ["basic-twin"])
+def test_every_example_applies_checks_and_destroys(name: str, applied: dict[str, ApplyReport]) -> None:
+    report = applied[name]
     assert report.failures == [], "\n".join(report.lines())
     kinds = {label.split(" ", 1)[0] for label, _ in report.checks}
     assert {"role", "attachment", "destroy"} <= kinds or {"instance", "attachment", "destroy"} <= kinds
@@ -129,21 +145,37 @@ def test_every_example_applies_checks_and_destroys(name: str, emulator: Emulator
 
 @pytest.mark.terraform
 @pytest.mark.slow
+def test_the_modules_of_one_apply_live_in_accounts_of_their_own(applied: dict[str, ApplyReport], emulator: Emulator) -> None:
+    # basic and its twin create a role of the same name: in one account the second would fail
+    assert len({report.account for report in applied.values()}) == len(applied)
+    assert EMULATOR_ACCOUNT not in {report.account for report in applied.values()}
+    role_checks = [label for label, _ in applied["basic-twin"].checks if label.startswith("role ")]
+    assert role_checks and role_checks == [label for label, _ in applied["basic"].checks if label.startswith("role ")]
+    # and one root did it: apply and destroy were timed once, for all of them
+    assert len({tuple(report.seconds.items()) for report in applied.values()}) == 1
+    # none of them landed in the emulator's default account
+    roles = [r["RoleName"] for r in emulator.client("iam", "us-east-1").list_roles()["Roles"]]
+    assert not [name for name in roles if name.startswith("SSMInstanceProfile")]
+
+
+@pytest.mark.terraform
+@pytest.mark.slow
 def test_apply_catches_a_managed_policy_that_does_not_exist(tmp_path: Path) -> None:
-    module = tmp_path / "basic"
-    shutil.copytree(MODULES / "basic", module)
+    module = _portable_copy(MODULES / "basic", tmp_path / "basic")
     main = module / "main.tf"
     real = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
     assert f'"{real}"' in main.read_text()
     main.write_text(main.read_text().replace(f'"{real}"', f'"{real}DoesNotExist"'))
-    manifest = json.loads((module / ".ssm-profile.json").read_text())
-    manifest["spec"] = str((MODULES / "basic" / manifest["spec"]).resolve())
-    (module / ".ssm-profile.json").write_text(json.dumps(manifest))
 
-    code, out, err = run("test", str(module), "--apply")
-    assert code in (1, 3), out + err
-    # init, plan and show passed: a plan cannot see it; the apply is what fails.
-    assert "terraform apply failed" in err and "AmazonSSMManagedInstanceCoreDoesNotExist" in err
+    code, out, err = run("test", str(MODULES / "existing-role"), str(module), "--apply")
+    assert code == 3, out + err
+    # init, plan and show passed: a plan cannot see it; the apply is what fails. The batch's
+    # failure sends each module through an apply of its own, which blames the broken one only.
+    assert "the batch failed" in err
+    assert f"{MODULES / 'existing-role'}: apply ok" in out
+    [failed] = [line for line in out.splitlines() if "FAILED: terraform apply failed" in line]
+    assert failed.startswith(f"{module}: ") and "AmazonSSMManagedInstanceCoreDoesNotExist" in failed
+    assert "1 of 2 modules failed" in err
 
 
 @pytest.mark.terraform

@@ -182,15 +182,14 @@ def _step_line(step: Any) -> str:
 def test_command(outs: tuple[Path, ...], providers: str | None, apply_: bool) -> None:
     """Run each module's own terraform test files (tests/*.tftest.hcl) offline, one module at a time.
 
-    With --apply: start a local AWS API emulator (moto) on 127.0.0.1, apply the module in a
-    throwaway root, read every resource back from the emulator's API, print the instance
-    role's effective S3 access, destroy, and stop the emulator. Exit 1 when a check or probe
-    fails, 3 when Terraform fails.
+    With --apply: start a local AWS API emulator (moto) on 127.0.0.1, apply the modules in one
+    throwaway root (each module in an emulator account of its own), read every resource back
+    from the emulator's API, print each instance role's effective S3 access, destroy, and stop
+    the emulator. Exit 1 when a check or probe fails, 3 when Terraform fails.
     """
     modules = module_folders(outs)
     if apply_:
-        for out in modules:
-            _test_apply(out, providers)
+        _test_apply(modules, providers)
         return
     from .terraform.module_runs import run_all_module_tests
 
@@ -205,15 +204,23 @@ def test_command(outs: tuple[Path, ...], providers: str | None, apply_: bool) ->
     raise_worst(results)
 
 
-def _test_apply(out: Path, providers: str | None) -> None:
+def _test_apply(modules: list[Path], providers: str | None) -> None:
     from .terraform.emulator import require_emulator
 
     require_emulator()
-    from .terraform.apply import apply_module
+    from .terraform.apply_batch import apply_modules
 
-    report = apply_module(out, runner=terraform_runner(providers), progress=lambda message: click.echo(f"ssm-profile: {out}: {message}", err=True))
-    for line in report.lines():
-        click.echo(f"{out}: {line}" if not line.startswith(" ") else line)
-    report.raise_for_failure()
-    timings = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in report.seconds.items())
-    click.echo(f"{out}: apply ok ({len(report.checks)} checks, {len(report.probes)} probes; {timings})")
+    label = str(modules[0]) if len(modules) == 1 else f"{len(modules)} modules"
+    reports = apply_modules(modules, runner=terraform_runner(providers), progress=lambda message: click.echo(f"ssm-profile: {label}: {message}", err=True))
+    shared = f", shared by {len(reports)} modules" if len(reports) > 1 else ""
+    for report in reports:
+        out = report.module
+        if report.terraform_error is not None:
+            say_failed(report, len(reports))
+            continue
+        for line in report.lines():
+            click.echo(f"{out}: {line}" if not line.startswith(" ") else line)
+        if not report.failures:
+            timings = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in report.seconds.items())
+            click.echo(f"{out}: apply ok ({len(report.checks)} checks, {len(report.probes)} probes; {timings}{shared})")
+    raise_worst(reports)

@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from ..errors import CheckFailed, SpecError
+from ..errors import CheckFailed, SpecError, SsmProfileError, TerraformError
 from ..module import ACCOUNT_ID_VARIABLE, NETWORK_VARIABLE
 from ..spec import Spec, load_spec
 from .emulator import EMULATOR_ACCOUNT, Emulator, emulator_provider
 from .harness import PLAN_FILE, ModuleInfo, module_info, root_config, throwaway_root
 from .probes import ProbeResult, expected_probes, probe_table, run_probes
-from .readback import check_applied, inventory, leftovers, role_policy_documents
+from .readback import ClientFactory, check_applied, inventory, leftovers, role_policy_documents
 from .runner import TerraformRunner, default_runner
 
 #: The trust policy of a role the harness creates for a spec with ``role.create = false``.
@@ -42,12 +42,15 @@ EC2_TRUST = {
 
 @dataclass
 class ApplyReport:
-    """What ``test --apply`` found: check lines, the probe table, failures and timings."""
+    """What ``test --apply`` found: check lines, the probe table, failures and timings (or
+    Terraform's error)."""
 
     module: str
+    account: str = EMULATOR_ACCOUNT  # the emulator account it was applied in
     checks: list[tuple[str, str]] = field(default_factory=list)
     probes: list[ProbeResult] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    terraform_error: TerraformError | None = None  # when Terraform failed for it (a batch's modules applied one by one)
 
     @property
     def failures(self) -> list[str]:
@@ -61,11 +64,25 @@ class ApplyReport:
         out = [f"{'ok    ' if not problem else 'FAILED'} {label}{': ' + problem if problem else ''}" for label, problem in self.checks]
         return out + ["effective access of the instance role (moto's IAM policy evaluator):"] + ["  " + line for line in probe_table(self.probes)]
 
-    def raise_for_failure(self) -> None:
-        """:class:`CheckFailed` (exit 1) naming the failures, if any."""
+    @property
+    def module_dir(self) -> Path:
+        return Path(self.module)
+
+    @property
+    def error(self) -> SsmProfileError | None:
+        """Terraform's failure (exit 3) if it failed, else :class:`CheckFailed` (exit 1) naming the
+        failed checks and probes, if any."""
+        if self.terraform_error is not None:
+            return self.terraform_error
         failures = self.failures
         if failures:
-            raise CheckFailed(f"{self.module}: {len(failures)} apply checks or probes failed: " + " | ".join(failures))
+            return CheckFailed(f"{self.module}: {len(failures)} apply checks or probes failed: " + " | ".join(failures))
+        return None
+
+    def raise_for_failure(self) -> None:
+        """Raise :attr:`error`, if any."""
+        if self.error is not None:
+            raise self.error
 
 
 def module_spec(module_dir: Path, info: ModuleInfo) -> Spec:
@@ -85,18 +102,19 @@ class Prerequisites:
     home_region: str = ""
 
 
-def create_prerequisites(emulator: Emulator, info: ModuleInfo, spec: Spec) -> Prerequisites:
-    """Create the network and the existing role the module's inputs name, through the API."""
+def create_prerequisites(client: ClientFactory, info: ModuleInfo, spec: Spec, account: str = EMULATOR_ACCOUNT) -> Prerequisites:
+    """Create the network and the existing role the module's inputs name, through the API of
+    ``account`` (``client`` acts there)."""
     made = Prerequisites(home_region=info.regions[0])
     if ACCOUNT_ID_VARIABLE in info.required_inputs:
-        made.inputs[ACCOUNT_ID_VARIABLE] = EMULATOR_ACCOUNT
+        made.inputs[ACCOUNT_ID_VARIABLE] = account
     if not spec.role.create:
-        emulator.client("iam", info.regions[0]).create_role(RoleName=spec.role.name, Path=spec.role.path, AssumeRolePolicyDocument=json.dumps(EC2_TRUST))
+        client("iam", info.regions[0]).create_role(RoleName=spec.role.name, Path=spec.role.path, AssumeRolePolicyDocument=json.dumps(EC2_TRUST))
         made.role = spec.role.name
     if NETWORK_VARIABLE in info.required_inputs:
         network: dict[str, Any] = {}
         for region in info.regions:
-            ec2 = emulator.client("ec2", region)
+            ec2 = client("ec2", region)
             vpc = ec2.create_vpc(CidrBlock="10.80.0.0/16")["Vpc"]["VpcId"]
             made.networks[region] = {"vpc": vpc}
             subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.80.1.0/24", AvailabilityZone=f"{region}a")["Subnet"]["SubnetId"]
@@ -108,10 +126,10 @@ def create_prerequisites(emulator: Emulator, info: ModuleInfo, spec: Spec) -> Pr
     return made
 
 
-def delete_prerequisites(emulator: Emulator, made: Prerequisites) -> None:
+def delete_prerequisites(client: ClientFactory, made: Prerequisites) -> None:
     """Delete what :func:`create_prerequisites` made, dependants first."""
     for region, ids in made.networks.items():
-        ec2 = emulator.client("ec2", region)
+        ec2 = client("ec2", region)
         for call, key, name in (
             (ec2.delete_route_table, "table", "RouteTableId"),
             (ec2.delete_security_group, "group", "GroupId"),
@@ -121,7 +139,7 @@ def delete_prerequisites(emulator: Emulator, made: Prerequisites) -> None:
             if key in ids:
                 call(**{name: ids[key]})
     if made.role:
-        emulator.client("iam", made.home_region).delete_role(RoleName=made.role)
+        client("iam", made.home_region).delete_role(RoleName=made.role)
 
 
 def apply_root(info: ModuleInfo, url: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -160,8 +178,8 @@ def apply_module(
 def _apply_cycle(module_dir: Path, info: ModuleInfo, spec: Spec, runner: TerraformRunner, emulator: Emulator, say: Callable[[str], None]) -> ApplyReport:
     report = ApplyReport(str(module_dir))
     before = inventory(emulator.client, info.regions)
-    made = create_prerequisites(emulator, info, spec)
-    with _cleanup(lambda: delete_prerequisites(emulator, made), say):
+    made = create_prerequisites(emulator.client, info, spec)
+    with cleanup_after(lambda: delete_prerequisites(emulator.client, made), say):
         with throwaway_root(module_dir, offline=False, config=apply_root(info, emulator.url, made.inputs)) as root:
             runner.init(root)
             runner.plan(root, PLAN_FILE)
@@ -169,11 +187,11 @@ def _apply_cycle(module_dir: Path, info: ModuleInfo, spec: Spec, runner: Terrafo
 
             def destroy() -> None:
                 say("destroying")
-                _timed(report, "destroy", lambda: runner.destroy(root))
+                timed(report.seconds, "destroy", lambda: runner.destroy(root))
 
-            with _cleanup(destroy, say):
+            with cleanup_after(destroy, say):
                 say("applying")
-                _timed(report, "apply", lambda: runner.apply(root, PLAN_FILE))
+                timed(report.seconds, "apply", lambda: runner.apply(root, PLAN_FILE))
                 say("reading back")
                 report.checks += check_applied(plan, emulator.client, info.partition, EMULATOR_ACCOUNT, info.regions[0])
                 documents = role_policy_documents(emulator.client("iam", info.regions[0]), spec.role.name)
@@ -183,14 +201,15 @@ def _apply_cycle(module_dir: Path, info: ModuleInfo, spec: Spec, runner: Terrafo
     return report
 
 
-def _timed(report: ApplyReport, step: str, run: Callable[[], None]) -> None:
+def timed(seconds: dict[str, float], step: str, run: Callable[[], None]) -> None:
+    """Run ``run`` and record its wall time in ``seconds[step]``."""
     started = time.perf_counter()
     run()
-    report.seconds[step] = time.perf_counter() - started
+    seconds[step] = time.perf_counter() - started
 
 
 @contextlib.contextmanager
-def _cleanup(undo: Callable[[], None], say: Callable[[str], None]) -> Iterator[None]:
+def cleanup_after(undo: Callable[[], None], say: Callable[[str], None]) -> Iterator[None]:
     """Run ``undo`` after the block, also when it fails; never after Ctrl-C.
 
     After Ctrl-C the emulator, and everything in it, goes away with the ``with Emulator()``

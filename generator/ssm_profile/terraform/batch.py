@@ -127,9 +127,11 @@ def batch_root(modules: list[BatchModule], offline: bool, inputs: dict[str, Any]
         yield root
 
 
-def write_root(root: Path, modules: list[BatchModule], offline: bool) -> None:
-    """(Re)write the batch root's configuration to call ``modules``."""
-    (root / ROOT_FILE).write_text(json.dumps(batch_config(modules, offline), indent=2) + "\n", encoding="utf-8")
+def write_root(root: Path, modules: list[BatchModule], offline: bool, config: dict[str, Any] | None = None) -> None:
+    """(Re)write the batch root's configuration to call ``modules`` (``config``: one made from
+    :func:`batch_config` for them)."""
+    config = config or batch_config(modules, offline)
+    (root / ROOT_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
 
 
 def blame(output: str, modules: list[BatchModule], root_text: str) -> dict[Path, str]:

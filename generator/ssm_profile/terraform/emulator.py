@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import SpecError, TerraformError
 
@@ -29,6 +29,10 @@ ENDPOINT_SERVICES = ("ec2", "iam", "kms", "logs", "s3", "ssm", "sts")
 #: Mock credentials: the emulator accepts any, and these can never reach AWS.
 EMULATOR_CREDENTIALS = {"access_key": "ssm-profile-emulator", "secret_key": "ssm-profile-emulator"}
 STARTUP_SECONDS = 60.0
+#: The role a client or provider assumes to act in another emulator account (moto needs no such
+#: role), and its session's name.
+ACCOUNT_ROLE = "ssm-profile-apply"
+SESSION_NAME = "ssm-profile-test-apply"
 
 
 def missing_packages() -> list[str]:
@@ -54,6 +58,11 @@ def emulator_provider(url: str) -> dict[str, Any]:
         "s3_use_path_style": True,
         "endpoints": [{service: url for service in ENDPOINT_SERVICES}],
     }
+
+
+def account_role_arn(account: str, partition: str) -> str:
+    """The role to assume to act in emulator account ``account``."""
+    return f"arn:{partition}:iam::{account}:role/{ACCOUNT_ROLE}"
 
 
 class Emulator:
@@ -131,3 +140,24 @@ class Emulator:
             aws_secret_access_key=EMULATOR_CREDENTIALS["secret_key"],
             region_name=region,
         ).client(service, endpoint_url=self.url)
+
+    def account_client(self, account: str, partition: str = "aws") -> Callable[[str, str], Any]:
+        """A client factory like :meth:`client` acting in ``account``.
+
+        Its credentials come from the emulator's STS for a role in that account: moto keeps
+        each account apart and answers a request in the account its credentials were issued
+        for (https://docs.getmoto.org/en/latest/docs/multi_account.html).
+        """
+        import boto3
+
+        if account == EMULATOR_ACCOUNT:
+            return self.client
+        issued = self.client("sts", "us-east-1").assume_role(RoleArn=account_role_arn(account, partition), RoleSessionName=SESSION_NAME)["Credentials"]
+        session = boto3.session.Session(
+            aws_access_key_id=issued["AccessKeyId"], aws_secret_access_key=issued["SecretAccessKey"], aws_session_token=issued["SessionToken"]
+        )
+
+        def client(service: str, region: str) -> Any:
+            return session.client(service, region_name=region, endpoint_url=self.url)
+
+        return client
