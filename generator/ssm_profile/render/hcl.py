@@ -1,7 +1,9 @@
 """HCL renderer: a :class:`~ssm_profile.document.Document` as ``terraform fmt``-clean files.
 
-Python lays out each line (quoting, indentation, and the ``=`` alignment that ``terraform fmt``
-applies to runs of single-line attributes); the Jinja template only places the lines.
+Python lays out each top-level block's lines (quoting, indentation, blank lines, and the ``=``
+alignment that ``terraform fmt`` applies to runs of single-line attributes); the Jinja template
+only places the blocks under the header line. (A template macro per nested block and attribute
+cost more than the rest of rendering: Jinja's macro calls, not the layout.)
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..document import Bare, Block, Document, Expr, TypeConstraint, is_nested_blocks
@@ -20,21 +21,23 @@ MAX_INLINE_WIDTH = 100
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")  # \Z: "$" would pass a trailing newline
 
 
-@dataclass
+# Plain slotted classes, not dataclasses: nothing to compile at import (start-up, issue 16).
 class _Attr:
-    key: str
-    value: str
-    pad: str = ""
-    blank_before: bool = False
-    comment: tuple[str, ...] = ()
+    """``key = value`` (the value may span lines), with the padding that aligns its ``=``."""
+
+    __slots__ = ("key", "value", "pad", "blank_before", "comment")
+
+    def __init__(self, key: str, value: str) -> None:
+        self.key, self.value, self.pad, self.blank_before, self.comment = key, value, "", False, ()
 
 
-@dataclass
 class _Nested:
-    header: str
-    items: list[Any] = field(default_factory=list)
-    blank_before: bool = False
-    comment: tuple[str, ...] = ()
+    """A block: its comment lines, header (``kind "label"``) and items."""
+
+    __slots__ = ("header", "items", "blank_before", "comment")
+
+    def __init__(self, header: str, items: list[Any], comment: tuple[str, ...]) -> None:
+        self.header, self.items, self.blank_before, self.comment = header, items, False, comment
 
 
 @functools.cache
@@ -49,7 +52,7 @@ def render_files(document: Document, header: str) -> dict[str, str]:
 
 def render_blocks(blocks: list[Block], header: str) -> str:
     """One HCL file holding ``blocks`` under the header line (also used for ``.tftest.hcl`` files)."""
-    return _template().render(header=header, blocks=[_layout_block(b, 0) for b in blocks])
+    return _template().render(header=header, blocks=["".join(_lines([_layout_block(b, 0)], "")) for b in blocks])
 
 
 def _layout_block(block: Block, depth: int) -> _Nested:
@@ -67,6 +70,24 @@ def _layout_body(body: dict[str, Any], depth: int) -> list[Any]:
             items.append(_Attr(key=_key(key), value=render_value(value, depth)))
     _space_and_align(items)
     return items
+
+
+def _lines(items: list[Any], indent: str) -> list[str]:
+    """Laid-out items as lines of text (each ending in a newline), ``indent`` before each."""
+    lines: list[str] = []
+    for item in items:
+        if item.blank_before:
+            lines.append("\n")
+        lines.extend(f"{indent}# {line}\n" for line in item.comment)
+        if isinstance(item, _Attr):
+            lines.append(f"{indent}{item.key}{item.pad} = {item.value}\n")
+        elif item.items:
+            lines.append(f"{indent}{item.header} {{\n")
+            lines.extend(_lines(item.items, indent + "  "))
+            lines.append(f"{indent}}}\n")
+        else:
+            lines.append(f"{indent}{item.header} {{}}\n")
+    return lines
 
 
 def _space_and_align(items: list[Any]) -> None:
