@@ -120,9 +120,11 @@ def _key(key: str | Bare) -> str:
 
 def render_value(value: Any, depth: int) -> str:
     """One value as HCL at nesting ``depth`` (two spaces each); may span lines."""
+    if isinstance(value, str):
+        return literal_text(value, ensure_ascii=False)
     if isinstance(value, (Expr, Bare, TypeConstraint)):
         return expression_text(value, depth)
-    if value is None or isinstance(value, (bool, int, str)):
+    if value is None or isinstance(value, (bool, int)):
         return literal_text(value, ensure_ascii=False)
     if isinstance(value, list):
         return _render_list(value, depth)
