@@ -56,7 +56,7 @@ def render_blocks(blocks: list[Block], header: str) -> str:
 
 
 def _layout_block(block: Block, depth: int) -> _Nested:
-    header = " ".join([block.kind, *(json.dumps(label) for label in block.labels)])
+    header = " ".join([block.kind, *map(json.dumps, block.labels)])
     return _Nested(header=header, items=_layout_body(block.body, depth + 1), comment=block.comment)
 
 
@@ -107,11 +107,14 @@ def _space_and_align(items: list[Any]) -> None:
 
 
 def _align(run: list[_Attr]) -> None:
-    width = max((len(a.key) for a in run), default=0)
+    if not run:
+        return
+    width = max([len(a.key) for a in run])
     for attr in run:
         attr.pad = " " * (width - len(attr.key))
 
 
+@functools.cache  # the same few keys recur in every block
 def _key(key: str | Bare) -> str:
     if isinstance(key, Bare):  # a key Terraform reads as an address, e.g. a module's providers map
         return key.text
