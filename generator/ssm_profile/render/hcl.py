@@ -95,14 +95,16 @@ def _space_and_align(items: list[Any]) -> None:
     for previous, item in zip(items, items[1:]):
         if isinstance(item, _Nested) or isinstance(previous, _Nested) or item.comment:
             item.blank_before = True
-    run: list[_Attr] = []
-    for item in [*items, None]:
-        single = isinstance(item, _Attr) and "\n" not in item.value and not item.blank_before
-        if single:
+    run: list[_Attr] = []  # a run ends at a blank line, a nested block or a multi-line value
+    for item in items:
+        if isinstance(item, _Nested) or "\n" in item.value:
+            _align(run)
+            run = []
+        elif item.blank_before:
+            _align(run)
+            run = [item]
+        else:
             run.append(item)
-            continue
-        _align(run)
-        run = [item] if isinstance(item, _Attr) and "\n" not in item.value else []
     _align(run)
 
 
