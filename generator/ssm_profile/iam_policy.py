@@ -88,9 +88,13 @@ def policy_document(statements: tuple[Statement, ...] | list[Statement]) -> dict
     return {"Version": "2012-10-17", "Statement": [s.document() for s in statements]}
 
 
+#: What json.dumps(value, separators=(",", ":")) uses, built once instead of on every call.
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
 def _compact_size(value: object) -> int:
     # None of our strings contain whitespace, so compact JSON is exactly what IAM counts.
-    return len(json.dumps(value, separators=(",", ":")))
+    return len(_COMPACT_JSON.encode(value))
 
 
 _EMPTY_DOCUMENT_SIZE = _compact_size(policy_document([]))
