@@ -122,12 +122,13 @@ def split_to_quota(statements: list[Statement], limit: int = MANAGED_POLICY_MAX_
     documents: list[list[Statement]] = []
     size = 0
     for piece in pieces:
-        if documents and size + 1 + piece.size <= limit:
+        piece_size = piece.size  # computed, not stored: encode the statement once here
+        if documents and size + 1 + piece_size <= limit:
             documents[-1].append(piece)
-            size += 1 + piece.size
+            size += 1 + piece_size
         else:
             documents.append([piece])
-            size = _EMPTY_DOCUMENT_SIZE + piece.size
+            size = _EMPTY_DOCUMENT_SIZE + piece_size
     return documents
 
 
