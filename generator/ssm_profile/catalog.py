@@ -87,13 +87,13 @@ def agent_buckets(
     needs them: a guessed or dropped bucket would break patching behind a VPC endpoint.
     """
     suffixes = (given or {}).get(region) or catalog_suffixes(region)
+    values = {"region": region}
+    if suffixes is not None:
+        values.update({k: v for k, v in msgspec.structs.asdict(suffixes).items() if v})
     names: set[str] = set()
     for entry in _templates(set_name):
         if not _applies(set_name, entry, region):
             continue
-        values = {"region": region}
-        if suffixes is not None:
-            values.update({k: v for k, v in msgspec.structs.asdict(suffixes).items() if v})
         if "if" in entry and not values.get(entry["if"]):
             continue
         if "unless" in entry and values.get(entry["unless"]):

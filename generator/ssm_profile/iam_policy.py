@@ -88,9 +88,13 @@ def policy_document(statements: tuple[Statement, ...] | list[Statement]) -> dict
     return {"Version": "2012-10-17", "Statement": [s.document() for s in statements]}
 
 
+#: What json.dumps(value, separators=(",", ":")) uses, built once instead of on every call.
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
 def _compact_size(value: object) -> int:
     # None of our strings contain whitespace, so compact JSON is exactly what IAM counts.
-    return len(json.dumps(value, separators=(",", ":")))
+    return len(_COMPACT_JSON.encode(value))
 
 
 _EMPTY_DOCUMENT_SIZE = _compact_size(policy_document([]))
@@ -118,12 +122,13 @@ def split_to_quota(statements: list[Statement], limit: int = MANAGED_POLICY_MAX_
     documents: list[list[Statement]] = []
     size = 0
     for piece in pieces:
-        if documents and size + 1 + piece.size <= limit:
+        piece_size = piece.size  # computed, not stored: encode the statement once here
+        if documents and size + 1 + piece_size <= limit:
             documents[-1].append(piece)
-            size += 1 + piece.size
+            size += 1 + piece_size
         else:
             documents.append([piece])
-            size = _EMPTY_DOCUMENT_SIZE + piece.size
+            size = _EMPTY_DOCUMENT_SIZE + piece_size
     return documents
 
 

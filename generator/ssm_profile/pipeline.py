@@ -4,7 +4,6 @@ spec file and, when the module's folder is given, the release record it holds.""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -32,8 +31,7 @@ MODULE_SOURCE_PLACEHOLDER = "<path or registry address of this module>"
 __all__ = ["ENGINES", "FORMATS", "MANIFEST", "GeneratedModule", "SpecPolicies", "generate", "header_line", "load_spec", "spec_policies"]
 
 
-@dataclass(frozen=True)
-class GeneratedModule:
+class GeneratedModule(msgspec.Struct, frozen=True):  # not a dataclass: nothing compiled at import
     """A generated module: its files (name to text) and the models they were rendered from."""
 
     files: dict[str, str]

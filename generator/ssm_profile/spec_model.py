@@ -5,8 +5,6 @@
 cannot say is checked by :mod:`ssm_profile.spec_rules`.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 import msgspec

@@ -29,7 +29,7 @@ def check_shape(data: Any, struct: type, pattern_help: dict[str, str]) -> None:
 
     ``pattern_help`` says in words what each declared pattern allows.
     """
-    _Walker(pattern_help).check(data, mi.type_info(struct), "")
+    _Walker(pattern_help).check(data, _type_info(struct), "")
 
 
 def field_path(struct: type, parts: tuple[str | int, ...]) -> str:
@@ -63,7 +63,7 @@ def _member_path(path: str, name: str) -> str:
     return key_path(path or "spec", name)
 
 
-@functools.cache
+@functools.cache  # built once per process: drift and fleet check many specs
 def _type_info(struct: type) -> Any:
     return mi.type_info(struct)
 

@@ -18,8 +18,9 @@ the writer follows git's discipline (see :mod:`ssm_profile.outfolder` for the me
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from . import outfolder
 from .errors import CheckFailed, OutputError
@@ -98,15 +99,15 @@ def _state(out: Path, name: str, generated_digest: str | None) -> str:
     return "unchanged" if _unchanged(name, path.read_bytes(), generated_digest) else "edited"
 
 
-@dataclass
-class _WritePlan:
+class _WritePlan(msgspec.Struct):  # not a dataclass: nothing compiled at import
     """What a write changes in OUT, decided before anything is written."""
 
-    writes: dict[str, bytes] = field(default_factory=dict)  # name -> bytes, the manifest last
-    removals: list[tuple[str, str]] = field(default_factory=list)  # name, SHA-256 of what is removed
-    blocked: list[str] = field(default_factory=list)  # never written over, even with force
-    foreign: list[str] = field(default_factory=list)
-    edited: list[str] = field(default_factory=list)
+    # Empty defaults are copied for each plan (msgspec copies empty mutable defaults).
+    writes: dict[str, bytes] = {}  # name -> bytes, the manifest last
+    removals: list[tuple[str, str]] = []  # name, SHA-256 of what is removed
+    blocked: list[str] = []  # never written over, even with force
+    foreign: list[str] = []
+    edited: list[str] = []
 
 
 def _plan_write(module: GeneratedModule, out: Path, force: bool, say: Notify) -> _WritePlan:

@@ -6,50 +6,56 @@ Every renderer prints expressions through here: HCL writes the text in place, Te
 
 from __future__ import annotations
 
-import json
-from typing import Any
+# json.dumps of a string is one of these two C functions (JSONEncoder.encode); calling them
+# directly skips building a JSONEncoder per call, which json.dumps(ensure_ascii=False) does.
+from json.encoder import encode_basestring, encode_basestring_ascii
+from typing import Any, Callable
 
 from ..document import Bare, Call, Conditional, Expr, For, GetAttr, Index, ListExpr, Not, Object, Op, Ref, Template, TypeConstraint
 
 #: Binding strength of HCL's binary operators (the HCL native syntax specification, "Operations").
 _PRECEDENCE = {"||": 1, "&&": 2, "==": 3, "!=": 3, "<": 4, "<=": 4, ">": 4, ">=": 4, "+": 5, "-": 5, "*": 6, "/": 6, "%": 6}
 _CONDITIONAL, _UNARY, _PRIMARY = 0, 7, 8
+_STRENGTHS = {Conditional: _CONDITIONAL, Not: _UNARY}
 
 
 def expression_text(node: Any, depth: int = 0) -> str:
     """``node`` in HCL expression syntax, nested ``depth`` levels deep (two spaces each)."""
-    if isinstance(node, Ref):
-        return node.address
-    if isinstance(node, GetAttr):
-        return f"{_operand(node.target, _PRIMARY, depth)}.{node.name}"
-    if isinstance(node, Index):
-        return f"{_operand(node.target, _PRIMARY, depth)}[{expression_text(node.key, depth)}]"
-    if isinstance(node, Call):
-        return f"{node.name}(" + ", ".join(expression_text(arg, depth) for arg in node.args) + ")"
-    if isinstance(node, Op):
-        strength = _PRECEDENCE[node.op]
-        # Left-associative: a right operand of the same strength needs parentheses.
-        return f"{_operand(node.left, strength, depth)} {node.op} {_operand(node.right, strength + 1, depth)}"
-    if isinstance(node, Not):
-        return "!" + _operand(node.operand, _UNARY, depth)
-    if isinstance(node, Conditional):
-        parts = (_operand(node.condition, _CONDITIONAL + 1, depth), expression_text(node.then, depth), expression_text(node.otherwise, depth))
-        return "{} ? {} : {}".format(*parts)
-    if isinstance(node, For):
-        collection, result = expression_text(node.collection, depth), expression_text(node.result, depth)
-        return f"[for {node.symbol} in {collection} : {result}]"
-    if isinstance(node, ListExpr):
-        return _list(node, depth)
-    if isinstance(node, Object):
-        fields = ", ".join(f"{key} = {expression_text(value, depth)}" for key, value in node.items)
-        return "{ " + fields + " }" if fields else "{}"
-    if isinstance(node, Template):
-        return json.dumps(template_text(node), ensure_ascii=False)
-    if isinstance(node, Bare):
-        return node.text
-    if isinstance(node, TypeConstraint):
-        return expression_text(node.type, depth)
-    return literal_text(node)
+    printer = _PRINTERS.get(type(node))
+    return printer(node, depth) if printer else literal_text(node)
+
+
+def _get_attr(node: GetAttr, depth: int) -> str:
+    return f"{_operand(node.target, _PRIMARY, depth)}.{node.name}"
+
+
+def _index(node: Index, depth: int) -> str:
+    return f"{_operand(node.target, _PRIMARY, depth)}[{expression_text(node.key, depth)}]"
+
+
+def _call(node: Call, depth: int) -> str:
+    return f"{node.name}(" + ", ".join(expression_text(arg, depth) for arg in node.args) + ")"
+
+
+def _op(node: Op, depth: int) -> str:
+    strength = _PRECEDENCE[node.op]
+    # Left-associative: a right operand of the same strength needs parentheses.
+    return f"{_operand(node.left, strength, depth)} {node.op} {_operand(node.right, strength + 1, depth)}"
+
+
+def _conditional(node: Conditional, depth: int) -> str:
+    parts = (_operand(node.condition, _CONDITIONAL + 1, depth), expression_text(node.then, depth), expression_text(node.otherwise, depth))
+    return "{} ? {} : {}".format(*parts)
+
+
+def _for(node: For, depth: int) -> str:
+    collection, result = expression_text(node.collection, depth), expression_text(node.result, depth)
+    return f"[for {node.symbol} in {collection} : {result}]"
+
+
+def _object(node: Object, depth: int) -> str:
+    fields = ", ".join(f"{key} = {expression_text(value, depth)}" for key, value in node.items)
+    return "{ " + fields + " }" if fields else "{}"
 
 
 def template_text(node: Template) -> str:
@@ -65,13 +71,9 @@ def escape_template(text: str) -> str:
 
 
 def _strength(node: Any) -> int:
-    if isinstance(node, Op):
+    if type(node) is Op:
         return _PRECEDENCE[node.op]
-    if isinstance(node, Conditional):
-        return _CONDITIONAL
-    if isinstance(node, Not):
-        return _UNARY
-    return _PRIMARY
+    return _STRENGTHS.get(type(node), _PRIMARY)
 
 
 def _operand(node: Any, needed: int, depth: int) -> str:
@@ -86,16 +88,35 @@ def _list(node: ListExpr, depth: int) -> str:
     return "[\n" + "".join(f"{indent}{expression_text(item, depth + 1)},\n" for item in node.items) + "  " * depth + "]"
 
 
+#: The printer of each node type: one dictionary look-up per node, where a chain of isinstance
+#: tests cost most of rendering (start-up, issue 16). The node classes are final.
+_PRINTERS: dict[type, Callable[[Any, int], str]] = {
+    Ref: lambda node, depth: node.address,
+    GetAttr: _get_attr,
+    Index: _index,
+    Call: _call,
+    Op: _op,
+    Not: lambda node, depth: "!" + _operand(node.operand, _UNARY, depth),
+    Conditional: _conditional,
+    For: _for,
+    ListExpr: _list,
+    Object: _object,
+    Template: lambda node, depth: encode_basestring(template_text(node)),
+    Bare: lambda node, depth: node.text,
+    TypeConstraint: lambda node, depth: expression_text(node.type, depth),
+}
+
+
 def literal_text(value: Any, ensure_ascii: bool = True) -> str:
     """A bool, null, number or string as an HCL literal (strings with HCL's template sequences
     escaped). Inside expressions strings are ASCII only, so a condition reads the same in HCL,
     Terraform JSON and release records; attribute values keep their characters."""
+    if isinstance(value, str):
+        return escape_template(encode_basestring_ascii(value) if ensure_ascii else encode_basestring(value))
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "null"
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, str):
-        return escape_template(json.dumps(value, ensure_ascii=ensure_ascii))
     raise TypeError(f"cannot write {type(value).__name__} inside an HCL expression")

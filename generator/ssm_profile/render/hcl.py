@@ -1,7 +1,9 @@
 """HCL renderer: a :class:`~ssm_profile.document.Document` as ``terraform fmt``-clean files.
 
-Python lays out each line (quoting, indentation, and the ``=`` alignment that ``terraform fmt``
-applies to runs of single-line attributes); the Jinja template only places the lines.
+Python lays out each top-level block's lines (quoting, indentation, blank lines, and the ``=``
+alignment that ``terraform fmt`` applies to runs of single-line attributes); the Jinja template
+only places the blocks under the header line. (A template macro per nested block and attribute
+cost more than the rest of rendering: Jinja's macro calls, not the layout.)
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..document import Bare, Block, Document, Expr, TypeConstraint, is_nested_blocks
@@ -20,21 +21,23 @@ MAX_INLINE_WIDTH = 100
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")  # \Z: "$" would pass a trailing newline
 
 
-@dataclass
+# Plain slotted classes, not dataclasses: nothing to compile at import (start-up, issue 16).
 class _Attr:
-    key: str
-    value: str
-    pad: str = ""
-    blank_before: bool = False
-    comment: tuple[str, ...] = ()
+    """``key = value`` (the value may span lines), with the padding that aligns its ``=``."""
+
+    __slots__ = ("key", "value", "pad", "blank_before", "comment")
+
+    def __init__(self, key: str, value: str) -> None:
+        self.key, self.value, self.pad, self.blank_before, self.comment = key, value, "", False, ()
 
 
-@dataclass
 class _Nested:
-    header: str
-    items: list[Any] = field(default_factory=list)
-    blank_before: bool = False
-    comment: tuple[str, ...] = ()
+    """A block: its comment lines, header (``kind "label"``) and items."""
+
+    __slots__ = ("header", "items", "blank_before", "comment")
+
+    def __init__(self, header: str, items: list[Any], comment: tuple[str, ...]) -> None:
+        self.header, self.items, self.blank_before, self.comment = header, items, False, comment
 
 
 @functools.cache
@@ -49,11 +52,11 @@ def render_files(document: Document, header: str) -> dict[str, str]:
 
 def render_blocks(blocks: list[Block], header: str) -> str:
     """One HCL file holding ``blocks`` under the header line (also used for ``.tftest.hcl`` files)."""
-    return _template().render(header=header, blocks=[_layout_block(b, 0) for b in blocks])
+    return _template().render(header=header, blocks=["".join(_lines([_layout_block(b, 0)], "")) for b in blocks])
 
 
 def _layout_block(block: Block, depth: int) -> _Nested:
-    header = " ".join([block.kind, *(json.dumps(label) for label in block.labels)])
+    header = " ".join([block.kind, *map(json.dumps, block.labels)])
     return _Nested(header=header, items=_layout_body(block.body, depth + 1), comment=block.comment)
 
 
@@ -69,28 +72,51 @@ def _layout_body(body: dict[str, Any], depth: int) -> list[Any]:
     return items
 
 
+def _lines(items: list[Any], indent: str) -> list[str]:
+    """Laid-out items as lines of text (each ending in a newline), ``indent`` before each."""
+    lines: list[str] = []
+    for item in items:
+        if item.blank_before:
+            lines.append("\n")
+        lines.extend(f"{indent}# {line}\n" for line in item.comment)
+        if isinstance(item, _Attr):
+            lines.append(f"{indent}{item.key}{item.pad} = {item.value}\n")
+        elif item.items:
+            lines.append(f"{indent}{item.header} {{\n")
+            lines.extend(_lines(item.items, indent + "  "))
+            lines.append(f"{indent}}}\n")
+        else:
+            lines.append(f"{indent}{item.header} {{}}\n")
+    return lines
+
+
 def _space_and_align(items: list[Any]) -> None:
     """Blank lines around nested blocks; align ``=`` in runs of single-line attributes."""
     for previous, item in zip(items, items[1:]):
         if isinstance(item, _Nested) or isinstance(previous, _Nested) or item.comment:
             item.blank_before = True
-    run: list[_Attr] = []
-    for item in [*items, None]:
-        single = isinstance(item, _Attr) and "\n" not in item.value and not item.blank_before
-        if single:
+    run: list[_Attr] = []  # a run ends at a blank line, a nested block or a multi-line value
+    for item in items:
+        if isinstance(item, _Nested) or "\n" in item.value:
+            _align(run)
+            run = []
+        elif item.blank_before:
+            _align(run)
+            run = [item]
+        else:
             run.append(item)
-            continue
-        _align(run)
-        run = [item] if isinstance(item, _Attr) and "\n" not in item.value else []
     _align(run)
 
 
 def _align(run: list[_Attr]) -> None:
-    width = max((len(a.key) for a in run), default=0)
+    if not run:
+        return
+    width = max([len(a.key) for a in run])
     for attr in run:
         attr.pad = " " * (width - len(attr.key))
 
 
+@functools.cache  # the same few keys recur in every block
 def _key(key: str | Bare) -> str:
     if isinstance(key, Bare):  # a key Terraform reads as an address, e.g. a module's providers map
         return key.text
@@ -99,9 +125,11 @@ def _key(key: str | Bare) -> str:
 
 def render_value(value: Any, depth: int) -> str:
     """One value as HCL at nesting ``depth`` (two spaces each); may span lines."""
+    if isinstance(value, str):
+        return literal_text(value, ensure_ascii=False)
     if isinstance(value, (Expr, Bare, TypeConstraint)):
         return expression_text(value, depth)
-    if value is None or isinstance(value, (bool, int, str)):
+    if value is None or isinstance(value, (bool, int)):
         return literal_text(value, ensure_ascii=False)
     if isinstance(value, list):
         return _render_list(value, depth)

@@ -73,19 +73,20 @@ def json_value(value: Any) -> Any:
 
 
 def _value(value: Any) -> Any:
-    if is_nested_blocks(value):
-        if value[0].labels:
-            return _labelled(value)
-        return [_body(child.body) for child in value]
+    # The commonest kinds first: a literal string, then an expression.
+    if isinstance(value, str):
+        # Literal strings are templates in Terraform JSON too: escape template sequences.
+        return escape_template(value)
     if isinstance(value, Template):
         return template_text(value)
     if isinstance(value, Expr):
         return "${" + expression_text(value) + "}"
     if isinstance(value, (Bare, TypeConstraint)):  # what Terraform JSON takes as a plain string
         return expression_text(value)
-    if isinstance(value, str):
-        # Literal strings are templates in Terraform JSON too: escape template sequences.
-        return escape_template(value)
+    if is_nested_blocks(value):
+        if value[0].labels:
+            return _labelled(value)
+        return [_body(child.body) for child in value]
     if isinstance(value, list):
         return [_value(item) for item in value]
     if isinstance(value, dict):
