@@ -7,12 +7,15 @@ was looked for (CI must prove the modules, not pass by omission).
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import EXAMPLES, MODULES, cached_plan
+from conftest import EXAMPLES, MODULES, ROOT, cached_plan
 from ssm_profile import TerraformError, generate, write_module
 from ssm_profile.grants import ACCOUNT, MANAGED_POLICY_MAX_CHARS, RESOURCELESS_ACTIONS
 from ssm_profile.terraform.harness import PLACEHOLDER_ACCOUNT, normalise_plan, throwaway_root
@@ -100,3 +103,21 @@ def test_partition_guard_stops_a_plan_with_a_provider_of_another_partition() -> 
         runner.init(root)
         with pytest.raises(TerraformError, match="partition"):
             runner.plan(root, "p.tfplan")
+
+
+def test_concurrent_runs_share_a_cold_plugin_cache(tmp_path: Path) -> None:
+    """Three `validate` runs at once, each the first to use an empty cache: their inits take
+    turns (Terraform does not coordinate a plugin cache), so all pass and the cache holds the
+    provider once."""
+    cache = tmp_path / "cache"
+    env = dict(os.environ, SSM_PROFILE_CACHE=str(cache), SSM_PROFILE_PROVIDERS="mirror",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "generator"), os.environ.get("PYTHONPATH", "")])))
+    runs = [
+        subprocess.Popen([sys.executable, "-m", "ssm_profile.cli", "validate", str(MODULES / "basic")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        for _ in range(8)
+    ]
+    results = [(run.wait(timeout=300), *run.communicate()) for run in runs]
+    assert [code for code, _, _ in results] == [0] * 8, results
+    [cached] = (cache / "plugin-cache").glob("registry.terraform.io/hashicorp/aws/*/*")  # linked to the mirror's copy
+    assert list(cached.glob("terraform-provider-aws*"))

