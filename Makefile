@@ -31,13 +31,17 @@ demo: install
 	$(SSM) validate $(DEMO_OUT)
 	$(SSM) plan $(DEMO_OUT) --offline --json $(DEMO_OUT).plan.json
 
+# One pytest worker per core; a test file stays on one worker (its module fixtures, such as
+# the one emulator and apply of test_apply.py, are made once).
+PYTEST_WORKERS ?= -n auto --dist loadfile
+
 ## test: the whole suite, real Terraform and provider included (what CI runs)
 test: install install-judges
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_WORKERS)
 
 ## test-fast: everything that does not run Terraform
 test-fast: install
-	$(PY) -m pytest -m "not terraform"
+	$(PY) -m pytest $(PYTEST_WORKERS) -m "not terraform"
 
 ## modules: regenerate the committed modules of every example under modules/
 modules: install
