@@ -22,7 +22,10 @@ provider included) and reporting the median and the spread (min – max) over se
               against one process per core.
 ``fleet``     ``ssm-profile fleet`` of 20 and 200 accounts.
 ``apply``     ``ssm-profile test --apply`` of every module under modules/ (emulator start, init,
-              plan, apply, read-back checks, probes, destroy, emulator stop: the whole process).
+              plan, apply, read-back checks, probes, destroy, emulator stop: the whole process),
+              one module a call and all of them in one call (one root, an account each).
+``suite``     the test suite as ``make test`` runs it (its pytest workers; venvs already built),
+              once, against issue 16 goal 3 (≤ 6 minutes); ``--suite-args`` narrows it.
 
 Commands compared with each other run in the same rounds, one untimed warm-up each, then
 alternating (each round starts one command later) so background load hits all alike; ratios
@@ -40,6 +43,8 @@ import argparse
 import json
 import os
 import platform
+import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -61,7 +66,7 @@ LARGEST = ROOT / "bench" / "specs" / "largest.toml"
 #: fixed costs weigh more.
 CHECK_SPECS = (LARGEST, ROOT / "examples" / "multi-region-full.toml")
 RESULTS = ROOT / "bench" / "results"
-BENCHMARKS = ("startup", "engines", "scaling", "check", "batch", "parallel", "fleet", "apply")
+BENCHMARKS = ("startup", "engines", "scaling", "check", "batch", "parallel", "fleet", "apply", "suite")
 
 #: Issue 16 goal 1: generate of the largest spec, from a regular install, against the click floor.
 GOAL_GENERATE_OVER_CLICK = 1.5
@@ -76,6 +81,8 @@ BATCH_MODULES = ("multi-region-full", "basic", "existing-role", "vpc-endpoint-mu
 #: Issue 17: a fleet of 200 accounts x 4 Regions generates in under 2 s, memory flat.
 GOAL_FLEET_SECONDS = 2.0
 FLEET_REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2")
+#: Issue 16 goal 3: the test suite as `make test` runs it (venvs already built), in seconds.
+GOAL_SUITE_SECONDS = 6 * 60
 
 
 # --- one timed process --------------------------------------------------------------------
@@ -679,13 +686,32 @@ def bench_apply(args: argparse.Namespace, report: Report) -> None:
         report.data["apply"] = {"skipped": "moto is not installed"}
         return
     cases = [process_case(f"test --apply {m.name}", lambda s, m=m: [*ssm_profile(), "test", str(m), "--apply"]) for m in modules]
+    if len(modules) > 1:
+        cases.append(process_case(f"test --apply of all {len(modules)} in one call", lambda s: [*ssm_profile(), "test", *map(str, modules), "--apply"]))
     series = measure(cases, args.tf_runs, warmup=False)
     report.lines += series_table(series, memory=True) + [""]
     report.data["apply"] = {"modules": [m.name for m in modules], "runs": args.tf_runs, "series": [s.as_json() for s in series.values()]}
 
 
+def pytest_workers() -> list[str]:
+    """The pytest worker options of ``make test`` (the Makefile's PYTEST_WORKERS)."""
+    found = re.search(r"^PYTEST_WORKERS \?= (.*)$", (ROOT / "Makefile").read_text(encoding="utf-8"), re.MULTILINE)
+    return found.group(1).split() if found else []
+
+
+def bench_suite(args: argparse.Namespace, report: Report) -> None:
+    argv = [sys.executable, "-m", "pytest", *pytest_workers(), "-q", "-p", "no:cacheprovider", *shlex.split(args.suite_args)]
+    shown = " ".join(["pytest", *argv[3:]])
+    report.lines += [f"## 9. The test suite: `{shown}` (1 run, venvs built)", ""]
+    sample = run_process(argv, cwd=ROOT)
+    report.lines += [f"{_secs(sample.seconds)} wall, {_secs(sample.cpu_seconds)} CPU (every process of the suite), "
+                     f"on {os.cpu_count()} CPUs: CPU / (wall x CPUs) = {sample.cpu_seconds / (sample.seconds * (os.cpu_count() or 1)):.0%}.", ""]
+    report.data["suite"] = {"argv": argv[1:], "seconds": sample.seconds, "cpu_seconds": sample.cpu_seconds}
+    report.goal("make test (seconds, wall)", sample.seconds, f"≤ {GOAL_SUITE_SECONDS} s", sample.seconds <= GOAL_SUITE_SECONDS, unit="s")
+
+
 RUNNERS = {"startup": bench_startup, "engines": bench_engines, "scaling": bench_scaling, "check": bench_check, "parallel": bench_parallel,
-           "fleet": bench_fleet, "apply": bench_apply, "batch": bench_batch}
+           "fleet": bench_fleet, "apply": bench_apply, "batch": bench_batch, "suite": bench_suite}
 
 
 # --- the machine ---------------------------------------------------------------------------
@@ -801,6 +827,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-judges", dest="judges", action="store_false", help="leave out ssm-profile check with its judges")
     parser.add_argument("--quiet-load", type=float, default=0.7, help="1-minute load average counted as quiet (default 0.7)")
     parser.add_argument("--wait", type=float, default=0, help="seconds to wait for a quiet machine before each benchmark (default 0)")
+    parser.add_argument("--suite-args", default="", help="suite: arguments for pytest (default: none, the whole suite)")
     parser.add_argument("--json", type=Path, help="results file (default bench/results/bench-<UTC time>.json, with a .md beside it)")
     args = parser.parse_args(argv)
     args.only = [name.strip() for name in args.only.split(",") if name.strip()]

@@ -91,7 +91,17 @@ def test_terraform_benchmarks_run(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.terraform
 def test_apply_benchmark_runs(tmp_path: Path) -> None:
+    # one module (the all-in-one-call case needs two: its code path is test_apply.py's batch)
     data, markdown = run_harness(tmp_path, "--only", "apply", "--tf-runs", "1", "--modules", "basic")
     assert data["apply"]["modules"] == ["basic"]
     assert labels(data["apply"]) == ["test --apply basic"]
     assert "## 7. Apply and destroy against the AWS API emulator" in markdown
+
+
+def test_suite_benchmark_runs_the_tests_as_make_test_does(tmp_path: Path) -> None:
+    data, markdown = run_harness(tmp_path, "--only", "suite", "--suite-args", "tests/test_release_levels.py -k region_added_names")
+    argv = data["suite"]["argv"]
+    assert argv[:4] == ["-m", "pytest", "-n", "auto"] and argv[-3:] == ["tests/test_release_levels.py", "-k", "region_added_names"]
+    [goal] = data["goals"]
+    assert goal["goal"] == "make test (seconds, wall)" and goal["target"] == "≤ 360 s" and goal["met"]
+    assert "## 9. The test suite: `pytest -n auto --dist loadfile" in markdown
