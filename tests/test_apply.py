@@ -167,14 +167,27 @@ def test_apply_catches_a_managed_policy_that_does_not_exist(tmp_path: Path) -> N
     assert f'"{real}"' in main.read_text()
     main.write_text(main.read_text().replace(f'"{real}"', f'"{real}DoesNotExist"'))
 
+    code, out, err = run("test", str(module), "--apply")
+    assert code == 3, out + err
+    # init, plan and show passed: a plan cannot see it; the apply is what fails.
+    assert "terraform apply failed" in err and "AmazonSSMManagedInstanceCoreDoesNotExist" in err
+
+
+@pytest.mark.terraform
+@pytest.mark.slow
+def test_a_module_terraform_fails_for_is_blamed_and_the_others_still_apply(tmp_path: Path) -> None:
+    module = _portable_copy(MODULES / "basic", tmp_path / "broken")
+    with (module / "main.tf").open("a", encoding="utf-8") as main:
+        main.write('\noutput "broken" {\n  value = aws_iam_role.does_not_exist.arn\n}\n')
+
     code, out, err = run("test", str(MODULES / "existing-role"), str(module), "--apply")
     assert code == 3, out + err
-    # init, plan and show passed: a plan cannot see it; the apply is what fails. The batch's
-    # failure sends each module through an apply of its own, which blames the broken one only.
+    # The batch's failure sends each module through an apply of its own: the good one is
+    # applied, checked and reported; the broken one is blamed, with Terraform's message.
     assert "the batch failed" in err
     assert f"{MODULES / 'existing-role'}: apply ok" in out
-    [failed] = [line for line in out.splitlines() if "FAILED: terraform apply failed" in line]
-    assert failed.startswith(f"{module}: ") and "AmazonSSMManagedInstanceCoreDoesNotExist" in failed
+    [failed] = [line for line in out.splitlines() if ": FAILED: terraform" in line]
+    assert failed.startswith(f"{module}: ") and "Reference to undeclared resource" in failed and "does_not_exist" in failed
     assert "1 of 2 modules failed" in err
 
 
