@@ -255,10 +255,10 @@ def _init_from(source: str, workdir: Path, run_init: Any) -> None:
     """One ``terraform init`` from ``source``, seeded with the lock file of an earlier init
     from the same source so a plugin cache is used rather than a fresh download.
 
-    Inits of concurrent ssm-profile runs take turns: Terraform does not coordinate concurrent
-    use of a plugin cache (https://developer.hashicorp.com/terraform/cli/config/config-file#provider-plugin-cache),
-    and two first inits would unpack the provider into it at once. An init with a warm cache
-    only links, so the wait is short.
+    Inits of concurrent ssm-profile runs take turns: Terraform does not coordinate inits that
+    share a plugin cache, and two that install the same provider into it race
+    (https://github.com/hashicorp/terraform/issues/31964; eight runs at once on a cold cache
+    failed here too). An init with a warm cache only links, so the wait is short.
     """
     with _cache_turn():
         _seeded_init(source, workdir, run_init)
