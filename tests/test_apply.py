@@ -290,3 +290,24 @@ def test_a_gateway_endpoint_without_a_prefix_list_can_be_deleted(emulator: Emula
     finally:
         ec2.delete_route_table(RouteTableId=table)
         ec2.delete_vpc(VpcId=vpc)
+
+
+def test_a_batch_root_points_each_modules_providers_at_its_own_account() -> None:
+    from ssm_profile.terraform.apply_batch import apply_config
+    from ssm_profile.terraform.batch import batch_modules
+
+    modules = batch_modules([MODULES / "basic", MODULES / "multi-region-full"])
+    network = {"vpc_endpoint_network": {"us-east-1": {"vpc_id": "vpc-1"}}}
+    config = apply_config(modules, ["100000000001", "100000000002"], [{}, network], "http://127.0.0.1:4566")
+    accounts = {}
+    for provider in config["provider"]["aws"]:
+        [endpoints] = provider["endpoints"]
+        assert set(endpoints.values()) == {"http://127.0.0.1:4566"} and provider["skip_credentials_validation"]
+        [assume] = provider["assume_role"]
+        accounts[provider["alias"]] = assume["role_arn"].split(":")[4]
+    basic, full = (module.call for module in modules)
+    assert {alias: account for alias, account in accounts.items() if alias.startswith(basic)} == {basic: "100000000001"}
+    assert set(accounts[alias] for alias in accounts if alias.startswith(full)) == {"100000000002"}
+    assert len([alias for alias in accounts if alias.startswith(full)]) == 4  # its default and three Region aliases
+    assert config["module"][full]["vpc_endpoint_network"] == network["vpc_endpoint_network"]
+    assert "vpc_endpoint_network" not in config["module"][basic]
