@@ -331,6 +331,7 @@ def bare_terraform_case(module: Path, terraform: str, env: dict[str, str]) -> Ca
     """
     from ssm_profile.terraform.harness import MODULE_SUFFIXES, module_info, root_config
     from ssm_profile.terraform.locate import seed_lock_file
+    from ssm_profile.terraform.runner import init_turn
 
     config = json.dumps(root_config(module_info(module), offline=True), indent=2)
     lock: list[bytes] = []
@@ -348,7 +349,8 @@ def bare_terraform_case(module: Path, terraform: str, env: dict[str, str]) -> Ca
             (scratch / ".terraform.lock.hcl").write_bytes(lock[0])
         else:  # ssm-profile's own saved lock file, when a check has run before
             seed_lock_file(scratch)
-        sample = run_process(["sh", "-c", script], cwd=scratch, env=env)
+        with init_turn():  # as ssm-profile's own inits, which share the plugin cache (uncontended: no wait)
+            sample = run_process(["sh", "-c", script], cwd=scratch, env=env)
         if not lock:
             lock.append((scratch / ".terraform.lock.hcl").read_bytes())
         return sample

@@ -127,9 +127,11 @@ def terraform(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def init_in(root: Path) -> subprocess.CompletedProcess[str]:
     """``terraform init`` of ``root``, seeded with the saved lock file as the harness does."""
     from ssm_profile.terraform.locate import seed_lock_file
+    from ssm_profile.terraform.runner import init_turn
 
-    seed_lock_file(root)
-    return terraform(root, "init", "-input=false", "-no-color", "-backend=false")
+    with init_turn():  # the test workers' inits share one plugin cache, as the runner's do
+        seed_lock_file(root)
+        return terraform(root, "init", "-input=false", "-no-color", "-backend=false")
 
 
 def plan_in(root: Path) -> subprocess.CompletedProcess[str]:

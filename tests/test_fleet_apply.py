@@ -100,6 +100,7 @@ def tf(root: Path, *args: str) -> None:
 def test_each_account_root_applies_in_its_own_account(tmp_path: Path) -> None:
     from ssm_profile.terraform.emulator import Emulator
     from ssm_profile.terraform.locate import seed_lock_file
+    from ssm_profile.terraform.runner import init_turn
 
     fleet = write_repo(tmp_path / "infra")
     live = tmp_path / "infra" / "live"
@@ -110,7 +111,8 @@ def test_each_account_root_applies_in_its_own_account(tmp_path: Path) -> None:
             root = live / name
             emulator_override(root, emulator.url, network_in(assumed(emulator, account, "ec2")))
             seed_lock_file(root)
-            tf(root, "init")
+            with init_turn():  # the test workers' inits share one plugin cache, as the runner's do
+                tf(root, "init")
             tf(root, "plan", "-out=fleet.tfplan")
             tf(root, "apply", "fleet.tfplan")
             state = json.loads((root / "terraform.tfstate").read_text())

@@ -260,12 +260,14 @@ def _init_from(source: str, workdir: Path, run_init: Any) -> None:
     (https://github.com/hashicorp/terraform/issues/31964; eight runs at once on a cold cache
     failed here too). An init with a warm cache only links, so the wait is short.
     """
-    with _cache_turn():
+    with init_turn():
         _seeded_init(source, workdir, run_init)
 
 
 @contextmanager
-def _cache_turn() -> Iterator[None]:
+def init_turn() -> Iterator[None]:
+    """Hold ssm-profile's turn at ``terraform init`` (an ``flock`` in its cache folder): for
+    every init that shares ssm-profile's plugin cache, also one run outside the runner."""
     folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "terraform-init.lock", "a") as lock:
