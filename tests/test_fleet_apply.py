@@ -57,16 +57,7 @@ def write_repo(root: Path) -> Path:
 
 def assumed(emulator: Any, account: str, service: str) -> Any:
     """A client of ``service`` acting in ``account``: credentials from the emulator's STS."""
-    import boto3
-
-    sts = emulator.client("sts", REGION)
-    credentials = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/terraform-deployer", RoleSessionName="fleet-test")["Credentials"]
-    return boto3.session.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=REGION,
-    ).client(service, endpoint_url=emulator.url)
+    return emulator.account_client(account)(service, REGION)
 
 
 def network_in(ec2: Any) -> dict[str, Any]:

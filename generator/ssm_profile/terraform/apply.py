@@ -81,8 +81,9 @@ class ApplyReport:
 
     def raise_for_failure(self) -> None:
         """Raise :attr:`error`, if any."""
-        if self.error is not None:
-            raise self.error
+        error = self.error
+        if error is not None:
+            raise error
 
 
 def module_spec(module_dir: Path, info: ModuleInfo) -> Spec:
@@ -193,12 +194,23 @@ def _apply_cycle(module_dir: Path, info: ModuleInfo, spec: Spec, runner: Terrafo
                 say("applying")
                 timed(report.seconds, "apply", lambda: runner.apply(root, PLAN_FILE))
                 say("reading back")
-                report.checks += check_applied(plan, emulator.client, info.partition, EMULATOR_ACCOUNT, info.regions[0])
-                documents = role_policy_documents(emulator.client("iam", info.regions[0]), spec.role.name)
-                report.probes = run_probes(expected_probes(spec, info.partition), documents)
-    left = leftovers(before, inventory(emulator.client, info.regions))
-    report.checks.append(("destroy left nothing behind", "; ".join(left)))
+                read_back(report, plan, emulator.client, info, spec)
+    check_nothing_left(report, before, emulator.client, info.regions)
     return report
+
+
+def read_back(report: ApplyReport, plan: dict[str, Any], client: ClientFactory, info: ModuleInfo, spec: Spec) -> None:
+    """Into ``report``: every planned resource checked against the API of ``report.account``
+    (``client`` acts there), and the instance role's effective S3 access probed."""
+    report.checks += check_applied(plan, client, info.partition, report.account, info.regions[0])
+    documents = role_policy_documents(client("iam", info.regions[0]), spec.role.name)
+    report.probes = run_probes(expected_probes(spec, info.partition), documents)
+
+
+def check_nothing_left(report: ApplyReport, before: dict[str, list[str]], client: ClientFactory, regions: tuple[str, ...]) -> None:
+    """Into ``report``: whether the account holds nothing more than its inventory ``before``."""
+    left = leftovers(before, inventory(client, regions))
+    report.checks.append(("destroy left nothing behind", "; ".join(left)))
 
 
 def timed(seconds: dict[str, float], step: str, run: Callable[[], None]) -> None:

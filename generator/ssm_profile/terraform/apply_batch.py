@@ -23,11 +23,10 @@ from typing import Any, Callable
 
 from ..errors import TerraformError
 from ..spec import Spec
-from .apply import ApplyReport, Prerequisites, apply_module, cleanup_after, create_prerequisites, delete_prerequisites, module_spec, timed
+from .apply import ApplyReport, Prerequisites, apply_module, check_nothing_left, cleanup_after, create_prerequisites, delete_prerequisites, module_spec, read_back, timed
 from .batch import PLAN_FILE, BatchModule, batch_config, batch_modules, batch_root, module_plan, write_root
 from .emulator import SESSION_NAME, Emulator, account_role_arn, emulator_provider
-from .probes import expected_probes, run_probes
-from .readback import ClientFactory, check_applied, inventory, leftovers, role_policy_documents
+from .readback import ClientFactory, inventory
 from .runner import TerraformRunner, default_runner
 
 Say = Callable[[str], None]
@@ -112,12 +111,11 @@ def _apply_together(modules: list[BatchModule], runner: TerraformRunner, emulato
                 timed(seconds, "apply", lambda: runner.apply(root, PLAN_FILE))
                 say(f"{len(members)} modules: reading back")
                 for member, report in zip(members, reports, strict=True):
-                    _read_back(member, module_plan(plan, member.module), report)
+                    read_back(report, module_plan(plan, member.module), member.client, member.module.info, member.spec)
                 say(f"{len(members)} modules: destroy")
     for member, report in zip(members, reports, strict=True):
         report.seconds = dict(seconds)
-        left = leftovers(member.before, inventory(member.client, member.module.info.regions))
-        report.checks.append(("destroy left nothing behind", "; ".join(left)))
+        check_nothing_left(report, member.before, member.client, member.module.info.regions)
     return reports
 
 
@@ -137,13 +135,6 @@ def apply_config(modules: list[BatchModule], accounts: list[str], inputs: list[d
         config["module"][module.call].update(values)
     config["//"] = "Throwaway root written by ssm-profile test --apply: every module in its own account of a local AWS API emulator."
     return config
-
-
-def _read_back(member: _Member, plan: dict[str, Any], report: ApplyReport) -> None:
-    info = member.module.info
-    report.checks += check_applied(plan, member.client, info.partition, member.account, info.regions[0])
-    documents = role_policy_documents(member.client("iam", info.regions[0]), member.spec.role.name)
-    report.probes = run_probes(expected_probes(member.spec, info.partition), documents)
 
 
 def _delete_all(members: list[_Member]) -> None:
