@@ -100,19 +100,19 @@ def _apply_together(modules: list[BatchModule], runner: TerraformRunner, emulato
         with batch_root(modules, offline=False) as root:
             inputs = [m.made.inputs if m.made is not None else {} for m in members]
             write_root(root, modules, offline=False, config=apply_config(modules, [m.account for m in members], inputs, emulator.url))
-            say(f"{len(members)} modules: init")
+            say("init")
             runner.init(root)
-            say(f"{len(members)} modules: plan")
+            say("plan")
             runner.plan(root, PLAN_FILE)
             plan = runner.show(root, PLAN_FILE)
             seconds: dict[str, float] = {}
             with cleanup_after(lambda: timed(seconds, "destroy", lambda: runner.destroy(root)), say):
-                say(f"{len(members)} modules: apply")
+                say("applying")
                 timed(seconds, "apply", lambda: runner.apply(root, PLAN_FILE))
-                say(f"{len(members)} modules: reading back")
+                say("reading back")
                 for member, report in zip(members, reports, strict=True):
                     read_back(report, module_plan(plan, member.module), member.client, member.module.info, member.spec)
-                say(f"{len(members)} modules: destroy")
+                say("destroying")
     for member, report in zip(members, reports, strict=True):
         report.seconds = dict(seconds)
         check_nothing_left(report, member.before, member.client, member.module.info.regions)
