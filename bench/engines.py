@@ -38,7 +38,7 @@ def largest_example() -> Path:
 
 def command() -> list[str]:
     script = Path(sys.executable).parent / "ssm-profile"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "ssm_profile.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ssm_profile.cli.main"]
 
 
 def generate_once(spec: Path, engine: str, scratch: Path) -> float:

@@ -276,7 +276,7 @@ def _secs(value: float) -> str:
 def ssm_profile(python: str = sys.executable) -> list[str]:
     """The ``ssm-profile`` console script beside ``python`` (what users run)."""
     script = Path(python).parent / "ssm-profile"
-    return [str(script)] if script.exists() else [python, "-m", "ssm_profile.cli"]
+    return [str(script)] if script.exists() else [python, "-m", "ssm_profile.cli.main"]
 
 
 def generate_case(label: str, spec: Path, *extra: str) -> Case:

@@ -12,11 +12,11 @@ from typing import Any, Iterator, Sequence
 import pytest
 from click.testing import CliRunner, Result
 
-from ssm_profile.cli import cli
-from ssm_profile.grants import Grants, build_grants
+from ssm_profile.cli.main import cli
+from ssm_profile.grants.build import Grants, build_grants
 from ssm_profile.judges.suppressions import SUPPRESSIONS_FILE
-from ssm_profile.manifest import MANIFEST_FILE
-from ssm_profile.spec import spec_from_data
+from ssm_profile.output.manifest import MANIFEST_FILE
+from ssm_profile.spec.load import spec_from_data
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES_DIR = ROOT / "examples"

@@ -33,14 +33,14 @@ def cli_env() -> dict[str, str]:
 
 
 def cli_command(*args: str) -> list[str]:
-    """The real console entry point (``ssm_profile.cli:main``) as a subprocess command line."""
-    return [sys.executable, "-m", "ssm_profile.cli", *args]
+    """The real console entry point (``ssm_profile.cli.main:main``) as a subprocess command line."""
+    return [sys.executable, "-m", "ssm_profile.cli.main", *args]
 
 
 def expected_module(spec: Path, out: Path, format: str = "hcl") -> dict[str, bytes]:
     """The files ``ssm-profile generate spec -o out`` writes, generated in-process."""
     from ssm_profile import generate
-    from ssm_profile.paths import module_source, spec_label
+    from ssm_profile.output.paths import module_source, spec_label
 
     module = generate(spec, format=format, source=spec_label(spec, out), module_source=module_source(spec, out))
     return {name: text.encode() for name, text in module.files.items()}

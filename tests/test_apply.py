@@ -18,12 +18,12 @@ import botocore.exceptions
 import pytest
 
 from conftest import EXAMPLES, MODULES, ROOT, run
-from ssm_profile.spec import spec_from_data
-from ssm_profile.terraform import emulator as emulator_module
-from ssm_profile.terraform.apply import ApplyReport
-from ssm_profile.terraform.apply_batch import apply_modules
-from ssm_profile.terraform.emulator import EMULATOR_ACCOUNT, Emulator
-from ssm_profile.terraform.probes import expected_probes, run_probes
+from ssm_profile.spec.load import spec_from_data
+from ssm_profile.terraform.apply import emulator as emulator_module
+from ssm_profile.terraform.apply.run import ApplyReport
+from ssm_profile.terraform.apply.batch import apply_modules
+from ssm_profile.terraform.apply.emulator import EMULATOR_ACCOUNT, Emulator
+from ssm_profile.terraform.apply.probes import expected_probes, run_probes
 
 SETTING = "/ssm/managed-instance/default-ec2-instance-management-role"
 
@@ -195,7 +195,7 @@ def test_a_module_terraform_fails_for_is_blamed_and_the_others_still_apply(tmp_p
 def test_ctrl_c_leaves_no_process_listening() -> None:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "generator"), os.environ.get("PYTHONPATH", "")]))
     process = subprocess.Popen(
-        [sys.executable, "-m", "ssm_profile.cli", "test", str(MODULES / "basic"), "--apply"],
+        [sys.executable, "-m", "ssm_profile.cli.main", "test", str(MODULES / "basic"), "--apply"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
@@ -234,7 +234,7 @@ def test_clients_talk_to_the_emulator_only(emulator: Emulator) -> None:
 
 
 def test_read_back_catches_what_differs_from_the_plan(emulator: Emulator) -> None:
-    from ssm_profile.terraform.readback import check_applied
+    from ssm_profile.terraform.apply.readback import check_applied
 
     planned = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::a/*"}]}
     applied = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::a/*"}]}
@@ -260,7 +260,7 @@ def test_read_back_catches_what_differs_from_the_plan(emulator: Emulator) -> Non
 
 
 def test_the_apply_root_points_every_provider_at_the_emulator_only() -> None:
-    from ssm_profile.terraform.apply import apply_root
+    from ssm_profile.terraform.apply.run import apply_root
     from ssm_profile.terraform.harness import module_info
 
     info = module_info(MODULES / "multi-region-full")
@@ -293,7 +293,7 @@ def test_a_gateway_endpoint_without_a_prefix_list_can_be_deleted(emulator: Emula
 
 
 def test_a_batch_root_points_each_modules_providers_at_its_own_account() -> None:
-    from ssm_profile.terraform.apply_batch import apply_config
+    from ssm_profile.terraform.apply.batch import apply_config
     from ssm_profile.terraform.batch import batch_modules
 
     modules = batch_modules([MODULES / "basic", MODULES / "multi-region-full"])

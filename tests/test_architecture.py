@@ -89,3 +89,60 @@ def test_modules_and_functions_stay_small(name: str) -> None:
             length = node.end_lineno - node.lineno + 1
             reason = "long:" in lines[node.lineno - 1] or "long:" in lines[node.lineno - 2]
             assert length <= MAX_FUNCTION_LINES or reason, f"{path.name}: {node.name} is {length} lines with no reason"
+
+
+# The pipeline's stages, lowest first: a module may import its own stage and lower ones, never a
+# higher one. A name is a module or a package (its modules included); the longest name that
+# covers a module gives its stage. The release record, versions and changes sit below the pipeline
+# (``generate`` reads a module's release record), publishing a release sits above it (it runs
+# ``generate`` and the writer).
+STAGES: tuple[tuple[str, ...], ...] = (
+    ("_version", "errors"),
+    ("aws",),
+    ("spec",),
+    ("grants",),
+    ("tfmodule",),
+    ("render",),
+    ("output",),
+    ("release",),
+    ("pipeline",),
+    ("release.publish", "fleet", "drift"),
+    ("terraform",),
+    ("judges",),
+    ("check", "cdk"),
+    ("cli",),
+    ("",),  # the package itself: its lazy exports name every stage
+)
+
+
+def stage_of(module: str) -> int:
+    name = module.removeprefix("ssm_profile").removeprefix(".")
+    covering = [
+        (len(prefix), rank)
+        for rank, prefixes in enumerate(STAGES)
+        for prefix in prefixes
+        if name == prefix or name.startswith(prefix + ".") or (prefix == "" and name == "")
+    ]
+    assert covering, f"{module} is in no stage: add it to STAGES"
+    return max(covering)[1]
+
+
+def test_the_stage_map_ranks_by_the_longest_name() -> None:
+    assert stage_of("ssm_profile.release.record") < stage_of("ssm_profile.pipeline") < stage_of("ssm_profile.release.publish")
+    assert stage_of("ssm_profile.spec.model") == stage_of("ssm_profile.spec")
+
+
+def test_a_lower_stage_never_imports_a_higher_one() -> None:
+    graph = import_graph(_modules())
+    upward = [
+        f"{name} (stage {stage_of(name)}) imports {target} (stage {stage_of(target)})"
+        for name, targets in sorted(graph.items())
+        for target in sorted(targets)
+        if stage_of(target) > stage_of(name)
+    ]
+    assert upward == []
+
+
+def test_the_package_top_level_stays_small() -> None:
+    top = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert len(top) <= 10, top

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from ssm_profile import SpecError, catalog
-from ssm_profile.catalog import agent_buckets
-from ssm_profile.bucket_names import bucket_name_problem, legacy_bucket_name_warning
+from ssm_profile import SpecError
+from ssm_profile.aws import agent_buckets as catalog
+from ssm_profile.aws.agent_buckets import agent_buckets
+from ssm_profile.aws.bucket_names import bucket_name_problem, legacy_bucket_name_warning
 
 # AWS's suffix tables: the six Regions whose patch-baseline-snapshot bucket has a suffix.
 SUFFIXED_SNAPSHOT_REGIONS = ("af-south-1", "ap-south-2", "ap-southeast-3", "ap-southeast-4", "eu-south-2", "me-south-1")

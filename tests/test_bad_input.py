@@ -16,7 +16,7 @@ import yaml
 
 from conftest import run
 from ssm_profile.errors import SpecError
-from ssm_profile.spec import load_spec, spec_from_data
+from ssm_profile.spec.load import load_spec, spec_from_data
 
 OK = {"version": 1, "regions": ["us-east-2"]}
 
@@ -309,7 +309,7 @@ def test_hostile_specs_through_a_real_subprocess(tmp_path: Path) -> None:
         path.write_bytes(content)
         out = tmp_path / "module"
         result = subprocess.run(
-            [sys.executable, "-m", "ssm_profile.cli", "generate", os.fsdecode(path), "-o", str(out)],
+            [sys.executable, "-m", "ssm_profile.cli.main", "generate", os.fsdecode(path), "-o", str(out)],
             capture_output=True, timeout=60,
         )
         assert result.returncode == 2, result.stderr
@@ -335,7 +335,7 @@ def test_an_unreadable_spec_is_one_line_naming_it(tmp_path: Path, monkeypatch: p
     def refuse(*_: object) -> int:
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr("ssm_profile.spec_file.os.open", refuse)
+    monkeypatch.setattr("ssm_profile.spec.parse.os.open", refuse)
     code, _, err = run("generate", str(path), "-o", str(tmp_path / "module"))
     assert code == 2
     assert err == f"ssm-profile: error: {path}: cannot read the file: Permission denied\n"

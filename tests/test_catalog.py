@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from ssm_profile import SpecError
-from ssm_profile.catalog import (
+from ssm_profile.aws.agent_buckets import (
     PATCHING_BUCKETS_DOC,
     SET_NAMES,
     RegionSuffixes,

@@ -16,9 +16,9 @@ import pytest
 
 from conftest import EXAMPLES, MODULES, cached_plan, run
 from ssm_profile import GenerationError, SpecError, generate, write_module
-from ssm_profile.document import Bare, Block, Document, Op, Ref
+from ssm_profile.tfmodule.document import Bare, Block, Document, Op, Ref
 from ssm_profile.pipeline import MANIFEST
-from ssm_profile.render import cdk as cdk_engine
+from ssm_profile.render import cdk_engine
 from ssm_profile.render import tfjson
 from ssm_profile.terraform.harness import normalise_plan
 
@@ -151,7 +151,7 @@ def test_cli_leaves_nothing_behind_and_prints_no_node_warning(tmp_path: Path) ->
     env = {k: v for k, v in os.environ.items() if not k.startswith("JSII_SILENCE")}
     env["TMPDIR"] = str(scratch)
     result = subprocess.run(
-        [sys.executable, "-m", "ssm_profile.cli", "generate", "spec.toml", "-o", "mod", "--engine", "cdk"],
+        [sys.executable, "-m", "ssm_profile.cli.main", "generate", "spec.toml", "-o", "mod", "--engine", "cdk"],
         cwd=work,
         env=env,
         capture_output=True,
@@ -171,8 +171,8 @@ def test_native_engine_never_imports_cdk() -> None:
         "import sys, ssm_profile\n"
         f"ssm_profile.generate({str(EXAMPLES['all-options'])!r})\n"
         f"ssm_profile.generate({str(EXAMPLES['all-options'])!r}, format='json')\n"
-        "from ssm_profile.cli import cli\n"
-        "loaded = sorted(m for m in ('cdktn', 'cdktf', 'jsii', 'constructs', 'ssm_profile.render.cdk') if m in sys.modules)\n"
+        "from ssm_profile.cli.main import cli\n"
+        "loaded = sorted(m for m in ('cdktn', 'cdktf', 'jsii', 'constructs', 'ssm_profile.render.cdk_engine') if m in sys.modules)\n"
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -18,12 +18,12 @@ import pytest
 
 from conftest import EXAMPLES, EXAMPLES_DIR, cached_plan
 from ssm_profile import SpecError, generate, write_module
-from ssm_profile.document import Bare, Block, Document, Template, call, local, ref, var
-from ssm_profile.example_values import EXAMPLE_ACCOUNT
-from ssm_profile.module import provider_alias
+from ssm_profile.tfmodule.document import Bare, Block, Document, Template, call, local, ref, var
+from ssm_profile.tfmodule.example_values import EXAMPLE_ACCOUNT
+from ssm_profile.tfmodule.build import provider_alias
 from ssm_profile.terraform.harness import OFFLINE_PROVIDER, PLAN_FILE, normalise_plan, provider_bindings
 from ssm_profile.terraform.runner import default_runner
-from ssm_profile.render.cdk import cdk_library as cdk
+from ssm_profile.render.cdk_engine import cdk_library as cdk
 
 pytestmark = pytest.mark.cdk
 CDK_APP = EXAMPLES_DIR / "cdk-app"
@@ -386,7 +386,7 @@ def test_example_app_synthesises_the_same_stacks_with_cdktf(example_app: dict[st
         "import sys, json, runpy\n"
         "sys.modules['cdktn'] = None  # as if only cdktf were installed: importing cdktn raises\n"
         f"runpy.run_path({str(CDK_APP / 'main.py')!r})['main']({str(tmp_path / 'out')!r})\n"
-        "from ssm_profile.render.cdk import cdk_library\n"
+        "from ssm_profile.render.cdk_engine import cdk_library\n"
         "from importlib.metadata import version\n"
         "print(json.dumps({name: sys.modules.get(name) and version(name) for name in ('cdktn', 'cdktf')}))\n"
         "print(cdk_library().__name__)\n"

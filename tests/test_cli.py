@@ -127,12 +127,12 @@ def test_missing_module_for_validate_is_exit_2(tmp_path: Path) -> None:
 def test_real_subprocess(tmp_path: Path) -> None:
     out_dir = tmp_path / "mod"
     result = subprocess.run(
-        [sys.executable, "-m", "ssm_profile.cli", "generate", str(EXAMPLES["basic"]), "-o", str(out_dir)],
+        [sys.executable, "-m", "ssm_profile.cli.main", "generate", str(EXAMPLES["basic"]), "-o", str(out_dir)],
         capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stderr
     bad = subprocess.run(
-        [sys.executable, "-m", "ssm_profile.cli", "generate", str(tmp_path / "missing.toml"), "-o", str(out_dir)],
+        [sys.executable, "-m", "ssm_profile.cli.main", "generate", str(tmp_path / "missing.toml"), "-o", str(out_dir)],
         capture_output=True, text=True,
     )
     assert bad.returncode == 2

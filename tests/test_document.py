@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from ssm_profile.document import (
+from ssm_profile.tfmodule.document import (
     Bare,
     Block,
     Call,

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import EXAMPLES_DIR
 from ssm_profile import CheckFailed, SpecError, find_stale, generate, generate_fleet, write_fleet, write_module
-from ssm_profile.manifest import MANIFEST_FILE
+from ssm_profile.output.manifest import MANIFEST_FILE
 
 
 def spec_file(path: Path, regions: str = '"us-east-2"') -> Path:

@@ -69,7 +69,7 @@ def network_in(ec2: Any) -> dict[str, Any]:
 
 
 def emulator_override(root: Path, url: str, network: dict[str, Any]) -> None:
-    from ssm_profile.terraform.emulator import emulator_provider
+    from ssm_profile.terraform.apply.emulator import emulator_provider
 
     settings = {**emulator_provider(url), "skip_requesting_account_id": False, "skip_credentials_validation": False}
     aliases = ["", REGION.replace("-", "_")]
@@ -89,7 +89,7 @@ def tf(root: Path, *args: str) -> None:
 
 
 def test_each_account_root_applies_in_its_own_account(tmp_path: Path) -> None:
-    from ssm_profile.terraform.emulator import Emulator
+    from ssm_profile.terraform.apply.emulator import Emulator
     from ssm_profile.terraform.locate import seed_lock_file
     from ssm_profile.terraform.runner import init_turn
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import grants_of
-from ssm_profile.grants import MANAGED_POLICY_MAX_CHARS, Statement, document_size, split_to_quota
+from ssm_profile.grants.build import MANAGED_POLICY_MAX_CHARS, Statement, document_size, split_to_quota
 
 SEED_TEMPLATES = [
     "aws-ssm-{r}",

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from conftest import invoke
 from ssm_profile.errors import SpecError
-from ssm_profile.spec import Spec, spec_from_data
+from ssm_profile.spec.load import Spec, spec_from_data
 
 BASE: dict[str, Any] = {
     "version": 1,

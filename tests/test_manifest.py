@@ -10,7 +10,7 @@ import pytest
 
 from conftest import MODULES
 from ssm_profile import OutputError, generate
-from ssm_profile.manifest import MANIFEST_FILE, Manifest, decode_manifest, manifests_under, read_manifest, unsafe_file_name
+from ssm_profile.output.manifest import MANIFEST_FILE, Manifest, decode_manifest, manifests_under, read_manifest, unsafe_file_name
 
 VALID = {
     "generator": "ssm-profile",

@@ -10,11 +10,11 @@ import pytest
 
 from conftest import EXAMPLES, run
 from ssm_profile import generate
-from ssm_profile.document import Bare, Template, TypeConstraint, var
-from ssm_profile.example_values import OFFLINE_PROVIDER
+from ssm_profile.tfmodule.document import Bare, Template, TypeConstraint, var
+from ssm_profile.tfmodule.example_values import OFFLINE_PROVIDER
 from ssm_profile.render.expression import expression_text
 from ssm_profile.render.tfdocs import BEGIN, END
-from ssm_profile.spec import MODULE_VARIABLE_FIELDS
+from ssm_profile.spec.load import MODULE_VARIABLE_FIELDS
 
 EVERY_FIELD = {
     "version": 1,
@@ -306,7 +306,7 @@ def test_route_table_ids_are_declared_only_where_required() -> None:
 @pytest.mark.terraform
 def test_the_network_input_names_the_missing_region_and_rejects_unknown_keys() -> None:
     from ssm_profile.errors import TerraformError
-    from ssm_profile.example_values import EXAMPLE_NETWORK
+    from ssm_profile.tfmodule.example_values import EXAMPLE_NETWORK
     from ssm_profile.terraform.harness import plan_module
 
     module = Path(__file__).resolve().parent.parent / "modules" / "multi-region-full"

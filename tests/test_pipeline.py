@@ -12,9 +12,9 @@ import pytest
 
 from conftest import EXAMPLES, MODULES, ROOT
 from ssm_profile import SpecError, __version__, generate, spec_policies
-from ssm_profile.paths import module_source, spec_label
-from ssm_profile.release import read_release_record
-from ssm_profile.writer import module_differences
+from ssm_profile.output.paths import module_source, spec_label
+from ssm_profile.release.publish import read_release_record
+from ssm_profile.output.writer import module_differences
 
 
 def test_there_are_the_documented_examples() -> None:
@@ -79,7 +79,7 @@ def test_json_and_hcl_come_from_one_document() -> None:
 def test_json_output_never_imports_jinja2(tmp_path: Path) -> None:
     script = (
         "import sys\n"
-        "from ssm_profile.cli import main\n"
+        "from ssm_profile.cli.main import main\n"
         "sys.argv = ['ssm-profile', 'generate', sys.argv[1], '-o', sys.argv[2], '--format', 'json']\n"
         "try:\n    main()\nexcept SystemExit as exit:\n    assert exit.code in (0, None), exit.code\n"
         # dataclasses: start-up (issue 16); the generate path's classes are Structs or slotted.

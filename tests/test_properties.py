@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from conftest import run
 from ssm_profile import generate, write_module
-from ssm_profile.catalog import catalog
-from ssm_profile.regions import partitions
+from ssm_profile.aws.agent_buckets import catalog
+from ssm_profile.aws.partitions import partitions
 from ssm_profile.terraform.runner import default_runner
 
 IAM_NAME = st.from_regex(r"[A-Za-z0-9+=,.@_-]{1,40}", fullmatch=True)

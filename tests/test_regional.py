@@ -9,8 +9,8 @@ import pytest
 
 from conftest import EXAMPLES, MODULES, cached_plan, grants_of
 from ssm_profile import SpecError, generate
-from ssm_profile.grants import ACCOUNT, RESOURCELESS_ACTIONS, build_grants
-from ssm_profile.spec import spec_from_data
+from ssm_profile.grants.build import ACCOUNT, RESOURCELESS_ACTIONS, build_grants
+from ssm_profile.spec.load import spec_from_data
 from ssm_profile.terraform.harness import PLACEHOLDER_ACCOUNT, normalise_plan
 
 FULL = EXAMPLES["multi-region-full"]
@@ -106,7 +106,7 @@ def test_china_endpoint_service_names_come_from_the_catalog_per_service() -> Non
 
 
 def test_endpoint_prefix_is_data_per_service_and_region() -> None:
-    from ssm_profile import catalog
+    from ssm_profile.aws import agent_buckets as catalog
 
     table = catalog.catalog()["endpoint_services"]
     assert "github:aws/aws-cdk" in table["source"]

@@ -13,9 +13,9 @@ from conftest import EXAMPLES, MODULES, run
 from plan_state import plan_offline, state_from_plan
 from ssm_profile import generate, write_module
 from ssm_profile.errors import OutputError, SpecError
-from ssm_profile.changes import diff_releases
-from ssm_profile.inventory import detect_moves, grant_pairs, inventory
-from ssm_profile.release import (
+from ssm_profile.release.changes import diff_releases
+from ssm_profile.release.inventory import detect_moves, grant_pairs, inventory
+from ssm_profile.release.publish import (
     RELEASE_FILE,
     Move,
     ReleaseRecord,
@@ -23,7 +23,7 @@ from ssm_profile.release import (
     read_release_record,
     release_record,
 )
-from ssm_profile.versioning import Version
+from ssm_profile.release.versions import Version
 CORE_ARN = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 
 

@@ -17,9 +17,9 @@ import pytest
 from conftest import EXAMPLES, MODULES, run
 from ssm_profile import generate, release_module, write_module
 from ssm_profile.errors import CheckFailed, OutputError, SpecError
-from ssm_profile.interface import Input, Interface, interface_reasons, module_interface
-from ssm_profile.release import RELEASE_FILE, ReleaseRecord, assess_release, choose_version, read_release_record, release_record
-from ssm_profile.versioning import Level, Version, allows, next_version
+from ssm_profile.release.interface import Input, Interface, interface_reasons, module_interface
+from ssm_profile.release.publish import RELEASE_FILE, ReleaseRecord, assess_release, choose_version, read_release_record, release_record
+from ssm_profile.release.versions import Level, Version, allows, next_version
 
 
 def spec(**changes: Any) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ssm_profile.document import (
+from ssm_profile.tfmodule.document import (
     Bare,
     Conditional,
     For,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from ssm_profile.document import Bare, Block, Document, ListExpr, Op, Template, TypeConstraint, call, local, nested, ref, var
+from ssm_profile.tfmodule.document import Bare, Block, Document, ListExpr, Op, Template, TypeConstraint, call, local, nested, ref, var
 from ssm_profile.render.tfjson import json_value, render_blocks, render_files
 
 def test_each_kind_of_value_as_terraform_json() -> None:

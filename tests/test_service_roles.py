@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ssm_profile.grants import build_grants
-from ssm_profile.service_roles import DHMC_DOC, HYBRID_DOC, default_host_management_role, hybrid_role, service_roles
-from ssm_profile.spec import ValidatedSpec, spec_from_data
+from ssm_profile.grants.build import build_grants
+from ssm_profile.grants.service_roles import DHMC_DOC, HYBRID_DOC, default_host_management_role, hybrid_role, service_roles
+from ssm_profile.spec.load import ValidatedSpec, spec_from_data
 
 
 def valid(**sections: object) -> ValidatedSpec:

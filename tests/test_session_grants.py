@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ssm_profile.session_grants import (
+from ssm_profile.grants.session import (
     SESSION_MANAGER_BUILDERS,
     channel_statements,
     cloudwatch_log_statements,
@@ -11,7 +11,7 @@ from ssm_profile.session_grants import (
     session_manager_policies,
     session_manager_statements,
 )
-from ssm_profile.spec import ValidatedSpec, spec_from_data
+from ssm_profile.spec.load import ValidatedSpec, spec_from_data
 
 KEY = "arn:aws:kms:us-east-1:111122223333:key/abcd-1234"
 MRK = "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ssm_profile.errors import SpecError
-from ssm_profile.spec import Spec, json_schema, load_spec, spec_from_data
+from ssm_profile.spec.load import Spec, json_schema, load_spec, spec_from_data
 
 MINIMAL = {"version": 1, "regions": ["us-east-2"]}
 
@@ -203,7 +203,7 @@ def test_every_pattern_of_the_schema_is_ascii_and_anchored() -> None:
 
 
 def test_field_paths_quote_map_keys_and_dot_fields() -> None:
-    from ssm_profile.spec_shape import field_path
+    from ssm_profile.spec.shape import field_path
 
     assert field_path(Spec, ("role", "tags", "Team")) == 'role.tags["Team"]'
     assert field_path(Spec, ("s3", "buckets", 2, "name")) == "s3.buckets[2].name"
@@ -216,7 +216,7 @@ def test_field_paths_quote_map_keys_and_dot_fields() -> None:
 def test_did_you_mean_is_bounded() -> None:
     import time
 
-    from ssm_profile.regions import suggest
+    from ssm_profile.aws.partitions import suggest
 
     choices = [f"region-{i}-of-many" for i in range(500)]
     started = time.perf_counter()
@@ -250,7 +250,7 @@ def test_shape_check_handles_a_string_or_a_per_region_table() -> None:
 
     import msgspec
 
-    from ssm_profile.spec_shape import check_shape, field_path
+    from ssm_profile.spec.shape import check_shape, field_path
 
     name = Annotated[str, msgspec.Meta(pattern="^[a-z]+$")]
     shape = msgspec.defstruct("Shape", [("key", Union[name, dict[str, name]], "")], forbid_unknown_fields=True)

@@ -6,9 +6,9 @@ import msgspec
 import pytest
 
 from ssm_profile.errors import SpecError
-from ssm_profile.regions import partitions
-from ssm_profile.spec import Spec
-from ssm_profile.spec_rules import check_role_names_unique, check_session_manager, check_vpc_endpoints
+from ssm_profile.aws.partitions import partitions
+from ssm_profile.spec.load import Spec
+from ssm_profile.spec.rules import check_role_names_unique, check_session_manager, check_vpc_endpoints
 
 
 def spec(**sections: object) -> Spec:

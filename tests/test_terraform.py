@@ -17,7 +17,7 @@ import pytest
 
 from conftest import EXAMPLES, MODULES, ROOT, cached_plan
 from ssm_profile import TerraformError, generate, write_module
-from ssm_profile.grants import ACCOUNT, MANAGED_POLICY_MAX_CHARS, RESOURCELESS_ACTIONS
+from ssm_profile.grants.build import ACCOUNT, MANAGED_POLICY_MAX_CHARS, RESOURCELESS_ACTIONS
 from ssm_profile.terraform.harness import PLACEHOLDER_ACCOUNT, normalise_plan, throwaway_root
 from ssm_profile.terraform.runner import default_runner
 
@@ -113,7 +113,7 @@ def test_concurrent_runs_share_a_cold_plugin_cache(tmp_path: Path) -> None:
     env = dict(os.environ, SSM_PROFILE_CACHE=str(cache), SSM_PROFILE_PROVIDERS="mirror",
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "generator"), os.environ.get("PYTHONPATH", "")])))
     runs = [
-        subprocess.Popen([sys.executable, "-m", "ssm_profile.cli", "validate", str(MODULES / "basic")],
+        subprocess.Popen([sys.executable, "-m", "ssm_profile.cli.main", "validate", str(MODULES / "basic")],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         for _ in range(8)
     ]

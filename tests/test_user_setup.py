@@ -13,7 +13,7 @@ import pytest
 
 from conftest import EXAMPLES, MODULES, run
 from ssm_profile.errors import JudgeError, SpecError, TerraformError
-from ssm_profile.plan_summary import summarise_plan
+from ssm_profile.terraform.plan_summary import summarise_plan
 from ssm_profile.terraform import providers as provider_sources
 from ssm_profile.terraform.inputs import module_inputs, read_var_file
 from ssm_profile.terraform.progress import StepProgress

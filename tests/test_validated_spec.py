@@ -8,12 +8,13 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from ssm_profile import generate, spec_rules
+from ssm_profile import generate
+from ssm_profile.spec import rules as spec_rules
 from ssm_profile.errors import SpecError
-from ssm_profile.grants import build_grants
-from ssm_profile.regions import Partition
-from ssm_profile.spec import Spec, ValidatedSpec, as_validated, load_spec, spec_from_data
-from ssm_profile.spec_rules import check_regions
+from ssm_profile.grants.build import build_grants
+from ssm_profile.aws.partitions import Partition
+from ssm_profile.spec.load import Spec, ValidatedSpec, as_validated, load_spec, spec_from_data
+from ssm_profile.spec.rules import check_regions
 
 DATA = {"version": 1, "regions": ["cn-north-1", "cn-northwest-1"]}
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from conftest import run
-import ssm_profile.outfolder as outfolder
-import ssm_profile.writer as writer
+import ssm_profile.output.transaction as outfolder
+import ssm_profile.output.writer as writer
 from ssm_profile import CheckFailed, OutputError, generate, require_module_current, write_module
-from ssm_profile.manifest import MANIFEST_FILE
-from ssm_profile.writer import JOURNAL_FILE, LOCK_FILE, finish_interrupted_write
+from ssm_profile.output.manifest import MANIFEST_FILE
+from ssm_profile.output.writer import JOURNAL_FILE, LOCK_FILE, finish_interrupted_write
 
 BASIC = {"version": 1, "regions": ["us-east-2"]}
 WITH_BUCKET = {"version": 1, "regions": ["us-east-2"], "s3": {"buckets": [{"name": "my-bucket"}]}}

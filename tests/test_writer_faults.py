@@ -39,8 +39,8 @@ from faultkit import (
     read_tree,
     write_user_files,
 )
-from ssm_profile.manifest import MANIFEST_FILE
-from ssm_profile.writer import finish_interrupted_write
+from ssm_profile.output.manifest import MANIFEST_FILE
+from ssm_profile.output.writer import finish_interrupted_write
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +55,7 @@ OUTCOMES: collections.Counter[str] = collections.Counter()  # where each signal 
 SLOW_CLI = """
 import os, random, sys, time
 rng = random.Random(os.environ["FAULT_SEED"])
-import ssm_profile.writer as writer
+import ssm_profile.output.writer as writer
 real = writer.write_module
 def slowed(function):
     def call(*args, **kwargs):
@@ -67,7 +67,7 @@ def write_module(*args, **kwargs):
     sys.stderr.write("FAULT-MARK\\n"); sys.stderr.flush()
     return real(*args, **kwargs)
 writer.write_module = write_module
-from ssm_profile.cli import main
+from ssm_profile.cli.main import main
 sys.argv[0] = "ssm-profile"
 main()
 """
@@ -176,8 +176,8 @@ def test_a_signal_at_a_random_moment_of_the_write(lab: Path, signum: int) -> Non
 # journal is committed) and waits there to be killed.
 STOP_IN_COMMIT = """
 import os, sys, time
-import ssm_profile.outfolder as outfolder
-import ssm_profile.writer as writer
+import ssm_profile.output.transaction as outfolder
+import ssm_profile.output.writer as writer
 stop_after = int(os.environ["FAULT_STOP_AFTER"])
 real_replace, real_apply = os.replace, writer.apply_journal
 def apply_journal(out, journal):
@@ -190,7 +190,7 @@ def apply_journal(out, journal):
     outfolder.os.replace = replace
     return real_apply(out, journal)
 writer.apply_journal = apply_journal
-from ssm_profile.cli import main
+from ssm_profile.cli.main import main
 sys.argv[0] = "ssm-profile"
 main()
 """
@@ -393,7 +393,7 @@ def test_killed_runs_of_the_0_1_0_writer_are_recovered(lab: Path) -> None:
         "sys.stderr.write('FAULT-MARK\\n'); sys.stderr.flush()\n"
         "old.write_module(module, sys.argv[2])\n"
     )
-    from ssm_profile.paths import module_source, spec_label
+    from ssm_profile.output.paths import module_source, spec_label
 
     out, user = start_case(lab, "old-writer", count=300)
     modules = modules_for(lab, out)

@@ -28,15 +28,15 @@ _LAZY = {
     "generate": "pipeline",
     "load_spec": "pipeline",
     "spec_policies": "pipeline",
-    "require_module_current": "writer",
-    "write_module": "writer",
-    "release_module": "release",
+    "require_module_current": "output.writer",
+    "write_module": "output.writer",
+    "release_module": "release.publish",
     "find_stale": "drift",
-    "generate_fleet": "fleet_io",
-    "require_fleet_current": "fleet_io",
-    "write_fleet": "fleet_io",
-    "region_coverage": "catalog",
-    "json_schema": "spec",
+    "generate_fleet": "fleet.files",
+    "require_fleet_current": "fleet.files",
+    "write_fleet": "fleet.files",
+    "region_coverage": "aws.agent_buckets",
+    "json_schema": "spec.load",
     "find_judges": "judges",
     "install_judges": "judges.env",
     "check_modules": "check",
@@ -46,17 +46,17 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from .catalog import region_coverage
+    from .aws.agent_buckets import region_coverage
     from .check import check_modules
     from .drift import find_stale
-    from .fleet_io import generate_fleet, require_fleet_current, write_fleet
+    from .fleet.files import generate_fleet, require_fleet_current, write_fleet
     from .judges import find_judges
     from .judges.env import install_judges
     from .pipeline import FORMATS, GeneratedModule, generate, load_spec, spec_policies
-    from .release import release_module
-    from .spec import json_schema
+    from .release.publish import release_module
+    from .spec.load import json_schema
     from .terraform.module_runs import plan_modules, run_all_module_tests, validate_modules
-    from .writer import require_module_current, write_module
+    from .output.writer import require_module_current, write_module
 
 
 def __getattr__(name: str) -> Any:

@@ -8,8 +8,8 @@
     TerraformOutput(stack, "instance_profile", value=profile.instance_profile_name)
 
 The construct declares, inside your stack, the resources the generated module would create —
-from the same :class:`~ssm_profile.grants.Grants` and the same
-:class:`~ssm_profile.document.Document`, declared raw through CDK Terrain (``cdktn``) or
+from the same :class:`~ssm_profile.grants.build.Grants` and the same
+:class:`~ssm_profile.tfmodule.document.Document`, declared raw through CDK Terrain (``cdktn``) or
 ``cdktf`` with no typed provider package. Names are prefixed with the construct's path so
 several instances can share a stack: ``aws_iam_role.this`` becomes ``aws_iam_role.ssm_this``.
 The module's input variables become locals set from ``variables=`` (else their defaults); its
@@ -42,12 +42,12 @@ from typing import Any
 
 import msgspec
 
-from .document import Bare, Block, Document, Expr, Ref, rewrite
+from .tfmodule.document import Bare, Block, Document, Expr, Ref, rewrite
 from .errors import SpecError
-from .grants import Grants, build_grants
-from .module import ACCOUNT_ID_VARIABLE, NETWORK_VARIABLE, module_document, provider_alias
-from .render.cdk import CDK_LIBRARIES, NULL_EXPRESSION, cdk_library, cdk_value, declare_block, unused_construct_id
-from .spec import Spec, ValidatedSpec, as_validated
+from .grants.build import Grants, build_grants
+from .tfmodule.build import ACCOUNT_ID_VARIABLE, NETWORK_VARIABLE, module_document, provider_alias
+from .render.cdk_engine import CDK_LIBRARIES, NULL_EXPRESSION, cdk_library, cdk_value, declare_block, unused_construct_id
+from .spec.load import Spec, ValidatedSpec, as_validated
 
 cdk_library()  # imports cdktn (else cdktf) with jsii's Node warnings off, before constructs starts Node
 
@@ -63,7 +63,7 @@ _NAMED_KINDS = {"resource": "{0}.{1}", "data": "data.{0}.{1}", "module": "module
 class SsmInstanceProfile(Construct):
     """The role, instance profile and policies a spec describes, declared in a CDK stack.
 
-    ``spec`` is a :class:`~ssm_profile.spec.ValidatedSpec`, a :class:`~ssm_profile.spec.Spec`,
+    ``spec`` is a :class:`~ssm_profile.spec.load.ValidatedSpec`, a :class:`~ssm_profile.spec.load.Spec`,
     plain spec data (a mapping) or the path of a spec file. ``variables`` sets the module's
     input variables (``{"tags": {...}}``), each a literal or a CDK token. ``providers`` maps
     each Region where the spec creates resources to an ``aws`` provider of the stack, and
@@ -243,7 +243,7 @@ def _check_literal_inputs(grants: Grants, given: Mapping[str, Any], cdk: ModuleT
     """The module's validations of its inputs, for values known before synth (tokens pass).
 
     As variables become locals in a stack, the module's ``validation`` blocks do not travel:
-    these are the same rules (see :func:`ssm_profile.module._variables`).
+    these are the same rules (see :func:`ssm_profile.tfmodule.build._variables`).
     """
     account_id = given.get(ACCOUNT_ID_VARIABLE)
     if isinstance(account_id, str) and not cdk.Token.is_unresolved(account_id) and not re.fullmatch(r"[0-9]{12}", account_id):

@@ -312,7 +312,7 @@ def hcl_as_generated(module_dir: Path) -> bool:
     """True when every file ``terraform fmt`` would read in ``module_dir`` is one the generator
     wrote and still has the SHA-256 its manifest records; False on any doubt."""
     from .errors import OutputError
-    from .manifest import read_manifest, sha256_hex
+    from .output.manifest import read_manifest, sha256_hex
 
     try:
         manifest = read_manifest(module_dir)
@@ -340,6 +340,6 @@ def _library_validate(module_dir: Path, providers: str | None) -> StepResult:
 
 
 def _plan_summary(plan: dict[str, Any]) -> str:
-    from .plan_summary import summarise_plan
+    from .terraform.plan_summary import summarise_plan
 
     return summarise_plan(plan).counts()

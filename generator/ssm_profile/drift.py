@@ -1,7 +1,7 @@
 """Drift: which generated modules (and fleets' LIVE folders) no longer match their spec.
 
 :func:`find_stale` is what ``ssm-profile drift`` (and the pre-commit hook) calls. It finds
-every module under the folders given by its manifest (:mod:`ssm_profile.manifest`'s reader),
+every module under the folders given by its manifest (:mod:`ssm_profile.output.manifest`'s reader),
 regenerates it from the spec (or fleet file) the manifest names exactly as ``generate`` (or
 ``fleet``) would, and compares it with what is on disk. Nothing is written.
 """
@@ -14,10 +14,10 @@ from typing import Callable, Literal, Sequence
 import msgspec
 
 from .errors import CheckFailed, SpecError, SsmProfileError
-from .fleet_io import generate_fleet, require_fleet_current
-from .manifest import MANIFEST_FILE, manifest_path, manifests_under, read_manifest
+from .fleet.files import generate_fleet, require_fleet_current
+from .output.manifest import MANIFEST_FILE, manifest_path, manifests_under, read_manifest
 from .pipeline import generate
-from .writer import require_module_current
+from .output.writer import require_module_current
 
 __all__ = ["Drift", "ModuleDrift", "find_stale"]
 

@@ -9,18 +9,19 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import msgspec
 
-from . import paths
+from .output import paths
 from ._version import __version__
-from .document import Document
+from .tfmodule.document import Document
 from .errors import SpecError
-from .grants import CustomPolicy, Grants, build_grants
-from .manifest import MANIFEST_FILE, RELEASE_FILE, Manifest, decode_manifest, sha256_hex
-from .module import module_document, provider_alias
+from .grants.build import CustomPolicy, Grants, build_grants
+from .output.manifest import MANIFEST_FILE, RELEASE_FILE, Manifest, decode_manifest, sha256_hex
+from .tfmodule.build import module_document, provider_alias
 from .render.tfdocs import comparable_text
-from .spec import Spec, ValidatedSpec, as_validated, load_spec
+from .spec.load import Spec, ValidatedSpec, as_validated, load_spec
+from .output.generated import GeneratedModule
 
 if TYPE_CHECKING:
-    from .release_file import ReleaseRecord
+    from .release.record import ReleaseRecord
 
 FORMATS = ("hcl", "json")
 ENGINES = ("native", "cdk")
@@ -29,21 +30,6 @@ MANIFEST = MANIFEST_FILE  # the name older code imports from here
 MODULE_SOURCE_PLACEHOLDER = "<path or registry address of this module>"
 
 __all__ = ["ENGINES", "FORMATS", "MANIFEST", "GeneratedModule", "SpecPolicies", "generate", "header_line", "load_spec", "spec_policies"]
-
-
-class GeneratedModule(msgspec.Struct, frozen=True):  # not a dataclass: nothing compiled at import
-    """A generated module: its files (name to text) and the models they were rendered from."""
-
-    files: dict[str, str]
-    grants: Grants
-    document: Document
-    format: str
-    engine: str = "native"
-
-    @property
-    def manifest(self) -> Manifest:
-        """The manifest written beside the files: what generated them, and their hashes."""
-        return decode_manifest(self.files[MANIFEST_FILE])
 
 
 def header_line(source: str) -> str:
@@ -65,13 +51,13 @@ def generate(
 
     ``out`` is the folder the module is for (what ``ssm-profile generate -o`` names). Given a
     spec file, the headers name the spec relative to ``out`` and the README's usage snippet
-    names ``out`` relative to the spec's folder (:mod:`ssm_profile.paths`), as ``generate``,
+    names ``out`` relative to the spec's folder (:mod:`ssm_profile.output.paths`), as ``generate``,
     ``release``, ``drift`` and ``fleet`` all do; and a module released there keeps its release
     (the record in ``out`` is read unless ``release`` is given). Nothing is written.
     ``source`` names the spec in each file's header (default: the path, or ``spec``).
     ``engine`` is ``native`` (HCL by default, or Terraform JSON) or ``cdk``: the same document
     synthesised through CDK for Terraform, always Terraform JSON (needs the ``cdk`` extra).
-    ``release`` is the module's release record (:mod:`ssm_profile.release_file`): when given, the
+    ``release`` is the module's release record (:mod:`ssm_profile.release.record`): when given, the
     module carries its ``moved`` blocks, its CHANGELOG.md, the record itself and the version stamp.
     ``module_source`` is the module's ``source`` in the README's usage snippet (the CLI passes
     the output folder relative to the spec's folder); empty: :data:`MODULE_SOURCE_PLACEHOLDER`.
@@ -83,7 +69,7 @@ def generate(
     grants = build_grants(as_validated(spec))
     document = module_document(grants)
     if release is not None:
-        from .release_file import moved_blocks
+        from .release.record import moved_blocks
 
         document = Document(document.blocks + moved_blocks(release))
     header = header_line(source)
@@ -98,7 +84,7 @@ def generate(
         module_version=release.version if release else "",
     )
     if release is not None:
-        from .release_file import CHANGELOG_FILE, changelog_text
+        from .release.record import CHANGELOG_FILE, changelog_text
 
         files[CHANGELOG_FILE] = changelog_text(release, header)
         files[RELEASE_FILE] = release.to_json()
@@ -140,7 +126,7 @@ def _renderer(engine: str, format: str) -> Callable[[Document, str], dict[str, s
     """The render_files of ``engine`` and ``format``, imported only when used: the native
     engine never starts Node, and Terraform JSON never imports jinja2."""
     if engine == "cdk":
-        from .render.cdk import render_files
+        from .render.cdk_engine import render_files
     elif format == "hcl":
         from .render.hcl import render_files
     else:
@@ -158,7 +144,7 @@ def _release_in(out: Path) -> ReleaseRecord | None:
     except FileNotFoundError:
         return None
     # Anything else there (even unreadable) goes to the reader, which words the error.
-    from .release_file import read_release_record
+    from .release.record import read_release_record
 
     return read_release_record(out)
 

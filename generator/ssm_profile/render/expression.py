@@ -1,4 +1,4 @@
-"""HCL's expression syntax: one :class:`~ssm_profile.document.Expr` tree as text.
+"""HCL's expression syntax: one :class:`~ssm_profile.tfmodule.document.Expr` tree as text.
 
 Every renderer prints expressions through here: HCL writes the text in place, Terraform JSON
 (and CDK through it) inside ``"${...}"``, release records keep a validation's condition as text.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any, Callable
 
-from ..document import Bare, Call, Conditional, Expr, For, GetAttr, Index, ListExpr, Not, Object, Op, Ref, Template, TypeConstraint
+from ..tfmodule.document import Bare, Call, Conditional, Expr, For, GetAttr, Index, ListExpr, Not, Object, Op, Ref, Template, TypeConstraint
 
 #: Binding strength of HCL's binary operators (the HCL native syntax specification, "Operations").
 _PRECEDENCE = {"||": 1, "&&": 2, "==": 3, "!=": 3, "<": 4, "<=": 4, ">": 4, ">=": 4, "+": 5, "-": 5, "*": 6, "/": 6, "%": 6}

@@ -1,4 +1,4 @@
-"""HCL renderer: a :class:`~ssm_profile.document.Document` as ``terraform fmt``-clean files.
+"""HCL renderer: a :class:`~ssm_profile.tfmodule.document.Document` as ``terraform fmt``-clean files.
 
 Python lays out each top-level block's lines (quoting, indentation, blank lines, and the ``=``
 alignment that ``terraform fmt`` applies to runs of single-line attributes); the Jinja template
@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-from ..document import Bare, Block, Document, Expr, TypeConstraint, is_nested_blocks
+from ..tfmodule.document import Bare, Block, Document, Expr, TypeConstraint, is_nested_blocks
 from .expression import expression_text, literal_text
 from .hcl_template import load_template
 

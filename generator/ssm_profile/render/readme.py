@@ -9,11 +9,11 @@ import functools
 import os
 import string
 
-from ..document import Bare, Document
-from ..example_values import example_inputs
-from ..grants import Grants
-from ..module import AWS_DOC, ENDPOINTS_DOC, provider_alias
-from ..service_roles import DHMC_DOC, HYBRID_DOC
+from ..tfmodule.document import Bare, Document
+from ..tfmodule.example_values import example_inputs
+from ..grants.build import Grants
+from ..tfmodule.build import AWS_DOC, ENDPOINTS_DOC, provider_alias
+from ..grants.service_roles import DHMC_DOC, HYBRID_DOC
 from .hcl import render_value
 from .tfdocs import tfdocs_block
 
@@ -56,7 +56,7 @@ def grant_lines(grants: Grants) -> list[str]:
     if not grants.custom_policies:
         lines.append("Creates no custom policy: the spec grants nothing beyond the managed policies.")
     if grants.module_variables:
-        from ..module_inputs import module_inputs
+        from ..tfmodule.spec_variables import module_inputs
 
         names = ", ".join(f"`{item.variable}`" for item in module_inputs(grants))
         lines.append(f"Names, paths and settings above are the defaults of the module inputs {names}; override them per environment.")

@@ -19,7 +19,7 @@ import json
 import re
 from typing import Any
 
-from ..document import Bare, Block, Document, TypeConstraint
+from ..tfmodule.document import Bare, Block, Document, TypeConstraint
 from .expression import expression_text
 
 BEGIN = "<!-- BEGIN_TF_DOCS -->"

@@ -1,4 +1,4 @@
-"""Terraform JSON renderer: the same :class:`~ssm_profile.document.Document` as ``*.tf.json``.
+"""Terraform JSON renderer: the same :class:`~ssm_profile.tfmodule.document.Document` as ``*.tf.json``.
 
 Terraform JSON has no comments except the ``"//"`` property, which carries the header line.
 """
@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from ..document import Bare, Block, Document, Expr, Template, TypeConstraint, is_nested_blocks
+from ..tfmodule.document import Bare, Block, Document, Expr, Template, TypeConstraint, is_nested_blocks
 from .expression import escape_template, expression_text, template_text
 
 

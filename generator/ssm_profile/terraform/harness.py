@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..document import var
+from ..tfmodule.document import var
 from ..errors import SpecError
-from ..example_values import EXAMPLE_ACCOUNT, OFFLINE_PROVIDER, example_inputs
-from ..manifest import MANIFEST_FILE, read_manifest
+from ..tfmodule.example_values import EXAMPLE_ACCOUNT, OFFLINE_PROVIDER, example_inputs
+from ..output.manifest import MANIFEST_FILE, read_manifest
 from ..render.tfjson import json_value
 from .inputs import VarFile
 from .runner import TerraformRunner, default_runner

@@ -84,7 +84,7 @@ def _hcl_names(path: Path, text: str) -> tuple[str, ...]:
 
 
 def _check_names(var_file: VarFile, allowed: tuple[str, ...]) -> None:
-    from ..regions import suggest
+    from ..aws.partitions import suggest
 
     for name in var_file.names:
         if name not in allowed:

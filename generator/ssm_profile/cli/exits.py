@@ -1,0 +1,79 @@
+"""How an ``ssm-profile`` command ends: one line on stderr and an exit code, never a traceback.
+
+0 ok, 1 a check failed, 2 bad input or usage (an OSError reading or writing a file included),
+3 Terraform failed, 130 Ctrl-C, 143 SIGTERM. SIGTERM is raised as :class:`Terminated` so the
+writer can clean up before the process ends.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import sys
+from typing import Callable, NoReturn
+
+import click
+
+from ..errors import one_line
+
+
+def os_error_text(error: OSError) -> str:
+    """An OS error as ``path: reason`` (``path -> other: reason`` for a rename)."""
+    paths = [os.fsdecode(p) for p in (error.filename, error.filename2) if p is not None]
+    reason = error.strerror or str(error) or type(error).__name__
+    return f"{' -> '.join(paths)}: {reason}" if paths else reason
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised so the writer can clean up before the process ends."""
+
+
+def _raise_terminated(signum: int, frame: object) -> NoReturn:
+    raise Terminated()
+
+
+class ErrorGroup(click.Group):
+    """Turns every failure into one line on stderr and an exit code; never a traceback.
+
+    SsmProfileError: its exit code (a CheckFailed may add one line per finding). OSError
+    (reading or writing a file): 2, naming the path and the reason. Ctrl-C: 130; SIGTERM: 143.
+    """
+
+    def invoke(self, ctx: click.Context) -> object:
+        from ..errors import CheckFailed, SsmProfileError
+
+        try:
+            return super().invoke(ctx)
+        except SsmProfileError as error:
+            # A failed check may list its findings on the lines after its one-line summary.
+            text = "\n".join(map(one_line, str(error).split("\n"))) if isinstance(error, CheckFailed) else one_line(str(error))
+            click.echo(f"ssm-profile: error: {text}", err=True)
+            ctx.exit(error.exit_code)
+        except OSError as error:
+            click.echo(f"ssm-profile: error: {one_line(os_error_text(error))}", err=True)
+            ctx.exit(2)
+        except (KeyboardInterrupt, Terminated) as stop:
+            ctx.exit(_stopped(stop))
+
+
+def run_console(command: Callable[[], object]) -> None:
+    """Run ``command`` as the console entry point: SIGTERM raises :class:`Terminated`, and an
+    interruption outside a command (click's own parsing) still ends in one line."""
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    # What the imports so far made (click, the CLI) lives as long as the process: the cyclic
+    # collector need not walk it again in every full collection and at exit (start-up, issue 16).
+    gc.freeze()
+    try:
+        command()
+    except (KeyboardInterrupt, Terminated) as stop:
+        sys.exit(_stopped(stop))
+
+
+def _stopped(stop: BaseException) -> int:
+    """Say that Ctrl-C or SIGTERM stopped the run; the exit code for it (130 or 143)."""
+    if isinstance(stop, Terminated):
+        click.echo("ssm-profile: terminated", err=True)
+        return 143
+    click.echo("ssm-profile: interrupted", err=True)
+    return 130

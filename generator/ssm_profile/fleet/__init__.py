@@ -1,0 +1,1 @@
+"""Fleets: one spec, one shared module, one Terraform root per AWS account."""

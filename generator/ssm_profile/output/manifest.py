@@ -1,0 +1,149 @@
+"""The manifest of a generated module (``.ssm-profile.json``): its one schema, reader and writer.
+
+The manifest is the record of a complete generation: what generated the module (spec, format,
+engine, generator version), where it runs (partition, Regions, provider aliases, required
+inputs) and the SHA-256 of every file it wrote. The writer writes it last and trusts it to tell
+generated files from the user's, so every read validates it against :class:`Manifest`; a
+malformed one is an :class:`~ssm_profile.errors.OutputError` naming the file and the fault.
+
+This module is a leaf: it imports nothing of the pipeline, so the pipeline, the writer, the
+Terraform harness, releases and the CLI all share it without import cycles.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Literal
+
+import msgspec
+
+from ..errors import OutputError
+
+MANIFEST_FILE = ".ssm-profile.json"
+#: Written by `ssm-profile release`; named here so `generate` can look for it without importing
+#: the release machinery (change assessment, interface, versioning: ~10 ms of start-up).
+RELEASE_FILE = ".ssm-profile-release.json"
+GENERATOR = "ssm-profile"
+
+_Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+_Name = Annotated[str, msgspec.Meta(min_length=1)]
+#: Control characters (C0 and DEL), each mapped to a space: a message stays on one line.
+_CONTROL = {code: " " for code in [*range(0x20), 0x7F]}
+
+try:  # CPython's own SHA-256: hashlib would first load OpenSSL (~2.5 ms of every generate)
+    from _sha2 import sha256 as _sha256  # Python 3.12+
+except ImportError:
+    try:
+        from _sha256 import sha256 as _sha256  # Python 3.11
+    except ImportError:  # a build without it: OpenSSL's, the same digest
+        from hashlib import sha256 as _sha256
+
+
+class Manifest(msgspec.Struct, frozen=True, kw_only=True):
+    """What ``.ssm-profile.json`` records. Field order is the order on disk."""
+
+    generator: Literal["ssm-profile"] = GENERATOR
+    version: _Name
+    spec: _Name
+    format: Literal["hcl", "json"]
+    # Manifests written before the CDK engine existed have no engine: they are native.
+    engine: Literal["native", "cdk"] = "native"
+    partition: _Name
+    regions: Annotated[list[_Name], msgspec.Meta(min_length=1)]
+    required_inputs: list[_Name] = []
+    provider_aliases: dict[_Name, _Name] = {}
+    files: dict[str, _Sha256]
+    module_version: str | None = None  # stamped by `ssm-profile release`; absent otherwise
+    # A fleet's LIVE folder (`ssm-profile fleet`): the fleet file, the shared module's folder
+    # (both relative to LIVE) and the account roots' folders. Absent from a module's manifest.
+    fleet: str | None = None
+    module: str | None = None
+    accounts: list[_Name] = []
+
+    def __post_init__(self) -> None:
+        for name in self.files:
+            problem = unsafe_file_name(name)
+            if problem:
+                raise ValueError(f"files: {_printable(name)} {problem}")
+
+    def to_json(self) -> str:
+        """The manifest file's text: indented JSON, keys in field order, byte-stable."""
+        data = msgspec.to_builtins(self)
+        for optional in ("module_version", "fleet", "module"):
+            if data[optional] is None:
+                del data[optional]
+        if not self.accounts:
+            del data["accounts"]
+        return json.dumps(data, indent=2) + "\n"
+
+
+def sha256_hex(data: bytes) -> str:
+    """The SHA-256 of ``data`` in hex, as the manifest records each file."""
+    return _sha256(data).hexdigest()
+
+
+def unsafe_file_name(name: str) -> str:
+    """Why ``name`` cannot be a generated file's path inside a module folder; empty when it can.
+
+    Generated names are relative POSIX paths below the module folder; anything else in a
+    manifest (``../x``, ``/etc/x``, ``a//b``) would let the writer reach outside OUT.
+    """
+    if not name or name != name.translate(_CONTROL) or "\\" in name:
+        return "is not a plain relative file name"
+    path = PurePosixPath(name)
+    if path.is_absolute() or name.endswith("/") or str(path) != name:
+        return "is not a plain relative file name"
+    if not path.parts or any(part in (".", "..") for part in name.split("/")):
+        return "leaves the module folder"
+    return ""
+
+
+def _printable(text: str) -> str:
+    """``text`` quoted with control characters escaped, so a message stays on one line."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def decode_manifest(data: bytes | str, path: str | Path = MANIFEST_FILE) -> Manifest:
+    """Parse and validate a manifest's bytes; raises :class:`OutputError` naming ``path``."""
+    try:
+        return msgspec.json.decode(data, type=Manifest)
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:  # ValidationError is a DecodeError
+        reason = (str(exc) or type(exc).__name__).translate(_CONTROL)
+        raise OutputError(
+            f"{path}: not a valid ssm-profile manifest ({reason}); restore it from version control, "
+            "or regenerate with --force (it overwrites only files with generated names and keeps the rest)"
+        ) from None
+
+
+def manifest_path(out: str | Path) -> Path:
+    """Where the manifest of the module at ``out`` lives."""
+    return Path(out) / MANIFEST_FILE
+
+
+def read_manifest(out: str | Path) -> Manifest | None:
+    """The validated manifest of the module at ``out``; None when ``out`` holds no manifest.
+
+    Raises :class:`OutputError` (one line naming the file) when the manifest is unreadable
+    or does not match the schema.
+    """
+    path = manifest_path(out)
+    try:
+        data = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot read the manifest ({exc.strerror or exc})") from None
+    return decode_manifest(data, path)
+
+
+def manifests_under(root: str | Path) -> list[Path]:
+    """Module folders below ``root`` holding a manifest, skipping hidden folders and node_modules."""
+    found = []
+    for folder, subfolders, files in os.walk(root):
+        # A manifest that is not a file is found too, so the reader can say what is wrong with it.
+        if MANIFEST_FILE in files or MANIFEST_FILE in subfolders:
+            found.append(Path(folder))
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d != "node_modules")
+    return found
