@@ -6,7 +6,7 @@ SSM := $(VENV)/bin/ssm-profile
 EXAMPLES := $(basename $(notdir $(wildcard examples/*.toml examples/*.yaml examples/*.json)))
 DEMO_OUT ?= out/basic
 
-.PHONY: install demo test test-fast modules check-modules snapshots plan drift release clean
+.PHONY: install demo lint test test-fast modules check-modules snapshots plan drift release clean
 
 install: $(VENV)/.installed
 
@@ -35,12 +35,16 @@ demo: install
 # the one emulator and apply of test_apply.py, are made once).
 PYTEST_WORKERS ?= -n auto --dist loadfile
 
-## test: the whole suite, real Terraform and provider included (what CI runs)
-test: install install-judges
+## lint: ruff over the package, the tests and the benchmarks (pyproject.toml's [tool.ruff])
+lint: install
+	$(VENV)/bin/ruff check generator tests bench
+
+## test: lint, then the whole suite, real Terraform and provider included (what CI runs)
+test: install install-judges lint
 	$(PY) -m pytest $(PYTEST_WORKERS)
 
 ## test-fast: everything that does not run Terraform
-test-fast: install
+test-fast: install lint
 	$(PY) -m pytest $(PYTEST_WORKERS) -m "not terraform"
 
 ## modules: regenerate the committed modules of every example under modules/

@@ -49,16 +49,17 @@ import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
-import sysconfig
 import tomllib
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 LARGEST = ROOT / "bench" / "specs" / "largest.toml"
@@ -244,7 +245,7 @@ def measure(cases: list[Case], runs: int, *, warmup: bool = True, say: Callable[
 def ratio(numerator: Series, denominator: Series, *, cpu: bool = False) -> dict[str, float]:
     """The ratio of the medians, and the spread of the ratios within each round (of CPU time with ``cpu``)."""
     top, bottom = (numerator.cpu_seconds, denominator.cpu_seconds) if cpu else (numerator.seconds, denominator.seconds)
-    per_round = [n / d for n, d in zip(top, bottom)]
+    per_round = [n / d for n, d in zip(top, bottom, strict=False)]
     return {
         "of_medians": round(statistics.median(top) / statistics.median(bottom), 3),
         "per_round_min": round(min(per_round), 3),
@@ -367,7 +368,7 @@ def judges_available() -> str:
 
         find_judges()
         return ""
-    except Exception as error:  # noqa: BLE001 - any reason is reported, not raised
+    except Exception as error:
         return str(error)
     finally:
         os.chdir(cwd)
@@ -479,7 +480,7 @@ def bench_engines(args: argparse.Namespace, report: Report) -> None:
     ]
     series = measure(cases, args.slow_runs)
     ratios = {label: ratio(series["cdk (json)"], series[label]) for label in ("native (hcl)", "native (json)")}
-    report.lines += series_table(series, memory=True) + ["", "| cdk / native | ratio |", "| --- | --- |"]
+    report.lines += [*series_table(series, memory=True), "", "| cdk / native | ratio |", "| --- | --- |"]
     report.lines += [f"| cdk / {label} | {fmt_ratio(value)} |" for label, value in ratios.items()] + [""]
     report.data["engines"] = {"spec": _rel(spec), "runs": args.slow_runs, "series": [s.as_json() for s in series.values()], "cdk_over_native": ratios}
     worst = min(value["of_medians"] for value in ratios.values())
@@ -586,7 +587,7 @@ def _bench_check_one(args: argparse.Namespace, report: Report, spec: Path, terra
         series = measure(cases, args.tf_runs)
     bare = series["terraform init + validate + plan"]
     ratios = {label: ratio(series[label], bare) for label in series if label != bare.label}
-    report.lines += series_table(series, memory=True) + ["", "| command | / bare terraform |", "| --- | --- |"]
+    report.lines += [*series_table(series, memory=True), "", "| command | / bare terraform |", "| --- | --- |"]
     report.lines += [f"| {label} | {fmt_ratio(value)} |" for label, value in ratios.items()]
     if why_not:
         report.lines += ["", f"With judges: not run ({why_not})."]
@@ -610,7 +611,7 @@ def bench_batch(args: argparse.Namespace, report: Report) -> None:
     series = measure(cases, args.tf_runs)
     value = ratio(series[four], series[one])
     report.lines += [f"## 4b. Many modules in one call: check --no-judges ({args.tf_runs} runs)", "", f"Modules: {', '.join(BATCH_MODULES)}.", ""]
-    report.lines += series_table(series, memory=True) + ["", f"Four in one call / one: {fmt_ratio(value)}.", ""]
+    report.lines += [*series_table(series, memory=True), "", f"Four in one call / one: {fmt_ratio(value)}.", ""]
     report.data["batch"] = {"modules": list(BATCH_MODULES), "runs": args.tf_runs, "series": [s.as_json() for s in series.values()],
                             "four_over_one": value}
     report.goal("check of 4 modules in one call / check of one", value["of_medians"], f"≤ {GOAL_FOUR_OVER_ONE:g}x",
@@ -631,7 +632,7 @@ def bench_parallel(args: argparse.Namespace, report: Report) -> None:
     speedup = ratio(series["one at a time"], series[f"{jobs} at a time"])
     names = ", ".join(m.name for m in modules)
     report.lines += [f"## 5. Many modules: check --no-judges of {len(modules)} modules ({args.tf_runs} runs)", "", f"Modules: {names}.", ""]
-    report.lines += series_table(series, memory=False) + ["", f"Speed-up with {jobs} at a time: {fmt_ratio(speedup)}.", ""]
+    report.lines += [*series_table(series, memory=False), "", f"Speed-up with {jobs} at a time: {fmt_ratio(speedup)}.", ""]
     report.data["parallel"] = {"modules": [m.name for m in modules], "jobs": jobs, "runs": args.tf_runs,
                                "series": [s.as_json() for s in series.values()], "speedup": speedup}
 
@@ -668,7 +669,7 @@ def bench_fleet(args: argparse.Namespace, report: Report) -> None:
         series = measure(cases, args.runs)
     small, large = (series[c.label] for c in cases)
     report.lines += [f"## 6. Fleet generation ({args.runs} runs; every engine's files)", ""]
-    report.lines += series_table(series, memory=True) + [""]
+    report.lines += [*series_table(series, memory=True), ""]
     report.data["fleet"] = {"runs": args.runs, "series": [s.as_json() for s in series.values()],
                             "memory_growth_20_to_200": round(large.peak_mib / small.peak_mib, 3)}
     report.goal("fleet of 200 accounts (seconds)", large.median, f"≤ {GOAL_FLEET_SECONDS:g} s", large.median <= GOAL_FLEET_SECONDS, unit="s")
@@ -691,7 +692,7 @@ def bench_apply(args: argparse.Namespace, report: Report) -> None:
     if len(modules) > 1:
         cases.append(process_case(f"test --apply of all {len(modules)} in one call", lambda s: [*ssm_profile(), "test", *map(str, modules), "--apply"]))
     series = measure(cases, args.tf_runs, warmup=False)
-    report.lines += series_table(series, memory=True) + [""]
+    report.lines += [*series_table(series, memory=True), ""]
     report.data["apply"] = {"modules": [m.name for m in modules], "runs": args.tf_runs, "series": [s.as_json() for s in series.values()]}
 
 
@@ -756,7 +757,7 @@ def machine() -> dict[str, Any]:
         terraform = tf.get("terraform_version", "")
         mirror = find_provider_mirror().joinpath(*PROVIDER)
         provider = ", ".join(sorted(v.name for v in mirror.iterdir() if (v / os_arch()).is_dir()))
-    except Exception:  # noqa: BLE001 - the Terraform benchmarks say so themselves
+    except Exception:
         pass
     head = _output(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
     dirty = bool(_output(["git", "-C", str(ROOT), "status", "--porcelain", "--", "generator"]))
@@ -854,7 +855,7 @@ def main(argv: list[str] | None = None) -> int:
     bytecode_was_off = os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is not None
     # Like for like with the bare-Terraform baseline, which installs from the local mirror.
     os.environ.setdefault("SSM_PROFILE_PROVIDERS", "mirror")
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     report = Report()
     report.data = {
         "started": started.isoformat(timespec="seconds"),
@@ -872,7 +873,7 @@ def main(argv: list[str] | None = None) -> int:
         report.data["load"][name] = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}
         say(f"{name}: done in {time.perf_counter() - begun:.0f} s")
     report.data["goals"] = report.goals
-    report.data["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    report.data["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
 
     m = report.data["machine"]
     header = [

@@ -6,8 +6,9 @@ from __future__ import annotations
 import difflib
 import json
 import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result

@@ -12,9 +12,10 @@ import shutil
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 # hashicorp/aws 5.x: every resource type ssm-profile writes has schema version 0
 # (`terraform providers schema -json`).

@@ -20,10 +20,10 @@ import pytest
 from conftest import EXAMPLES, MODULES, ROOT, run
 from ssm_profile.spec.load import spec_from_data
 from ssm_profile.terraform.apply import emulator as emulator_module
-from ssm_profile.terraform.apply.run import ApplyReport
 from ssm_profile.terraform.apply.batch import apply_modules
 from ssm_profile.terraform.apply.emulator import EMULATOR_ACCOUNT, Emulator
 from ssm_profile.terraform.apply.probes import expected_probes, run_probes
+from ssm_profile.terraform.apply.run import ApplyReport
 
 SETTING = "/ssm/managed-instance/default-ec2-instance-management-role"
 
@@ -133,7 +133,7 @@ def applied(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> dic
 
 @pytest.mark.terraform
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(EXAMPLES) + ["basic-twin"])
+@pytest.mark.parametrize("name", [*sorted(EXAMPLES), "basic-twin"])
 def test_every_example_applies_checks_and_destroys(name: str, applied: dict[str, ApplyReport]) -> None:
     report = applied[name]
     assert report.failures == [], "\n".join(report.lines())

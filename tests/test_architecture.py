@@ -56,10 +56,10 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
         state[name] = 1
         for target in sorted(graph[name]):
             if state.get(target) == 1:
-                walked = path + [name]
-                found.append(walked[walked.index(target) :] + [target])
+                walked = [*path, name]
+                found.append([*walked[walked.index(target):], target])
             elif target not in state:
-                visit(target, path + [name])
+                visit(target, [*path, name])
         state[name] = 2
 
     for name in sorted(graph):

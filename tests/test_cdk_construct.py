@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import runpy
 import subprocess
 import sys
@@ -18,12 +19,12 @@ import pytest
 
 from conftest import EXAMPLES, EXAMPLES_DIR, cached_plan
 from ssm_profile import SpecError, generate, write_module
-from ssm_profile.tfmodule.document import Bare, Block, Document, Template, call, local, ref, var
-from ssm_profile.tfmodule.example_values import EXAMPLE_ACCOUNT
-from ssm_profile.tfmodule.build import provider_alias
+from ssm_profile.render.cdk_engine import cdk_library as cdk
 from ssm_profile.terraform.harness import OFFLINE_PROVIDER, PLAN_FILE, normalise_plan, provider_bindings
 from ssm_profile.terraform.runner import default_runner
-from ssm_profile.render.cdk_engine import cdk_library as cdk
+from ssm_profile.tfmodule.build import provider_alias
+from ssm_profile.tfmodule.document import Bare, Block, Document, Template, call, local, ref, var
+from ssm_profile.tfmodule.example_values import EXAMPLE_ACCOUNT
 
 pytestmark = pytest.mark.cdk
 CDK_APP = EXAMPLES_DIR / "cdk-app"
@@ -91,7 +92,7 @@ def test_construct_rejects_an_unknown_variable() -> None:
     def build(stack, SsmInstanceProfile):  # type: ignore[no-untyped-def]
         SsmInstanceProfile(stack, "a", spec={"version": 1, "regions": ["us-east-2"]}, variables={"tgas": {}})
 
-    with pytest.raises(SpecError, match="variables.tgas: not a variable of the module; allowed: tags"):
+    with pytest.raises(SpecError, match=re.escape("variables.tgas: not a variable of the module; allowed: tags")):
         synth_stack(build)
 
 
@@ -128,7 +129,7 @@ def token_inputs(stack) -> dict[str, Any]:  # type: ignore[no-untyped-def]
 
 def test_construct_binds_each_regional_resource_to_the_provider_given_for_its_region() -> None:
     regions = REGIONAL_SPEC["regions"]
-    aliases = dict(zip(regions, ("east", "west", "sydney")))
+    aliases = dict(zip(regions, ("east", "west", "sydney"), strict=False))
 
     def build(stack, SsmInstanceProfile):  # type: ignore[no-untyped-def]
         raw_provider(stack, "default", "us-east-1")

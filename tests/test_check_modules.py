@@ -153,7 +153,7 @@ def test_plan_of_several_modules_matches_each_snapshot() -> None:
 
     names = ["existing-role", "vpc-endpoint-multi-region"]
     results = plan_modules([MODULES / n for n in names])
-    for name, result in zip(names, results):
+    for name, result in zip(names, results, strict=False):
         snapshot = json.loads((Path(__file__).parent / "snapshots" / f"{name}.plan.json").read_text())
         assert result.ok and normalise_plan(result.plan) == snapshot, name
 

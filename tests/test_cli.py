@@ -10,7 +10,6 @@ from pathlib import Path
 from conftest import EXAMPLES, run
 
 
-
 def write_spec(tmp_path: Path, text: str, name: str = "spec.toml") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
@@ -35,7 +34,7 @@ def test_json_format(tmp_path: Path) -> None:
 
 def test_bad_spec_is_exit_2_one_line_and_writes_nothing(tmp_path: Path) -> None:
     spec = write_spec(tmp_path, 'version = 1\nregions = ["us-east-2"]\n[role]\nnmae = "x"\n')
-    code, out, err = run("generate", str(spec), "-o", str(tmp_path / "mod"))
+    code, _out, err = run("generate", str(spec), "-o", str(tmp_path / "mod"))
     assert code == 2
     assert err == "ssm-profile: error: role.nmae: unknown field (did you mean name?); allowed: create, description, max_session_duration, name, path, permissions_boundary, tags\n"
     assert not (tmp_path / "mod").exists()

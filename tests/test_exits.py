@@ -8,8 +8,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from ssm_profile.errors import CheckFailed, OutputError
 from ssm_profile.cli.exits import ErrorGroup, Terminated, os_error_text
+from ssm_profile.errors import CheckFailed, OutputError
 
 
 def test_an_os_error_names_its_paths_and_reason() -> None:

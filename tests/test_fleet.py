@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from conftest import EXAMPLES_DIR, run
 
 FLEET_EXAMPLE = EXAMPLES_DIR / "fleet"
@@ -145,7 +146,7 @@ def test_drift_finds_a_stale_fleet(repo: Path, monkeypatch: pytest.MonkeyPatch) 
     fleet = write_fleet(repo, fleet_data())
     assert run("fleet", str(fleet), "-o", str(repo / "live"))[0] == 0
     monkeypatch.chdir(repo)
-    code, out, err = run("drift")
+    code, _out, err = run("drift")
     assert code == 0, err
     data = fleet_data()
     data["accounts"][0]["role_arn"] = "arn:aws:iam::111122223333:role/other-deployer"

@@ -47,7 +47,7 @@ def test_statement_one_is_written_out_per_region_for_the_seed_set() -> None:
     grants = grants_of(regions, s3={"vpc_endpoint": True, "agent_buckets": "seed"})
     statements = all_statements(grants)
     assert [s.sid for s in statements] == ["SSMAgentBucketsUsEast2", "SSMAgentBucketsEuWest1", "SSMAgentBucketsApSoutheast2"]
-    for region, statement in zip(regions, statements):
+    for region, statement in zip(regions, statements, strict=False):
         assert statement.actions == ("s3:GetObject",)
         expected = sorted(f"arn:aws:s3:::{t.format(r=region)}/*" for t in SEED_TEMPLATES)
         assert list(statement.resources) == expected

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from conftest import run
+from ssm_profile.aws.iam_policy import MANAGED_POLICY_MAX_CHARS, Statement, numbered_policies
 from ssm_profile.errors import GenerationError, SpecError
 from ssm_profile.grants.build import build_grants
-from ssm_profile.aws.iam_policy import MANAGED_POLICY_MAX_CHARS, Statement, numbered_policies
 from ssm_profile.spec.load import spec_from_data
 
 MANY_BUCKETS = [{"name": f"bucket-number-{index:04d}"} for index in range(400)]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ssm_profile.tfmodule.document import Block, Document, Template, local, ref, var
 from ssm_profile.release.inventory import inventory
+from ssm_profile.tfmodule.document import Block, Document, Template, local, ref, var
 
 
 def _document(*blocks: Block) -> Document:

@@ -18,7 +18,6 @@ import pytest
 from conftest import EXAMPLES, GENERATED_MODULES, JUSTIFIED, MODULES, SHIPPED_SUPPRESSIONS, run
 from ssm_profile import generate
 from ssm_profile.errors import TerraformError
-from ssm_profile.terraform.providers import ProviderSources
 from ssm_profile.judges import (
     SUPPRESSIONS_FILE,
     apply_suppressions,
@@ -27,6 +26,7 @@ from ssm_profile.judges import (
     judge_policies_with_parliament,
     load_suppressions,
 )
+from ssm_profile.terraform.providers import ProviderSources
 
 real_tools = [pytest.mark.terraform, pytest.mark.slow]
 

@@ -10,11 +10,11 @@ import pytest
 
 from conftest import EXAMPLES, run
 from ssm_profile import generate
-from ssm_profile.tfmodule.document import Bare, Template, TypeConstraint, var
-from ssm_profile.tfmodule.example_values import OFFLINE_PROVIDER
 from ssm_profile.render.expression import expression_text
 from ssm_profile.render.tfdocs import BEGIN, END
 from ssm_profile.spec.load import MODULE_VARIABLE_FIELDS
+from ssm_profile.tfmodule.document import Bare, Template, TypeConstraint, var
+from ssm_profile.tfmodule.example_values import OFFLINE_PROVIDER
 
 EVERY_FIELD = {
     "version": 1,
@@ -97,7 +97,7 @@ def test_an_existing_role_is_named_by_the_variable_everywhere() -> None:
 )
 def test_unsupported_fields_are_exit_2_with_the_supported_list(tmp_path: Path, variables: list[str], message: str) -> None:
     spec = _write_spec(tmp_path, {"version": 1, "regions": ["us-east-2"], "module": {"variables": variables}})
-    code, out, err = run("generate", str(spec), "-o", str(tmp_path / "out"))
+    code, _out, err = run("generate", str(spec), "-o", str(tmp_path / "out"))
     assert code == 2 and message in err and err.count("\n") == 1, err
     assert not (tmp_path / "out").exists()
 
@@ -112,7 +112,7 @@ def test_a_var_file_override_renames_what_the_plan_creates(tmp_path: Path, forma
     out = tmp_path / "module"
     assert run("generate", str(spec), "-o", str(out), "--format", format_)[0] == 0
     (tmp_path / "staging.json").write_text(json.dumps(STAGING), encoding="utf-8")
-    code, stdout, err = run("plan", str(out), "--offline", "--var-file", str(tmp_path / "staging.json"), "--json", str(tmp_path / "plan.json"))
+    code, _stdout, err = run("plan", str(out), "--offline", "--var-file", str(tmp_path / "staging.json"), "--json", str(tmp_path / "plan.json"))
     assert code == 0, err
     planned = {
         c["address"].removeprefix("module.ssm_profile."): c["change"]["after"]
@@ -306,8 +306,8 @@ def test_route_table_ids_are_declared_only_where_required() -> None:
 @pytest.mark.terraform
 def test_the_network_input_names_the_missing_region_and_rejects_unknown_keys() -> None:
     from ssm_profile.errors import TerraformError
-    from ssm_profile.tfmodule.example_values import EXAMPLE_NETWORK
     from ssm_profile.terraform.harness import plan_module
+    from ssm_profile.tfmodule.example_values import EXAMPLE_NETWORK
 
     module = Path(__file__).resolve().parent.parent / "modules" / "multi-region-full"
     # us_east_1 for us-east-1: the typo Terraform would otherwise ignore.

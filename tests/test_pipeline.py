@@ -13,8 +13,8 @@ import pytest
 from conftest import EXAMPLES, MODULES, ROOT
 from ssm_profile import SpecError, __version__, generate, spec_policies
 from ssm_profile.output.paths import module_source, spec_label
-from ssm_profile.release.publish import read_release_record
 from ssm_profile.output.writer import module_differences
+from ssm_profile.release.publish import read_release_record
 
 
 def test_there_are_the_documented_examples() -> None:

@@ -5,8 +5,8 @@ Pure: nothing here imports CDK or starts Node.
 
 from __future__ import annotations
 
-from ssm_profile.tfmodule.document import Block, Document, ListExpr, Template, call, nested, ref, var
 from ssm_profile.render.cdk_engine import NULL_EXPRESSION, cdk_value, module_files
+from ssm_profile.tfmodule.document import Block, Document, ListExpr, Template, call, nested, ref, var
 
 
 def test_expressions_are_written_as_the_json_renderer_writes_them() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ssm_profile.render.expression import escape_template, expression_text, template_text
 from ssm_profile.tfmodule.document import (
     Bare,
     Conditional,
@@ -21,7 +22,6 @@ from ssm_profile.tfmodule.document import (
     ref,
     var,
 )
-from ssm_profile.render.expression import escape_template, expression_text, template_text
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,10 @@ import textwrap
 
 import pytest
 
-from ssm_profile.tfmodule.document import Bare, Block, Document, ListExpr, Op, Template, call, nested, ref, var
 from ssm_profile.render.hcl import MAX_INLINE_WIDTH, quote, render_blocks, render_files, render_value
 from ssm_profile.terraform.locate import TerraformBinary, find_terraform
+from ssm_profile.tfmodule.document import Bare, Block, Document, ListExpr, Op, Template, call, nested, ref, var
+
 
 def test_references_and_templates_are_written_in_place_and_aligned() -> None:
     block = Block(

@@ -8,8 +8,22 @@ from __future__ import annotations
 
 import json
 
-from ssm_profile.tfmodule.document import Bare, Block, Document, ListExpr, Op, Template, TypeConstraint, call, local, nested, ref, var
 from ssm_profile.render.tfjson import json_value, render_blocks, render_files
+from ssm_profile.tfmodule.document import (
+    Bare,
+    Block,
+    Document,
+    ListExpr,
+    Op,
+    Template,
+    TypeConstraint,
+    call,
+    local,
+    nested,
+    ref,
+    var,
+)
+
 
 def test_each_kind_of_value_as_terraform_json() -> None:
     assert json_value(ref("aws_iam_role.this").attr("arn")) == "${aws_iam_role.this.arn}"

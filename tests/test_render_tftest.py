@@ -4,10 +4,12 @@ printed by each renderer; which provider blocks, run blocks and assertions a spe
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from conftest import grants_of
 from ssm_profile.render.tftest import render_test_files
+
 
 def _files(format: str = "hcl", **sections: object) -> dict[str, str]:
     return render_test_files(grants_of(**sections), [], "h", format=format)

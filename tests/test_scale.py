@@ -10,8 +10,8 @@ import pytest
 from plan_state import plan_offline
 from ssm_profile import generate, write_module
 from ssm_profile.aws.agent_buckets import catalog
-from ssm_profile.grants.build import MANAGED_POLICY_MAX_CHARS
 from ssm_profile.aws.partitions import partitions
+from ssm_profile.grants.build import MANAGED_POLICY_MAX_CHARS
 
 # Test input, not catalog data: suffixes a user would supply for the Regions AWS documents none for.
 USER_SUFFIXES = {"patch_manager": "0a1b2c3d4", "patch_baseline_snapshot": ""}

@@ -229,8 +229,8 @@ def test_did_you_mean_is_bounded() -> None:
 @pytest.mark.terraform
 def test_unicode_tags_reach_the_plan_unchanged_in_hcl_and_json(tmp_path: Path) -> None:
     """IAM-valid Unicode tag values (line separators included) survive HCL and Terraform JSON rendering."""
-    from ssm_profile import generate, write_module
     from plan_state import plan_offline
+    from ssm_profile import generate, write_module
 
     spec = {**MINIMAL, "role": {"tags": UNICODE_TAGS}}
     for format_ in ("hcl", "json"):
@@ -246,14 +246,14 @@ def test_unicode_tags_reach_the_plan_unchanged_in_hcl_and_json(tmp_path: Path) -
 
 def test_shape_check_handles_a_string_or_a_per_region_table() -> None:
     """A field that is a string or a Region -> string table (as new fields may be) gets exact paths."""
-    from typing import Annotated, Union
+    from typing import Annotated
 
     import msgspec
 
     from ssm_profile.spec.shape import check_shape, field_path
 
     name = Annotated[str, msgspec.Meta(pattern="^[a-z]+$")]
-    shape = msgspec.defstruct("Shape", [("key", Union[name, dict[str, name]], "")], forbid_unknown_fields=True)
+    shape = msgspec.defstruct("Shape", [("key", name | dict[str, name], "")], forbid_unknown_fields=True)
 
     def problem(data: dict) -> str:
         with pytest.raises(SpecError) as caught:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from ssm_profile.errors import SpecError
 from ssm_profile.aws.partitions import partitions
+from ssm_profile.errors import SpecError
 from ssm_profile.spec.load import Spec
 from ssm_profile.spec.rules import check_role_names_unique, check_session_manager, check_vpc_endpoints
 
@@ -33,7 +33,7 @@ def test_every_role_needs_its_own_name(sections: dict, message: str) -> None:
 
 def test_a_disabled_role_may_share_a_name() -> None:
     check_role_names_unique(spec(hybrid={"enabled": False, "role_name": "SSMInstanceProfile"}))
-    with pytest.raises(SpecError, match="^hybrid.role_name"):
+    with pytest.raises(SpecError, match=r"^hybrid.role_name"):
         check_role_names_unique(spec(hybrid={"enabled": True, "role_name": "SSMInstanceProfile"}))
 
 
@@ -47,6 +47,6 @@ def test_vpc_endpoints_list_each_service_once_and_need_statement_one() -> None:
 
 def test_session_manager_settings_need_it_enabled() -> None:
     aws = partitions()["aws"]
-    with pytest.raises(SpecError, match="^session_manager.enabled: is false, but session_manager settings are given"):
+    with pytest.raises(SpecError, match=r"^session_manager.enabled: is false, but session_manager settings are given"):
         check_session_manager(spec(session_manager={"cloudwatch_log_group": "g"}), aws)
     check_session_manager(spec(session_manager={"enabled": True, "cloudwatch_log_group": "g"}), aws)

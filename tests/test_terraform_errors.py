@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from ssm_profile.errors import TerraformError
-from ssm_profile.terraform.locate import find_terraform
 from ssm_profile.terraform.diagnostics import first_error as _json_error
+from ssm_profile.terraform.locate import find_terraform
 from ssm_profile.terraform.runner import BinaryRunner, _first_error
 
 # terraform 1.11 validate -json on an output naming an undeclared variable (snippet trimmed).

@@ -13,9 +13,9 @@ import pytest
 
 from conftest import EXAMPLES, MODULES, run
 from ssm_profile.errors import JudgeError, SpecError, TerraformError
-from ssm_profile.terraform.plan_summary import summarise_plan
 from ssm_profile.terraform import providers as provider_sources
 from ssm_profile.terraform.inputs import module_inputs, read_var_file
+from ssm_profile.terraform.plan_summary import summarise_plan
 from ssm_profile.terraform.progress import StepProgress
 from ssm_profile.terraform.providers import PROVIDERS_VARIABLE, ProviderSources, provider_choice
 
@@ -109,9 +109,8 @@ def test_a_module_error_is_not_a_reason_to_fall_back(user_config: Path) -> None:
 
 
 def test_the_user_configuration_is_passed_through_untouched(user_config: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from ssm_profile.terraform.runner import terraform_env
-
     from ssm_profile.terraform.locate import PROVIDER, os_arch
+    from ssm_profile.terraform.runner import terraform_env
 
     monkeypatch.setenv("TF_PLUGIN_CACHE_DIR", str(tmp_path / "users-plugin-cache"))
     monkeypatch.setenv("SSM_PROFILE_CACHE", str(tmp_path / "cache"))
@@ -142,8 +141,9 @@ def test_progress_prints_one_line_per_step_off_a_terminal() -> None:
 
 
 def test_progress_on_a_terminal_is_one_live_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    import ssm_profile.terraform.progress as progress_module
     import time
+
+    import ssm_profile.terraform.progress as progress_module
 
     monkeypatch.setattr(progress_module, "_TICK_SECONDS", 0.01)
     stream = io.StringIO()
@@ -206,7 +206,7 @@ def test_a_failed_judges_install_leaves_nothing_behind(fake_python: str, monkeyp
     from ssm_profile.judges.env import install_judges, managed_venv
 
     monkeypatch.setenv("FAIL_PIP", "1")
-    with pytest.raises(JudgeError, match="pip install failed .*No matching distribution"):
+    with pytest.raises(JudgeError, match=r"pip install failed .*No matching distribution"):
         install_judges(lambda line: None, fake_python)
     assert not managed_venv().exists() and not list(managed_venv().parent.glob("*.build-*"))
 

@@ -9,10 +9,10 @@ import msgspec
 import pytest
 
 from ssm_profile import generate
-from ssm_profile.spec import rules as spec_rules
+from ssm_profile.aws.partitions import Partition
 from ssm_profile.errors import SpecError
 from ssm_profile.grants.build import build_grants
-from ssm_profile.aws.partitions import Partition
+from ssm_profile.spec import rules as spec_rules
 from ssm_profile.spec.load import Spec, ValidatedSpec, as_validated, load_spec, spec_from_data
 from ssm_profile.spec.rules import check_regions
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import stat
 from pathlib import Path
 
 import pytest
 
-from conftest import run
 import ssm_profile.output.transaction as outfolder
 import ssm_profile.output.writer as writer
+from conftest import run
 from ssm_profile import CheckFailed, OutputError, generate, require_module_current, write_module
 from ssm_profile.output.manifest import MANIFEST_FILE
 from ssm_profile.output.writer import JOURNAL_FILE, LOCK_FILE, finish_interrupted_write
@@ -49,7 +50,7 @@ def test_check_reports_drift(tmp_path: Path) -> None:
 
 
 def test_check_of_missing_folder_fails(tmp_path: Path) -> None:
-    with pytest.raises(CheckFailed, match="main.tf: missing"):
+    with pytest.raises(CheckFailed, match=re.escape("main.tf: missing")):
         require_module_current(generate(BASIC), tmp_path / "nowhere")
 
 

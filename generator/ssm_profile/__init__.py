@@ -52,11 +52,11 @@ if TYPE_CHECKING:
     from .fleet.files import generate_fleet, require_fleet_current, write_fleet
     from .judges import find_judges
     from .judges.env import install_judges
+    from .output.writer import require_module_current, write_module
     from .pipeline import FORMATS, GeneratedModule, generate, load_spec, spec_policies
     from .release.publish import release_module
     from .spec.load import json_schema
     from .terraform.module_runs import plan_modules, run_all_module_tests, validate_modules
-    from .output.writer import require_module_current, write_module
 
 
 def __getattr__(name: str) -> Any:
@@ -69,7 +69,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
-    "__version__",
     "FORMATS",
     "CheckFailed",
     "GeneratedModule",
@@ -78,6 +77,7 @@ __all__ = [
     "SpecError",
     "SsmProfileError",
     "TerraformError",
+    "__version__",
     "check_modules",
     "find_judges",
     "find_stale",

@@ -42,12 +42,12 @@ from typing import Any
 
 import msgspec
 
-from .tfmodule.document import Bare, Block, Document, Expr, Ref, rewrite
 from .errors import SpecError
 from .grants.build import Grants, build_grants
-from .tfmodule.build import ACCOUNT_ID_VARIABLE, NETWORK_VARIABLE, module_document, provider_alias
 from .render.cdk_engine import CDK_LIBRARIES, NULL_EXPRESSION, cdk_library, cdk_value, declare_block, unused_construct_id
 from .spec.load import Spec, ValidatedSpec, as_validated
+from .tfmodule.build import ACCOUNT_ID_VARIABLE, NETWORK_VARIABLE, module_document, provider_alias
+from .tfmodule.document import Bare, Block, Document, Expr, Ref, rewrite
 
 cdk_library()  # imports cdktn (else cdktf) with jsii's Node warnings off, before constructs starts Node
 

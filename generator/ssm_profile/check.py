@@ -15,10 +15,11 @@ import json
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .errors import CheckFailed, TerraformError
 from .judges import (
@@ -65,7 +66,7 @@ class StepResult:
     findings: tuple[Finding, ...] = ()
 
     @classmethod
-    def of_verdict(cls, verdict: Verdict) -> "StepResult":
+    def of_verdict(cls, verdict: Verdict) -> StepResult:
         """A judge's verdict as a step."""
         return cls(verdict.judge, "ok" if verdict.ok else "FAILED", verdict.detail(), seconds=verdict.seconds, findings=verdict.findings)
 
@@ -137,7 +138,7 @@ class _Run:
 def check_modules(
     module_dirs: Sequence[Path | str],
     *,
-    runner: "TerraformRunner | None" = None,
+    runner: TerraformRunner | None = None,
     judges: bool = True,
     terraform_version: str = "binary",
     suppressions_file: Path | None = None,
@@ -209,7 +210,7 @@ def _report(run: _Run, judged: bool, seconds: float) -> CheckReport:
 
 def _run_all(
     runs: list[_Run],
-    runner: "TerraformRunner",
+    runner: TerraformRunner,
     label: str,
     both: bool,
     providers: str | None,
@@ -238,7 +239,7 @@ def _run_all(
 
         outcomes = run_modules([run.module_dir for run in runs], runner, show=tools is not None, say=say, label=label, after_init=after_init)
         seconds = time.perf_counter() - terraform_start
-        for index, (run, outcome) in enumerate(zip(runs, outcomes)):
+        for index, (run, outcome) in enumerate(zip(runs, outcomes, strict=False)):
             _terraform_result(run, outcome, runner, label, seconds)
             if run.plan is not None and tools is not None:
                 plan_file = Path(tmp) / f"plan-{index}.json"
@@ -257,7 +258,7 @@ def _run_all(
                 future.result()  # wait inside the temporary folder: the plan judges read plan-N.json
 
 
-def _terraform_result(run: _Run, outcome: "ModuleOutcome", runner: "TerraformRunner", label: str, seconds: float) -> None:
+def _terraform_result(run: _Run, outcome: ModuleOutcome, runner: TerraformRunner, label: str, seconds: float) -> None:
     if outcome.error is not None:
         run.failed(label, outcome.error)
         return
@@ -287,7 +288,7 @@ def _say_done(say: Progress, future: Future[Verdict]) -> None:
         say(f"{verdict.judge}: {'ok' if verdict.ok else 'FAILED'} in {verdict.seconds:.1f} s")
 
 
-def _fmt(runner: "TerraformRunner", run: _Run) -> tuple[str, ...]:
+def _fmt(runner: TerraformRunner, run: _Run) -> tuple[str, ...]:
     if not any(run.module_dir.glob("*.tf")):
         run.steps.append(StepResult("terraform fmt", "not applicable", note="Terraform JSON"))
         return ()

@@ -8,16 +8,17 @@ regenerates it from the spec (or fleet file) the manifest names exactly as ``gen
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Literal, Sequence
+from typing import Literal
 
 import msgspec
 
 from .errors import CheckFailed, SpecError, SsmProfileError
 from .fleet.files import generate_fleet, require_fleet_current
 from .output.manifest import MANIFEST_FILE, manifest_path, manifests_under, read_manifest
-from .pipeline import generate
 from .output.writer import require_module_current
+from .pipeline import generate
 
 __all__ = ["Drift", "ModuleDrift", "find_stale"]
 

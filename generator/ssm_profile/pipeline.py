@@ -4,21 +4,22 @@ spec file and, when the module's folder is given, the release record it holds.""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from .output import paths
 from ._version import __version__
-from .tfmodule.document import Document
 from .errors import SpecError
 from .grants.build import CustomPolicy, Grants, build_grants
-from .output.manifest import MANIFEST_FILE, RELEASE_FILE, Manifest, decode_manifest, sha256_hex
-from .tfmodule.build import module_document, provider_alias
+from .output import paths
+from .output.generated import GeneratedModule
+from .output.manifest import MANIFEST_FILE, RELEASE_FILE, Manifest, sha256_hex
 from .render.tfdocs import comparable_text
 from .spec.load import Spec, ValidatedSpec, as_validated, load_spec
-from .output.generated import GeneratedModule
+from .tfmodule.build import module_document, provider_alias
+from .tfmodule.document import Document
 
 if TYPE_CHECKING:
     from .release.record import ReleaseRecord

@@ -10,7 +10,8 @@ import functools
 import json
 import os
 import string
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import msgspec
 

@@ -183,5 +183,5 @@ def numbered_policies(
             description=description,
             purpose=purpose,
         )
-        for index, (name, document) in enumerate(zip(names, documents))
+        for index, (name, document) in enumerate(zip(names, documents, strict=False))
     )

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 import click
 
 from .._version import __version__
+from .exits import ErrorGroup, run_console
 from .options import OUT_DIR, SPEC_ARG, notify, warn
 from .terraform_commands import check, plan, test_command, validate
-from .exits import ErrorGroup, run_console
 
 if TYPE_CHECKING:
     from ..drift import ModuleDrift
@@ -55,8 +55,8 @@ for _command in (validate, plan, check, test_command):
 @click.option("--force", is_flag=True, help="Overwrite files edited by hand since they were generated.")
 def generate(spec: Path, out: Path, format_: str | None, engine: str, drift_only: bool, force: bool) -> None:
     """Generate the Terraform module for SPEC into OUT."""
-    from ..pipeline import generate as generate_module
     from ..output.writer import require_module_current, write_module
+    from ..pipeline import generate as generate_module
 
     module = generate_module(spec, out=out, format=format_, engine=engine)
     warn(module.grants.warnings)

@@ -72,10 +72,10 @@ def plan(
     one root (one provider start); --json and --var-file take one module.
     """
     from ..errors import SpecError
-    from ..terraform.plan_summary import summarise_plan
     from ..terraform.harness import normalise_plan
     from ..terraform.inputs import read_var_file
     from ..terraform.module_runs import plan_modules
+    from ..terraform.plan_summary import summarise_plan
 
     modules = module_folders(outs)
     for option, given in (("--json", json_out), ("--var-file", var_file)):

@@ -17,12 +17,12 @@ from typing import Any, Literal
 
 import msgspec
 
-from ..tfmodule.document import Bare, Block, nested, var
-from ..errors import SpecError
-from ..tfmodule.build import ACCOUNT_ID_VARIABLE, MIN_AWS_PROVIDER, MIN_TERRAFORM
 from ..aws.partitions import suggest
+from ..errors import SpecError
 from ..render.tfjson import json_value
 from ..spec.shape import check_shape
+from ..tfmodule.build import ACCOUNT_ID_VARIABLE, MIN_AWS_PROVIDER, MIN_TERRAFORM
+from ..tfmodule.document import Bare, Block, nested, var
 
 FLEET_VERSION = 1
 ENGINES = ("atlantis", "matrix", "terragrunt", "hcp-terraform")

@@ -16,13 +16,13 @@ from pathlib import Path
 
 from .._version import __version__
 from ..errors import SpecError
-from .build import Fleet, SharedModule, check_accounts, fleet_files, fleet_from_data
 from ..output.manifest import MANIFEST_FILE, Manifest
 from ..output.transaction import Notify
+from ..output.writer import require_module_current, write_module
 from ..pipeline import GeneratedModule, generate, header_line
 from ..spec.parse import parse_text, read_spec_text
 from ..spec.shape import field_path
-from ..output.writer import require_module_current, write_module
+from .build import Fleet, SharedModule, check_accounts, fleet_files, fleet_from_data
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ import msgspec
 
 from ..aws import agent_buckets as catalog
 from ..aws.bucket_names import legacy_bucket_name_warning
-from ..errors import GenerationError, SpecError
 from ..aws.iam_policy import (
     ACCOUNT,
     MANAGED_POLICY_MAX_CHARS,
@@ -27,12 +26,13 @@ from ..aws.iam_policy import (
     policy_document,
     split_to_quota,
 )
-from .regional import RegionalSetup, VpcEndpoint, needed_endpoint_services, regional_setups
 from ..aws.partitions import Partition
+from ..errors import GenerationError, SpecError
+from ..spec.load import ValidatedSpec
+from .regional import RegionalSetup, VpcEndpoint, needed_endpoint_services, regional_setups
 from .s3 import s3_policies
 from .service_roles import AWS_MANAGED_POLICIES, Condition, ServiceRole, aws_managed_policy, service_roles
 from .session import session_manager_policies
-from ..spec.load import ValidatedSpec
 
 __all__ = [
     "ACCOUNT",

@@ -7,8 +7,8 @@ from __future__ import annotations
 import msgspec
 
 from ..aws import agent_buckets as catalog
-from .session import session_kms_keys
 from ..spec.load import ValidatedSpec
+from .session import session_kms_keys
 
 #: The endpoints every setup behind VPC endpoints needs (AWS's "Create VPC endpoints" step, S3 gateway included).
 BASE_ENDPOINT_SERVICES = ("ssm", "ssmmessages", "ec2messages", "s3")

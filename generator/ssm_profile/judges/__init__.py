@@ -22,6 +22,7 @@ be suppressed: the module's whole promise is to grant named actions on named res
 
 from __future__ import annotations
 
+from .checkov import judge_module_with_checkov, judge_plan_with_checkov
 from .findings import (
     NEVER_SUPPRESSED,
     SUPPRESSIBLE_JUDGES,
@@ -31,7 +32,6 @@ from .findings import (
     apply_suppressions,
     timed,
 )
-from .checkov import judge_module_with_checkov, judge_plan_with_checkov
 from .parliament import judge_policies_with_parliament
 from .plan import PERMISSION_POLICY_TYPES, module_address, permission_policies, policy_actions
 from .policy_sentry import judge_actions_with_policy_sentry

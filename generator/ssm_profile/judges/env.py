@@ -20,9 +20,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Callable
 
 from ..errors import JudgeError
 
@@ -159,7 +159,7 @@ def _run(argv: list[str], what: str, progress: Progress, echo: bool) -> None:
             line = line.rstrip()
             if not line:
                 continue
-            tail = (tail + [line])[-5:]
+            tail = ([*tail, line])[-5:]
             if echo:
                 progress(f"  {line}")
     if process.returncode != 0:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import fnmatch
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 #: The judge names suppressions use: ``checkov`` covers both checkov runs.
 SUPPRESSIBLE_JUDGES = ("checkov", "parliament", "policy_sentry")

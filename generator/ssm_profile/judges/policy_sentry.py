@@ -57,7 +57,7 @@ def judge_actions_with_policy_sentry(plan: dict[str, Any], tools: JudgeTools) ->
             wanted.setdefault(action, set()).add(address)
     findings, services = malformed(wanted)
     with ThreadPoolExecutor(max_workers=max(1, min(4, len(services)))) as pool:
-        known = dict(zip(services, pool.map(lambda s: _service_actions(s, tools), services)))
+        known = dict(zip(services, pool.map(lambda s: _service_actions(s, tools), services), strict=False))
     findings += unknown(wanted, services, known)
     return f"{len(wanted)} action{'s' * (len(wanted) != 1)} in {len(policies)} polic{'y' if len(policies) == 1 else 'ies'}", findings
 

@@ -3,8 +3,8 @@ is one; any other folder stands for the modules below it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from ..errors import SpecError
 from .manifest import MANIFEST_FILE, manifest_path, manifests_under, read_manifest

@@ -5,8 +5,8 @@ from __future__ import annotations
 import msgspec
 
 from ..grants.build import Grants
-from .manifest import MANIFEST_FILE, Manifest, decode_manifest
 from ..tfmodule.document import Document
+from .manifest import MANIFEST_FILE, Manifest, decode_manifest
 
 
 class GeneratedModule(msgspec.Struct, frozen=True):  # not a dataclass: nothing compiled at import

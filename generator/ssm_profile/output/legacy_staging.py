@@ -8,11 +8,12 @@ writes (:func:`~ssm_profile.output.transaction.finish_interrupted_write`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 Notify = Callable[[str], None]
 
@@ -120,11 +121,7 @@ def _same_bytes(a: Path, b: Path) -> bool:
 def _remove_empty_tree(folder: Path) -> None:
     for root, subfolders, _files in os.walk(folder, topdown=False):
         for name in subfolders:
-            try:
+            with contextlib.suppress(OSError):
                 os.rmdir(os.path.join(root, name))
-            except OSError:
-                pass
-    try:
+    with contextlib.suppress(OSError):
         os.rmdir(folder)
-    except OSError:
-        pass

@@ -20,9 +20,9 @@ import signal
 import stat
 import threading
 import time
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Callable, Collection, Iterator
 
 import msgspec
 
@@ -200,10 +200,8 @@ def remove_temporary_files(out: Path, journal: Journal) -> None:
     for name, temporary in journal.write:
         ((out / name).parent / temporary).unlink(missing_ok=True)
     for folder in sorted(journal.created, key=len, reverse=True):
-        try:
+        with suppress(OSError):
             os.rmdir(folder)
-        except OSError:
-            pass
 
 
 def apply_journal(out: Path, journal: Journal) -> None:

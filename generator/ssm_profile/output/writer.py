@@ -22,8 +22,10 @@ from pathlib import Path
 
 import msgspec
 
-from . import transaction as outfolder
 from ..errors import CheckFailed, OutputError
+from ..render.tfdocs import comparable_text
+from . import transaction as outfolder
+from .generated import GeneratedModule
 from .manifest import MANIFEST_FILE, read_manifest, sha256_hex
 from .transaction import (
     JOURNAL_FILE,
@@ -40,17 +42,15 @@ from .transaction import (
     write_journal,
     write_temporary,
 )
-from .generated import GeneratedModule
-from ..render.tfdocs import comparable_text
 
 __all__ = [
     "JOURNAL_FILE",
     "LOCK_FILE",
-    "require_module_current",
     "finish_interrupted_write",
     "hand_edited",
     "module_differences",
     "output_folder",
+    "require_module_current",
     "write_module",
 ]
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..tfmodule.document import Bare, Document, Expr, TypeConstraint
 from ..grants.build import Grants
-from ..tfmodule.build import NETWORK_VARIABLE
 from ..render.expression import expression_text
+from ..tfmodule.build import NETWORK_VARIABLE
+from ..tfmodule.document import Bare, Document, Expr, TypeConstraint
 from .versions import Level, Reason
 
 
@@ -37,7 +37,7 @@ class Input:
         return data
 
     @classmethod
-    def from_data(cls, data: dict[str, Any]) -> "Input":
+    def from_data(cls, data: dict[str, Any]) -> Input:
         """The input from record JSON."""
         return cls(
             type=str(data["type"]),
@@ -64,7 +64,7 @@ class Interface:
         }
 
     @classmethod
-    def from_data(cls, data: dict[str, Any]) -> "Interface":
+    def from_data(cls, data: dict[str, Any]) -> Interface:
         """The interface from record JSON."""
         return cls(
             inputs={str(name): Input.from_data(entry) for name, entry in data["inputs"].items()},

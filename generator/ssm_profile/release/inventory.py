@@ -16,9 +16,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..tfmodule.document import Bare, Block, Document, Expr, GetAttr, Ref, Template, is_nested_blocks, rewrite
 from ..grants.build import Grants
 from ..render.expression import expression_text, template_text
+from ..tfmodule.document import Bare, Block, Document, Expr, GetAttr, Ref, Template, is_nested_blocks, rewrite
 
 #: Attributes that name the real AWS object a resource manages. All of them force replacement
 #: in hashicorp/aws when they change, so the same identity under a new address is a move.

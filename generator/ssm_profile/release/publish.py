@@ -16,20 +16,20 @@ from typing import Any
 
 import msgspec
 
-from .changes import Assessment, assess, diff_releases
-from ..tfmodule.document import Document
 from ..errors import CheckFailed, OutputError, SpecError
 from ..grants.build import Grants, build_grants
+from ..output.manifest import MANIFEST_FILE, RELEASE_FILE, read_manifest
+from ..output.transaction import Notify
+from ..output.writer import write_module
+from ..pipeline import generate
+from ..spec.load import load_spec
+from ..tfmodule.build import module_document
+from ..tfmodule.document import Document
+from .changes import Assessment, assess, diff_releases
 from .interface import module_interface
 from .inventory import grant_pairs, inventory
-from ..output.manifest import MANIFEST_FILE, RELEASE_FILE, read_manifest
-from ..tfmodule.build import module_document
-from ..output.transaction import Notify
-from ..pipeline import generate
 from .record import CHANGELOG_FILE, ChangelogEntry, Move, ReleaseRecord, read_release_record
-from ..spec.load import load_spec
 from .versions import Level, Version, allows, next_version
-from ..output.writer import write_module
 
 __all__ = [
     "BUMPS",

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..tfmodule.document import Bare, Block
 from ..errors import OutputError, SpecError
+from ..output.manifest import RELEASE_FILE
+from ..tfmodule.document import Bare, Block
 from .interface import Interface
 from .inventory import Resource
-from ..output.manifest import RELEASE_FILE
 from .versions import Version
 
 CHANGELOG_FILE = "CHANGELOG.md"
@@ -90,7 +90,7 @@ class ReleaseRecord:
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
     @classmethod
-    def from_json(cls, text: str, path: str = RELEASE_FILE) -> "ReleaseRecord":
+    def from_json(cls, text: str, path: str = RELEASE_FILE) -> ReleaseRecord:
         """Parse a record file's text; raises :class:`OutputError` naming ``path`` when malformed."""
         try:
             data = json.loads(text)

@@ -42,7 +42,7 @@ class Level(IntEnum):
         return self.name.lower()
 
     @classmethod
-    def parse(cls, text: str) -> "Level":
+    def parse(cls, text: str) -> Level:
         """``major``, ``minor`` or ``patch`` as a level."""
         return cls[text.upper()]
 
@@ -68,7 +68,7 @@ class Version:
     key: tuple[Any, ...] = field(compare=False, repr=False)
 
     @classmethod
-    def parse(cls, text: str, field_path: str = "--version") -> "Version":
+    def parse(cls, text: str, field_path: str = "--version") -> Version:
         """Parse ``text``; raises :class:`SpecError` naming ``field_path`` when it is not semver."""
         match = _SEMVER.fullmatch(text)
         if not match:
@@ -91,10 +91,10 @@ class Version:
         """Whether the version has a pre-release part (``1.0.0-rc.1``)."""
         return self.key[3] != (1,)
 
-    def __lt__(self, other: "Version") -> bool:
+    def __lt__(self, other: Version) -> bool:
         return self.key < other.key
 
-    def __le__(self, other: "Version") -> bool:
+    def __le__(self, other: Version) -> bool:
         return self.key <= other.key
 
     def __str__(self) -> str:

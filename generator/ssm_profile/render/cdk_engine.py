@@ -23,13 +23,14 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterator
+from typing import Any
 
-from ..tfmodule.document import Block, Document
 from ..errors import GenerationError
+from ..tfmodule.document import Block, Document
 from .tfjson import json_value
 
 #: The CDK for Terraform libraries the engine can drive, in order of preference.

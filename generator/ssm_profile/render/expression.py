@@ -6,12 +6,29 @@ Every renderer prints expressions through here: HCL writes the text in place, Te
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 # json.dumps of a string is one of these two C functions (JSONEncoder.encode); calling them
 # directly skips building a JSONEncoder per call, which json.dumps(ensure_ascii=False) does.
 from json.encoder import encode_basestring, encode_basestring_ascii
-from typing import Any, Callable
+from typing import Any
 
-from ..tfmodule.document import Bare, Call, Conditional, Expr, For, GetAttr, Index, ListExpr, Not, Object, Op, Ref, Template, TypeConstraint
+from ..tfmodule.document import (
+    Bare,
+    Call,
+    Conditional,
+    Expr,
+    For,
+    GetAttr,
+    Index,
+    ListExpr,
+    Not,
+    Object,
+    Op,
+    Ref,
+    Template,
+    TypeConstraint,
+)
 
 #: Binding strength of HCL's binary operators (the HCL native syntax specification, "Operations").
 _PRECEDENCE = {"||": 1, "&&": 2, "==": 3, "!=": 3, "<": 4, "<=": 4, ">": 4, ">=": 4, "+": 5, "-": 5, "*": 6, "/": 6, "%": 6}

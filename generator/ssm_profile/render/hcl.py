@@ -9,6 +9,7 @@ cost more than the rest of rendering: Jinja's macro calls, not the layout.)
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import re
 from typing import Any
@@ -25,7 +26,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")  # \Z: "$" would pass a t
 class _Attr:
     """``key = value`` (the value may span lines), with the padding that aligns its ``=``."""
 
-    __slots__ = ("key", "value", "pad", "blank_before", "comment")
+    __slots__ = ("blank_before", "comment", "key", "pad", "value")
 
     def __init__(self, key: str, value: str) -> None:
         self.key, self.value, self.pad, self.blank_before, self.comment = key, value, "", False, ()
@@ -34,7 +35,7 @@ class _Attr:
 class _Nested:
     """A block: its comment lines, header (``kind "label"``) and items."""
 
-    __slots__ = ("header", "items", "blank_before", "comment")
+    __slots__ = ("blank_before", "comment", "header", "items")
 
     def __init__(self, header: str, items: list[Any], comment: tuple[str, ...]) -> None:
         self.header, self.items, self.blank_before, self.comment = header, items, False, comment
@@ -92,7 +93,7 @@ def _lines(items: list[Any], indent: str) -> list[str]:
 
 def _space_and_align(items: list[Any]) -> None:
     """Blank lines around nested blocks; align ``=`` in runs of single-line attributes."""
-    for previous, item in zip(items, items[1:]):
+    for previous, item in itertools.pairwise(items):
         if isinstance(item, _Nested) or isinstance(previous, _Nested) or item.comment:
             item.blank_before = True
     run: list[_Attr] = []  # a run ends at a blank line, a nested block or a multi-line value

@@ -9,11 +9,11 @@ import functools
 import os
 import string
 
+from ..grants.build import Grants
+from ..grants.service_roles import DHMC_DOC, HYBRID_DOC
+from ..tfmodule.build import AWS_DOC, ENDPOINTS_DOC, provider_alias
 from ..tfmodule.document import Bare, Document
 from ..tfmodule.example_values import example_inputs
-from ..grants.build import Grants
-from ..tfmodule.build import AWS_DOC, ENDPOINTS_DOC, provider_alias
-from ..grants.service_roles import DHMC_DOC, HYBRID_DOC
 from .hcl import render_value
 from .tfdocs import tfdocs_block
 

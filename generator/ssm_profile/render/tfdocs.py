@@ -90,7 +90,7 @@ def _section(title: str, empty: str, header: str, rule: str, rows: list[str]) ->
 
 
 def _registry_link(block: Block, source: str) -> str:
-    provider, _, kind_type = block.labels[0].partition("_")
+    _provider, _, kind_type = block.labels[0].partition("_")
     kind = "resources" if block.kind == "resource" else "data-sources"
     url = REGISTRY_URL.format(source=source, kind=kind, type=kind_type)
     return f"| [{block.labels[0]}.{block.labels[1]}]({url}) | {'resource' if block.kind == 'resource' else 'data source'} |"

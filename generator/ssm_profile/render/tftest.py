@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import json
 
-from ..tfmodule.document import Bare, Block, Expr, For, ListExpr, Not, Op, Ref, all_of, call, nested, ref
-from ..tfmodule.example_values import EXAMPLE_ACCOUNT, OFFLINE_PROVIDER, example_inputs
 from ..grants.build import ACCOUNT, MANAGED_POLICY_MAX_CHARS, RESOURCELESS_ACTIONS, CustomPolicy, Grants
 from ..tfmodule.build import provider_alias
+from ..tfmodule.document import Bare, Block, Expr, For, ListExpr, Not, Op, Ref, all_of, call, nested, ref
+from ..tfmodule.example_values import EXAMPLE_ACCOUNT, OFFLINE_PROVIDER, example_inputs
 
 TEST_ACCOUNT = EXAMPLE_ACCOUNT
 

@@ -18,11 +18,11 @@ from typing import Any
 
 import msgspec
 
-from . import rules as spec_rules
-from ..errors import SpecError
 from ..aws.partitions import Partition
-from .parse import SPEC_SUFFIXES, parse_text, read_spec_text
+from ..errors import SpecError
+from . import rules as spec_rules
 from .model import MODULE_VARIABLE_FIELDS, PATTERN_HELP, SPEC_VERSION, Spec, json_schema
+from .parse import SPEC_SUFFIXES, parse_text, read_spec_text
 from .shape import check_shape, field_path
 
 __all__ = [

@@ -12,8 +12,8 @@ import re
 import unicodedata
 
 from ..aws.bucket_names import bucket_name_problem
-from ..errors import SpecError, key_path, shown
 from ..aws.partitions import Partition, partition_of_region, partitions, suggest
+from ..errors import SpecError, key_path, shown
 from .model import MODULE_VARIABLE_FIELDS, Spec
 from .shape import character_name
 

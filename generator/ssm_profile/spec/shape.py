@@ -20,8 +20,8 @@ from typing import Any
 import msgspec
 from msgspec import inspect as mi
 
-from ..errors import SpecError, key_path, shown
 from ..aws.partitions import suggest
+from ..errors import SpecError, key_path, shown
 
 
 def check_shape(data: Any, struct: type, pattern_help: dict[str, str]) -> None:

@@ -15,11 +15,12 @@ import json
 import re
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from ..errors import SpecError, TerraformError
 from .diagnostics import error_files
@@ -274,7 +275,7 @@ class _Names:
     providers: dict[str, str]  # batch provider key -> one-module provider key
 
     @classmethod
-    def of(cls, module: BatchModule) -> "_Names":
+    def of(cls, module: BatchModule) -> _Names:
         aliases = {f"aws.{module.call}_{alias}": f"aws.{alias}" for _, alias in module.info.provider_aliases}
         return cls(module.call, {f"aws.{module.call}": "aws", **aliases})
 

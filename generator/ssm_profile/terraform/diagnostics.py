@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 #: ``planned_change`` actions as the ``actions`` lists of ``terraform show -json``.
 SHOW_ACTIONS = {

@@ -10,16 +10,17 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from ..tfmodule.document import var
 from ..errors import SpecError
-from ..tfmodule.example_values import EXAMPLE_ACCOUNT, OFFLINE_PROVIDER, example_inputs
 from ..output.manifest import MANIFEST_FILE, read_manifest
 from ..render.tfjson import json_value
+from ..tfmodule.document import var
+from ..tfmodule.example_values import EXAMPLE_ACCOUNT, OFFLINE_PROVIDER, example_inputs
 from .inputs import VarFile
 from .runner import TerraformRunner, default_runner
 
@@ -32,7 +33,7 @@ MODULE_SUFFIXES = (".tf", ".tf.json", ".tftest.hcl", ".tftest.json")
 PLACEHOLDER_ACCOUNT = EXAMPLE_ACCOUNT
 
 
-def placeholder_inputs(info: "ModuleInfo") -> dict[str, Any]:
+def placeholder_inputs(info: ModuleInfo) -> dict[str, Any]:
     """Documentation-style values (AWS's example account, example IDs) for every required input."""
     return example_inputs(info.required_inputs, info.regions)
 

@@ -7,9 +7,10 @@ to the configuration under test), so :func:`run_all_module_tests` runs it once p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..errors import CheckFailed, SsmProfileError, TerraformError
 from .batch import run_modules

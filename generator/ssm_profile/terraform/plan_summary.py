@@ -109,9 +109,12 @@ def summarise_plan(plan: dict[str, Any]) -> PlanSummary:
         after = change["change"].get("after") or {}
         if "delete" in actions and "create" not in actions:
             continue
-        if change.get("type") == "aws_iam_role_policy_attachment" and isinstance(after.get("policy_arn"), str):
-            if ":aws:policy/" in after["policy_arn"]:
-                attached.append(after["policy_arn"])
+        if (
+            change.get("type") == "aws_iam_role_policy_attachment"
+            and isinstance(after.get("policy_arn"), str)
+            and ":aws:policy/" in after["policy_arn"]
+        ):
+            attached.append(after["policy_arn"])
         attribute = _POLICY_ATTRIBUTES.get(change.get("type", ""))
         if attribute:
             document = after.get(attribute)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, Iterator
+from typing import IO
 
 _TICK_SECONDS = 0.5
 
@@ -67,9 +68,9 @@ class SilentProgress(StepProgress):
     def __init__(self) -> None:
         super().__init__(stream=None, live=False)
 
-    def note(self, message: str) -> None:  # noqa: D102 - silent by design
+    def note(self, message: str) -> None:
         return None
 
     @contextmanager
-    def step(self, name: str) -> Iterator[None]:  # noqa: D102 - silent by design
+    def step(self, name: str) -> Iterator[None]:
         yield

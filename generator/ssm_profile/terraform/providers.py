@@ -22,8 +22,8 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..errors import SpecError, TerraformError
 

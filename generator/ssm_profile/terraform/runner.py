@@ -12,11 +12,13 @@ import json
 import os
 import signal
 import subprocess
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Protocol
+from typing import Any, Protocol
 
 from ..errors import TerraformError
+from .diagnostics import first_error, planned_changes
 from .locate import (
     TerraformBinary,
     TerraformLibrary,
@@ -28,7 +30,6 @@ from .locate import (
     remember_lock_file,
     seed_lock_file,
 )
-from .diagnostics import first_error, planned_changes
 from .progress import SilentProgress, StepProgress
 from .providers import ProviderSources
 
@@ -320,7 +321,7 @@ def _first_error(text: str) -> str:
                     break
                 block.append(following)
             # The detail is the last prose line; source context lines come first ("on x.tf line 3").
-            prose = [l for l in block if l and not l.startswith(("on ", "├", "(")) and not l[:1].isdigit()]
+            prose = [line for line in block if line and not line.startswith(("on ", "├", "(")) and not line[:1].isdigit()]
             return f"{line} {prose[-1]}".strip() if prose else line
     rest = [line for line in lines if line]
     return rest[0] if rest else "no output"

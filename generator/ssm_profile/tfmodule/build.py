@@ -7,10 +7,10 @@ which provider configuration a regional resource uses); every value comes from
 
 from __future__ import annotations
 
-from .document import Bare, Block, Document, Expr, Op, Template, call, local, nested, ref, var
 from ..grants.build import ACCOUNT, Condition, CustomPolicy, Grants, RegionalSetup, ServiceRole, Statement
-from .spec_variables import follow_inputs, input_variables
+from .document import Bare, Block, Document, Expr, Op, Template, call, local, nested, ref, var
 from .own_variables import ACCOUNT_ID_VARIABLE, NETWORK_VARIABLE, module_variables
+from .spec_variables import follow_inputs, input_variables
 
 MIN_TERRAFORM = ">= 1.5.0"
 MIN_AWS_PROVIDER = ">= 5.0"

@@ -10,7 +10,8 @@ calls, operators, templates ...), never HCL text: the renderers print them
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import msgspec
 

@@ -7,8 +7,8 @@ message naming the variable and, for the network, the Region.
 
 from __future__ import annotations
 
-from .document import Bare, Block, For, ListExpr, Object, Op, Ref, TypeConstraint, call, nested, var
 from ..grants.build import Grants
+from .document import Bare, Block, For, ListExpr, Object, Op, Ref, TypeConstraint, call, nested, var
 
 #: Module inputs the generator may declare; the test harness gives each a placeholder value.
 ACCOUNT_ID_VARIABLE = "account_id"

@@ -13,8 +13,8 @@ import re
 
 import msgspec
 
-from .document import Bare, Block, Conditional, Document, Expr, Op, Template, TypeConstraint, all_of, call, nested, var
 from ..grants.build import Grants
+from .document import Bare, Block, Conditional, Document, Expr, Op, Template, TypeConstraint, all_of, call, nested, var
 
 # IAM's documented limits (IAM API reference: CreateRole, CreatePolicy, CreateInstanceProfile),
 # the same rules spec.py applies to the spec's values. RE2 syntax.

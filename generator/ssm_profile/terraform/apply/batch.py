@@ -17,17 +17,29 @@ that caused it, with Terraform's own message.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ...errors import TerraformError
 from ...spec.load import Spec
-from .run import ApplyReport, Prerequisites, apply_module, check_nothing_left, cleanup_after, create_prerequisites, delete_prerequisites, module_spec, read_back, timed
 from ..batch import PLAN_FILE, BatchModule, batch_config, batch_modules, batch_root, module_plan, write_root
+from ..runner import TerraformRunner, default_runner
 from .emulator import SESSION_NAME, Emulator, account_role_arn, emulator_provider
 from .readback import ClientFactory, inventory
-from ..runner import TerraformRunner, default_runner
+from .run import (
+    ApplyReport,
+    Prerequisites,
+    apply_module,
+    check_nothing_left,
+    cleanup_after,
+    create_prerequisites,
+    delete_prerequisites,
+    module_spec,
+    read_back,
+    timed,
+)
 
 Say = Callable[[str], None]
 #: The accounts the modules of a batch live in: the first module's, then one up for each next.

@@ -14,9 +14,10 @@ import selectors
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Callable
+from typing import Any
 
 from ...errors import SpecError, TerraformError
 
@@ -74,7 +75,7 @@ class Emulator:
         self.port = 0
         self._log: Any = None
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Emulator:
         self.start()
         return self
 
@@ -86,7 +87,7 @@ class Emulator:
         require_emulator()
         package_root = str(Path(__file__).resolve().parents[3])
         env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH", "")])))
-        self._log = tempfile.TemporaryFile(mode="w+", prefix="ssm-profile-emulator-")
+        self._log = tempfile.TemporaryFile(mode="w+", prefix="ssm-profile-emulator-")  # noqa: SIM115 (closed by stop())
         self.process = subprocess.Popen(
             [sys.executable, "-m", "ssm_profile.terraform.apply.emulator_server"],
             stdin=subprocess.DEVNULL,

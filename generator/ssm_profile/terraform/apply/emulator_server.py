@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 # -- SSM service settings ------------------------------------------------------------------
@@ -81,7 +81,7 @@ def install_service_settings() -> None:
         return {
             "SettingId": path,
             "SettingValue": row["value"],
-            "LastModifiedDate": row["date"] or datetime(1970, 1, 1, tzinfo=timezone.utc),
+            "LastModifiedDate": row["date"] or datetime(1970, 1, 1, tzinfo=UTC),
             "LastModifiedUser": row["user"],
             "ARN": arn,
             "Status": row["status"],
@@ -97,7 +97,7 @@ def install_service_settings() -> None:
             "value": self._get_param("SettingValue"),
             "status": "Customized",
             "user": f"arn:aws:iam::{self.current_account}:root",
-            "date": datetime.now(timezone.utc),
+            "date": datetime.now(UTC),
         }
         return EmptyResult()
 

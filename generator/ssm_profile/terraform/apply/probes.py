@@ -14,8 +14,9 @@ wins, then an allow, else the implicit deny.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from ...aws import agent_buckets as catalog
 from ...errors import SpecError

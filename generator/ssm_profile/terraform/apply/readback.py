@@ -9,8 +9,9 @@ left behind.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..harness import provider_bindings
 

@@ -20,18 +20,19 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from ...errors import CheckFailed, SpecError, SsmProfileError, TerraformError
-from ...tfmodule.build import ACCOUNT_ID_VARIABLE, NETWORK_VARIABLE
 from ...spec.load import Spec, load_spec
-from .emulator import EMULATOR_ACCOUNT, Emulator, emulator_provider
+from ...tfmodule.build import ACCOUNT_ID_VARIABLE, NETWORK_VARIABLE
 from ..harness import PLAN_FILE, ModuleInfo, module_info, root_config, throwaway_root
+from ..runner import TerraformRunner, default_runner
+from .emulator import EMULATOR_ACCOUNT, Emulator, emulator_provider
 from .probes import ProbeResult, expected_probes, probe_table, run_probes
 from .readback import ClientFactory, check_applied, inventory, leftovers, role_policy_documents
-from ..runner import TerraformRunner, default_runner
 
 #: The trust policy of a role the harness creates for a spec with ``role.create = false``.
 EC2_TRUST = {
@@ -180,7 +181,8 @@ def _apply_cycle(module_dir: Path, info: ModuleInfo, spec: Spec, runner: Terrafo
     report = ApplyReport(str(module_dir))
     before = inventory(emulator.client, info.regions)
     made = create_prerequisites(emulator.client, info, spec)
-    with cleanup_after(lambda: delete_prerequisites(emulator.client, made), say):
+    # Two scopes on purpose: the prerequisites outlive the root, and are deleted even when making it fails.
+    with cleanup_after(lambda: delete_prerequisites(emulator.client, made), say):  # noqa: SIM117
         with throwaway_root(module_dir, offline=False, config=apply_root(info, emulator.url, made.inputs)) as root:
             runner.init(root)
             runner.plan(root, PLAN_FILE)
