@@ -35,9 +35,10 @@ demo: install
 # the one emulator and apply of test_apply.py, are made once).
 PYTEST_WORKERS ?= -n auto --dist loadfile
 
-## lint: ruff over the package, the tests and the benchmarks (pyproject.toml's [tool.ruff])
+## lint: ruff over the package, the tests and the benchmarks, then mypy over the package (pyproject.toml's [tool.ruff] and [tool.mypy])
 lint: install
 	$(VENV)/bin/ruff check generator tests bench
+	$(VENV)/bin/mypy
 
 ## test: lint, then the whole suite, real Terraform and provider included (what CI runs)
 test: install install-judges lint

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import EXAMPLES, MODULES, cached_plan, run
 from ssm_profile import GenerationError, SpecError, generate, write_module
-from ssm_profile.pipeline import MANIFEST
+from ssm_profile.output.manifest import MANIFEST_FILE
 from ssm_profile.render import cdk_engine, tfjson
 from ssm_profile.terraform.harness import normalise_plan
 from ssm_profile.tfmodule.document import Bare, Block, Document, Op, Ref
@@ -48,7 +48,7 @@ def test_cdk_module_is_the_native_json_module(name: str) -> None:
     for file, text in native.files.items():
         if file.endswith(".tf.json"):
             assert json.loads(synthesized.files[file]) == json.loads(text), file
-        elif file != MANIFEST:  # README.md and whatever else the pipeline adds: engine-independent
+        elif file != MANIFEST_FILE:  # README.md and whatever else the pipeline adds: engine-independent
             assert synthesized.files[file] == text, file
     manifest, native_manifest = synthesized.manifest, native.manifest
     assert (manifest.engine, native_manifest.engine) == ("cdk", "native")

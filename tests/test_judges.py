@@ -28,9 +28,6 @@ from ssm_profile.judges import (
 )
 from ssm_profile.terraform.providers import ProviderSources
 
-real_tools = [pytest.mark.terraform, pytest.mark.slow]
-
-
 
 def plan_with_policies(policies: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """A minimal ``terraform show -json`` document creating these aws_iam_policy resources."""
@@ -221,15 +218,15 @@ def test_check_fails_a_module_with_a_star_resource_and_an_unknown_action(tmp_pat
 
 
 def test_check_returns_one_structured_result_per_step(edited_basic: Path) -> None:
-    from ssm_profile.check import StepResult, check_module_offline
+    from ssm_profile.check import StepResult, check_modules
 
-    report = check_module_offline(edited_basic, judges=False, runner=FakeRunner(fail="plan", unformatted=("main.tf",)))
+    (report,) = check_modules([edited_basic], judges=False, runner=FakeRunner(fail="plan", unformatted=("main.tf",)))
     assert report.steps == (
         StepResult("terraform fmt", "FAILED", "not formatted: main.tf"),
         StepResult("terraform 0.0.0-fake", "FAILED", "terraform plan failed: Error: made up by the test"),
     )
     assert report.fmt_problems == ("main.tf",) and len(report.terraform_errors) == 1 and not report.ok
-    (fmt, terraform) = check_module_offline(MODULES / "basic", judges=False, runner=FakeRunner()).steps
+    ((fmt, terraform),) = (r.steps for r in check_modules([MODULES / "basic"], judges=False, runner=FakeRunner()))
     assert (fmt.name, fmt.status, fmt.note) == ("terraform fmt", "ok", "HCL as generated")
     assert (terraform.status, terraform.did, terraform.detail) == ("ok", "init, validate, plan, show", "no changes")
     assert terraform.seconds is not None and terraform.note == ProviderSources("terraform").label()

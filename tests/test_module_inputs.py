@@ -155,11 +155,11 @@ def test_the_variables_validation_rejects_what_the_spec_would_reject(tmp_path: P
     code, _, err = run("plan", str(out), "--offline", "--var-file", str(tmp_path / "bad.json"))
     assert code == 3 and "Invalid value for variable" in err
     from ssm_profile.errors import TerraformError
-    from ssm_profile.terraform.harness import plan_module
+    from ssm_profile.terraform.module_runs import plan_modules
 
-    with pytest.raises(TerraformError) as failure:
-        plan_module(out, offline=True, inputs=bad)
-    output = " ".join(failure.value.output.split())  # Terraform wraps long messages
+    (result,) = plan_modules([out], offline=True, inputs=bad)
+    assert isinstance(result.error, TerraformError)
+    output = " ".join(result.error.output.split())  # Terraform wraps long messages
     for name in bad:  # each variable's own rule, each named in its message
         assert f"{name} must " in output, output
 
@@ -306,15 +306,15 @@ def test_route_table_ids_are_declared_only_where_required() -> None:
 @pytest.mark.terraform
 def test_the_network_input_names_the_missing_region_and_rejects_unknown_keys() -> None:
     from ssm_profile.errors import TerraformError
-    from ssm_profile.terraform.harness import plan_module
+    from ssm_profile.terraform.module_runs import plan_modules
     from ssm_profile.tfmodule.example_values import EXAMPLE_NETWORK
 
     module = Path(__file__).resolve().parent.parent / "modules" / "multi-region-full"
     # us_east_1 for us-east-1: the typo Terraform would otherwise ignore.
     network = {key: EXAMPLE_NETWORK for key in ("us_east_1", "eu-central-1", "ap-southeast-1")}
-    with pytest.raises(TerraformError) as failure:
-        plan_module(module, offline=True, inputs={"vpc_endpoint_network": network})
-    output = " ".join(failure.value.output.split())
+    (result,) = plan_modules([module], offline=True, inputs={"vpc_endpoint_network": network})
+    assert isinstance(result.error, TerraformError)
+    output = " ".join(result.error.output.split())
     assert "vpc_endpoint_network has no entry for Region us-east-1;" in output
     assert "vpc_endpoint_network keys must be Region codes of this module" in output
     assert "no entry for Region eu-central-1" not in output

@@ -7,11 +7,11 @@ from collections import Counter
 
 import pytest
 
-from conftest import EXAMPLES, MODULES, cached_plan, grants_of
+from conftest import DOC_ACCOUNT, EXAMPLES, MODULES, cached_plan, grants_of
 from ssm_profile import SpecError, generate
 from ssm_profile.grants.build import ACCOUNT, RESOURCELESS_ACTIONS, build_grants
 from ssm_profile.spec.load import spec_from_data
-from ssm_profile.terraform.harness import PLACEHOLDER_ACCOUNT, normalise_plan
+from ssm_profile.terraform.harness import normalise_plan
 
 FULL = EXAMPLES["multi-region-full"]
 
@@ -224,7 +224,7 @@ def test_plan_has_each_regional_resource_once_per_region_and_global_ones_once() 
         if "service_name" in change["after"]:
             assert f".{change['region']}." in change["after"]["service_name"]
         else:
-            assert f":ssm:{change['region']}:{PLACEHOLDER_ACCOUNT}:servicesetting/" in change["after"]["setting_id"]
+            assert f":ssm:{change['region']}:{DOC_ACCOUNT}:servicesetting/" in change["after"]["setting_id"]
     global_kinds = Counter(c["address"].split(".")[2] for c in changes if c not in regional)
     assert global_kinds["aws_iam_role"] == 3 and global_kinds["aws_iam_instance_profile"] == 1
     assert all(c["provider"] == "aws" for c in changes if c not in regional)

@@ -8,7 +8,8 @@ import textwrap
 
 import pytest
 
-from ssm_profile.render.hcl import MAX_INLINE_WIDTH, quote, render_blocks, render_files, render_value
+from ssm_profile.render.expression import literal_text
+from ssm_profile.render.hcl import MAX_INLINE_WIDTH, render_blocks, render_files, render_value
 from ssm_profile.terraform.locate import TerraformBinary, find_terraform
 from ssm_profile.tfmodule.document import Bare, Block, Document, ListExpr, Op, Template, call, nested, ref, var
 
@@ -119,9 +120,9 @@ def test_a_long_list_wraps_one_item_a_line() -> None:
 
 
 def test_literal_strings_escape_template_sequences_and_keep_unicode() -> None:
-    assert quote("costs ${5} at 100%{x}") == '"costs $${5} at 100%%{x}"'
-    assert quote('say "hi"\n') == '"say \\"hi\\"\\n"'
-    assert quote("Zürich ✓") == '"Zürich ✓"'
+    assert literal_text("costs ${5} at 100%{x}", ensure_ascii=False) == '"costs $${5} at 100%%{x}"'
+    assert literal_text('say "hi"\n', ensure_ascii=False) == '"say \\"hi\\"\\n"'
+    assert literal_text("Zürich ✓", ensure_ascii=False) == '"Zürich ✓"'
 
 
 def test_render_files_writes_each_non_empty_file_in_module_order() -> None:

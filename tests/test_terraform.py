@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from conftest import EXAMPLES, MODULES, ROOT, cached_plan
+from conftest import DOC_ACCOUNT, EXAMPLES, MODULES, ROOT, cached_plan
 from ssm_profile import TerraformError, generate, write_module
 from ssm_profile.grants.build import ACCOUNT, MANAGED_POLICY_MAX_CHARS, RESOURCELESS_ACTIONS
-from ssm_profile.terraform.harness import PLACEHOLDER_ACCOUNT, normalise_plan, throwaway_root
+from ssm_profile.terraform.harness import normalise_plan, throwaway_root
 from ssm_profile.terraform.runner import default_runner
 
 pytestmark = pytest.mark.terraform
@@ -67,7 +67,7 @@ def test_planned_policies_grant_exactly_the_domain_model(name: str, json_modules
     module = generate(EXAMPLES[name])
     # The domain model writes ACCOUNT where the module takes var.account_id; the plan has the placeholder.
     expected = {
-        p.name: {(a, r.replace(ACCOUNT, PLACEHOLDER_ACCOUNT)) for a, r in granted_pairs(p.document())}
+        p.name: {(a, r.replace(ACCOUNT, DOC_ACCOUNT)) for a, r in granted_pairs(p.document())}
         for p in module.grants.custom_policies
     }
     planned = {}

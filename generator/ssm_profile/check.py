@@ -186,12 +186,6 @@ def check_modules(
     return tuple(_report(run, tools is not None, time.perf_counter() - start) for run in runs)
 
 
-def check_module_offline(module_dir: Path | str, **options: Any) -> CheckReport:
-    """:func:`check_modules` of one module (same options); its one report."""
-    (report,) = check_modules([module_dir], **options)
-    return report
-
-
 def _report(run: _Run, judged: bool, seconds: float) -> CheckReport:
     verdicts = tuple(f.result() for f in run.judges)
     run.steps.extend(StepResult.of_verdict(verdict) for verdict in verdicts)

@@ -26,11 +26,10 @@ if TYPE_CHECKING:
 
 FORMATS = ("hcl", "json")
 ENGINES = ("native", "cdk")
-MANIFEST = MANIFEST_FILE  # the name older code imports from here
 #: The usage snippet's module source when the module's place is not known (library use).
 MODULE_SOURCE_PLACEHOLDER = "<path or registry address of this module>"
 
-__all__ = ["ENGINES", "FORMATS", "MANIFEST", "GeneratedModule", "SpecPolicies", "generate", "header_line", "load_spec", "spec_policies"]
+__all__ = ["ENGINES", "FORMATS", "GeneratedModule", "SpecPolicies", "generate", "header_line", "load_spec", "spec_policies"]
 
 
 def header_line(source: str) -> str:

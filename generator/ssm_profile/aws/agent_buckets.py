@@ -35,7 +35,8 @@ def catalog() -> dict[str, Any]:
     # pkgutil.get_data does, without importing pkgutil; not importlib.resources, which
     # imports tempfile and zipfile: ~5 ms of every generate's start-up.
     data = __spec__.loader.get_data(os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "agent_buckets.json"))  # type: ignore[union-attr]
-    return json.loads(data.decode("utf-8"))
+    document: dict[str, Any] = json.loads(data.decode("utf-8"))
+    return document
 
 
 def catalog_suffixes(region: str) -> RegionSuffixes | None:
@@ -115,7 +116,8 @@ def agent_buckets(
 
 def endpoint_service(service: str) -> dict[str, str]:
     """The catalog row of a VPC endpoint service ssm-profile creates (its kind, why it is needed, source)."""
-    return catalog()["endpoint_services"]["services"][service]
+    row: dict[str, str] = catalog()["endpoint_services"]["services"][service]
+    return row
 
 
 def endpoint_service_name(service: str, region: str) -> str:

@@ -183,7 +183,7 @@ def drift(roots: tuple[Path, ...]) -> None:
 def _print_drift(module: ModuleDrift) -> None:
     """One module's line of ``drift``, after its spec's warnings."""
     warn(module.warnings)
-    if module.accounts is not None:
+    if module.accounts is not None and module.shared_module is not None:  # a fleet: drift sets both
         click.echo(_fleet_up_to_date(module.folder, module.accounts, module.shared_module))
         return
     click.echo(f"{module.folder}: {f'spec {module.spec} not found' if module.state == 'spec missing' else module.state}")

@@ -4,11 +4,14 @@ Terraform runner with progress, and the lines a command prints for warnings and 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import one_line
+
+if TYPE_CHECKING:  # imported when a Terraform command runs, not at start-up
+    from ..terraform.runner import TerraformRunner
 
 
 class Folder(click.Path):
@@ -43,7 +46,7 @@ def given_runner() -> Any:
     return obj.get("runner") if isinstance(obj, dict) else None
 
 
-def terraform_runner(providers: str | None):  # type: ignore[no-untyped-def]
+def terraform_runner(providers: str | None) -> TerraformRunner:
     """The Terraform runner of a command: the one handed in, else the asked provider source
     with step progress on stderr."""
     from ..terraform.progress import StepProgress

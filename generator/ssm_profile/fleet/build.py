@@ -45,11 +45,14 @@ TERRAGRUNT_DOC = "https://terragrunt.gruntwork.io/docs/reference/config-blocks-a
 ASSUME_ROLE_DOC = "https://registry.terraform.io/providers/hashicorp/aws/latest/docs#assume-role"
 
 
+# Subclasses carry `type: ignore[misc]`: mypy reads msgspec's dataclass_transform keywords per class
+# and calls them non-frozen, but msgspec passes a Struct's configuration (frozen included) on to
+# its subclasses (https://jcristharif.com/msgspec/structs.html#struct-configuration).
 class _Table(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
     pass
 
 
-class FleetAccount(_Table):
+class FleetAccount(_Table):  # type: ignore[misc]  # msgspec: frozen is inherited
     """One AWS account of the fleet: its root's folder name, its ID, the role Terraform assumes."""
 
     name: str
@@ -58,7 +61,7 @@ class FleetAccount(_Table):
     inputs: dict[str, Any] = {}
 
 
-class Fleet(_Table):
+class Fleet(_Table):  # type: ignore[misc]  # msgspec: frozen is inherited
     """A fleet file: the base spec, where its shared module goes, the engines and the accounts."""
 
     version: int

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 import msgspec
 
@@ -25,7 +25,7 @@ MANIFEST_FILE = ".ssm-profile.json"
 #: Written by `ssm-profile release`; named here so `generate` can look for it without importing
 #: the release machinery (change assessment, interface, versioning: ~10 ms of start-up).
 RELEASE_FILE = ".ssm-profile-release.json"
-GENERATOR = "ssm-profile"
+GENERATOR: Final = "ssm-profile"
 
 _Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
 _Name = Annotated[str, msgspec.Meta(min_length=1)]
@@ -33,10 +33,10 @@ _Name = Annotated[str, msgspec.Meta(min_length=1)]
 _CONTROL = {code: " " for code in [*range(0x20), 0x7F]}
 
 try:  # CPython's own SHA-256: hashlib would first load OpenSSL (~2.5 ms of every generate)
-    from _sha2 import sha256 as _sha256  # Python 3.12+
+    from _sha2 import sha256 as _sha256  # type: ignore[import-not-found]  # Python 3.12+; private, so no stubs
 except ImportError:
     try:
-        from _sha256 import sha256 as _sha256  # Python 3.11
+        from _sha256 import sha256 as _sha256  # type: ignore[import-not-found]  # Python 3.11; private, so no stubs
     except ImportError:  # a build without it: OpenSSL's, the same digest
         from hashlib import sha256 as _sha256
 
@@ -81,7 +81,8 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True):
 
 def sha256_hex(data: bytes) -> str:
     """The SHA-256 of ``data`` in hex, as the manifest records each file."""
-    return _sha256(data).hexdigest()
+    digest: str = _sha256(data).hexdigest()
+    return digest
 
 
 def unsafe_file_name(name: str) -> str:

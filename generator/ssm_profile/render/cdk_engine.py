@@ -79,11 +79,11 @@ def node_environment() -> Iterator[None]:
             os.environ.pop(key, None)
         yield
     finally:
-        for key, value in saved.items():
-            if value is None:
+        for key, before in saved.items():
+            if before is None:
                 os.environ.pop(key, None)
             else:
-                os.environ[key] = value
+                os.environ[key] = before
 
 
 def cdk_library() -> ModuleType:
@@ -235,10 +235,11 @@ def _raw_element_class(cdk: ModuleType) -> type:
 
 def _read_synthesized(outdir: Path) -> dict[str, Any]:
     manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
-    path = manifest["stacks"][STACK_ID]["synthesizedStackPath"]
+    path: str = manifest["stacks"][STACK_ID]["synthesizedStackPath"]
     if not path.endswith(".tf.json"):
         raise GenerationError(f"--engine cdk: the CDK synth wrote {Path(path).name}, not Terraform JSON")
-    return json.loads((outdir / path).read_text(encoding="utf-8"))
+    stack: dict[str, Any] = json.loads((outdir / path).read_text(encoding="utf-8"))
+    return stack
 
 
 def module_files(synthesized: dict[str, Any], document: Document, header: str) -> dict[str, str]:
@@ -268,12 +269,13 @@ def _take(remaining: dict[str, Any], block: Block) -> dict[str, Any]:
             node = remaining[block.kind]
             for label in block.labels[:-1]:
                 node = node[label]
-            body = node.pop(block.labels[-1])
+            body: dict[str, Any] = node.pop(block.labels[-1])
             body.pop("//", None)  # CDK's per-element metadata (construct path, unique ID)
             return body
         if block.kind in MERGED_KINDS:
             return {key: remaining[block.kind].pop(key) for key in block.body}
-        return remaining[block.kind].pop(0)
+        first: dict[str, Any] = remaining[block.kind].pop(0)
+        return first
     except (KeyError, IndexError):
         raise GenerationError(f"--engine cdk: {block.address} is missing from the CDK synth") from None
 

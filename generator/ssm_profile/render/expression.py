@@ -33,7 +33,7 @@ from ..tfmodule.document import (
 #: Binding strength of HCL's binary operators (the HCL native syntax specification, "Operations").
 _PRECEDENCE = {"||": 1, "&&": 2, "==": 3, "!=": 3, "<": 4, "<=": 4, ">": 4, ">=": 4, "+": 5, "-": 5, "*": 6, "/": 6, "%": 6}
 _CONDITIONAL, _UNARY, _PRIMARY = 0, 7, 8
-_STRENGTHS = {Conditional: _CONDITIONAL, Not: _UNARY}
+_STRENGTHS: dict[type, int] = {Conditional: _CONDITIONAL, Not: _UNARY}
 
 
 def expression_text(node: Any, depth: int = 0) -> str:

@@ -12,11 +12,14 @@ import functools
 import itertools
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..tfmodule.document import Bare, Block, Document, Expr, TypeConstraint, is_nested_blocks
 from .expression import expression_text, literal_text
 from .hcl_template import load_template
+
+if TYPE_CHECKING:  # jinja2 is imported when the first HCL file is rendered
+    import jinja2
 
 MAX_INLINE_WIDTH = 100
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")  # \Z: "$" would pass a trailing newline
@@ -42,7 +45,7 @@ class _Nested:
 
 
 @functools.cache
-def _template() -> Any:
+def _template() -> jinja2.Template:
     return load_template()
 
 
@@ -137,11 +140,6 @@ def render_value(value: Any, depth: int) -> str:
     if isinstance(value, dict):
         return _render_object(value, depth)
     raise TypeError(f"cannot render {type(value).__name__} as HCL")
-
-
-def quote(text: str) -> str:
-    """An HCL string literal: JSON escapes plus HCL's template sequences escaped."""
-    return literal_text(text, ensure_ascii=False)
 
 
 def _render_list(items: list[Any], depth: int) -> str:

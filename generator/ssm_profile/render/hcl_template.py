@@ -12,11 +12,14 @@ test checks it is exactly what the installed Jinja compiles from the template to
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # jinja2 is imported only when HCL is rendered
+    import jinja2
 
 TEMPLATE = "module.tf.j2"
 TEMPLATES = Path(__file__).with_name("templates")
-#: StrictUndefined, no autoescaping, the final newline kept (docs/STYLE: templates only lay out text).
+#: StrictUndefined, no autoescaping, the final newline kept (docs/architecture.md: templates only lay out text).
 _OPTIONS: dict[str, Any] = {"autoescape": False, "keep_trailing_newline": True}
 
 
@@ -26,7 +29,7 @@ def compiled_folder(jinja_version: str) -> Path:
     return TEMPLATES / f"jinja2-{major}.{minor}"
 
 
-def load_template() -> Any:
+def load_template() -> jinja2.Template:
     """The ``jinja2.Template`` of :data:`TEMPLATE`: precompiled for the installed Jinja, else from source."""
     import jinja2
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import os
 import string
+from collections.abc import Iterable
 
 from ..grants.build import Grants
 from ..grants.service_roles import DHMC_DOC, HYBRID_DOC
@@ -30,7 +31,7 @@ def _template() -> string.Template:
     return string.Template(text)
 
 
-def _lines(rows: list[str]) -> str:
+def _lines(rows: Iterable[str]) -> str:
     return "\n".join(rows)
 
 
@@ -78,14 +79,14 @@ def _diagram(grants: Grants) -> list[str]:
         lines.append(f'profile["{grants.instance_profile.name}<br/>(instance profile)"] --> {role}')
     else:
         lines.append(role)
-    for index, policy in enumerate(grants.managed_policies):
-        lines.append(f'role --> managed{index}["{policy.name}<br/>(AWS managed)"]')
+    for index, managed in enumerate(grants.managed_policies):
+        lines.append(f'role --> managed{index}["{managed.name}<br/>(AWS managed)"]')
     for index, policy in enumerate(grants.custom_policies):
         lines.append(f'role --> custom{index}["{policy.name}<br/>(custom, {policy.size} chars)"]')
     for service_role in grants.service_roles:
         lines.append(f'{service_role.key}["{service_role.name}<br/>(role trusted by {service_role.trusted_service})"]')
-        for index, policy in enumerate(service_role.managed_policies):
-            lines.append(f'{service_role.key} --> {service_role.key}_managed{index}["{policy.name}<br/>(AWS managed)"]')
+        for index, managed in enumerate(service_role.managed_policies):
+            lines.append(f'{service_role.key} --> {service_role.key}_managed{index}["{managed.name}<br/>(AWS managed)"]')
         for key in service_role.custom_policy_keys:
             index = [p.key for p in grants.custom_policies].index(key)
             lines.append(f"{service_role.key} --> custom{index}")

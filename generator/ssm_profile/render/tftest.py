@@ -222,11 +222,11 @@ def _wiring_run(grants: Grants) -> Block:
     asserts = [_assert(Op("==", ref("output.role_name"), grants.role.name), "role_name output is not the role's name.")]
     if grants.instance_profile is not None:
         asserts.append(_assert(Op("==", ref("aws_iam_instance_profile.this").attr("role"), role), "The instance profile must carry the role."))
-    for policy in grants.managed_policies:
+    for managed in grants.managed_policies:
         asserts.append(
             _assert(
-                Op("==", ref(f"aws_iam_role_policy_attachment.{policy.key}").attr("role"), role),
-                f"{policy.name} must be attached to the instance role.",
+                Op("==", ref(f"aws_iam_role_policy_attachment.{managed.key}").attr("role"), role),
+                f"{managed.name} must be attached to the instance role.",
             )
         )
     for policy in grants.custom_policies:

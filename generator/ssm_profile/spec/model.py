@@ -57,11 +57,14 @@ IamName128 = Annotated[str, Meta(max_length=128, pattern=IAM_NAME_OR_EMPTY)]
 RegionCode = Annotated[str, Meta(min_length=1, description="AWS Region code, e.g. us-east-2")]
 
 
+# Subclasses carry `type: ignore[misc]`: mypy reads msgspec's dataclass_transform keywords per class
+# and calls them non-frozen, but msgspec passes a Struct's configuration (frozen included) on to
+# its subclasses (https://jcristharif.com/msgspec/structs.html#struct-configuration).
 class _Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
     """Common settings: unknown keys are errors, every field is keyword-only."""
 
 
-class RoleSpec(_Section):
+class RoleSpec(_Section):  # type: ignore[misc]  # msgspec: frozen is inherited
     """The IAM role that EC2 instances assume."""
 
     name: IamName64 = "SSMInstanceProfile"
@@ -75,14 +78,14 @@ class RoleSpec(_Section):
     max_session_duration: Annotated[int, Meta(ge=3600, le=43200, description="seconds")] = 3600
 
 
-class InstanceProfileSpec(_Section):
+class InstanceProfileSpec(_Section):  # type: ignore[misc]  # msgspec: frozen is inherited
     """The instance profile that carries the role to EC2."""
 
     create: bool = True
     name: Annotated[IamName128, Meta(description="default: role.name")] = ""
 
 
-class ManagedPoliciesSpec(_Section):
+class ManagedPoliciesSpec(_Section):  # type: ignore[misc]  # msgspec: frozen is inherited
     """AWS managed policies attached to the role."""
 
     instance_core: Annotated[bool, Meta(description="AmazonSSMManagedInstanceCore")] = True
@@ -90,7 +93,7 @@ class ManagedPoliciesSpec(_Section):
     cloudwatch_agent: Annotated[bool, Meta(description="CloudWatchAgentServerPolicy")] = False
 
 
-class BucketSpec(_Section):
+class BucketSpec(_Section):  # type: ignore[misc]  # msgspec: frozen is inherited
     """One of the user's own S3 buckets that instances read from and write to."""
 
     # 255: legacy us-east-1 names (see bucket_name_problem); today's rules allow 63.
@@ -99,7 +102,7 @@ class BucketSpec(_Section):
     encrypted: Annotated[bool, Meta(description="adds s3:GetEncryptionConfiguration on the bucket")] = False
 
 
-class SuffixSpec(_Section):
+class SuffixSpec(_Section):  # type: ignore[misc]  # msgspec: frozen is inherited
     """Suffixes of the Patch Manager buckets in one Region, as AWS documents them."""
 
     patch_manager: Annotated[str, Meta(pattern=BUCKET_SUFFIX)]
@@ -110,7 +113,7 @@ class SuffixSpec(_Section):
 AgentBucketSet = Literal["seed", "current", "all"]
 
 
-class S3Spec(_Section):
+class S3Spec(_Section):  # type: ignore[misc]  # msgspec: frozen is inherited
     """The custom S3 policy: AWS-owned buckets (statement 1) and the user's own (statement 2)."""
 
     policy_name: Annotated[IamName128, Meta(min_length=1)] = "SSMInstanceProfileS3Policy"
@@ -124,21 +127,21 @@ class S3Spec(_Section):
     buckets: list[BucketSpec] = field(default_factory=list)
 
 
-class DefaultHostManagementSpec(_Section):
+class DefaultHostManagementSpec(_Section):  # type: ignore[misc]  # msgspec: frozen is inherited
     """AWS's Default Host Management Configuration: Systems Manager manages every EC2 instance of a Region."""
 
     enabled: bool = False
     role_name: IamName64 = "AWSSystemsManagerDefaultEC2InstanceManagementRole"
 
 
-class HybridSpec(_Section):
+class HybridSpec(_Section):  # type: ignore[misc]  # msgspec: frozen is inherited
     """The service role for hybrid and multicloud activations."""
 
     enabled: bool = False
     role_name: IamName64 = "SSMServiceRole"
 
 
-class SessionManagerSpec(_Section):
+class SessionManagerSpec(_Section):  # type: ignore[misc]  # msgspec: frozen is inherited
     """Extra instance-profile permissions Session Manager needs."""
 
     enabled: bool = False
@@ -163,7 +166,7 @@ class SessionManagerSpec(_Section):
 VpcEndpointService = Literal["ssm", "ssmmessages", "ec2messages", "s3", "kms", "logs"]
 
 
-class VpcEndpointsSpec(_Section):
+class VpcEndpointsSpec(_Section):  # type: ignore[misc]  # msgspec: frozen is inherited
     """AWS's "create VPC endpoints" step, per Region."""
 
     enabled: bool = False
@@ -181,7 +184,7 @@ class VpcEndpointsSpec(_Section):
     ) = None
 
 
-class LimitsSpec(_Section):
+class LimitsSpec(_Section):  # type: ignore[misc]  # msgspec: frozen is inherited
     """IAM quotas of the account, where they were raised."""
 
     managed_policies_per_role: Annotated[int, Meta(ge=1, le=20)] = 10
@@ -204,7 +207,7 @@ MODULE_VARIABLE_FIELDS = (
 )
 
 
-class ModuleSpec(_Section):
+class ModuleSpec(_Section):  # type: ignore[misc]  # msgspec: frozen is inherited
     """The generated module's interface: spec fields it takes as input variables."""
 
     variables: Annotated[
@@ -212,7 +215,7 @@ class ModuleSpec(_Section):
     ] = field(default_factory=list)
 
 
-class Spec(_Section):
+class Spec(_Section):  # type: ignore[misc]  # msgspec: frozen is inherited
     """A whole spec file, format version 1."""
 
     version: Literal[1]

@@ -14,7 +14,7 @@ import datetime
 import functools
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgspec
@@ -120,7 +120,7 @@ def _fits(value: Any, info: Any) -> bool:
     # A tuple is an ordered list and any mapping a table (the Python API and the CDK construct pass
     # them); a set is refused, as YAML's !!set is: its order, and so the output, would depend on
     # the hash seed.
-    kinds = {mi.StrType: str, mi.ListType: (list, tuple), mi.DictType: Mapping, mi.StructType: Mapping}
+    kinds: dict[type, type | tuple[type, ...]] = {mi.StrType: str, mi.ListType: (list, tuple), mi.DictType: Mapping, mi.StructType: Mapping}
     if type(info) in kinds:
         return isinstance(value, kinds[type(info)])
     if isinstance(info, mi.NoneType):
@@ -190,12 +190,13 @@ class _Walker:
     @staticmethod
     def _bounds(value: float, info: Any, path: str) -> None:
         allowed = f" (allowed: {info.ge} to {info.le})" if info.ge is not None and info.le is not None else ""
-        for bound, words, broken in (
+        checks: tuple[tuple[float | None, str, Callable[[float], bool]], ...] = (
             (info.ge, "at least", lambda b: value < b),
             (info.gt, "more than", lambda b: value <= b),
             (info.le, "at most", lambda b: value > b),
             (info.lt, "less than", lambda b: value >= b),
-        ):
+        )
+        for bound, words, broken in checks:
             if bound is not None and broken(bound):
                 raise SpecError(path, f"must be {words} {bound}{allowed}")
 

@@ -20,17 +20,13 @@ from ..errors import SpecError
 from ..output.manifest import MANIFEST_FILE, read_manifest
 from ..render.tfjson import json_value
 from ..tfmodule.document import var
-from ..tfmodule.example_values import EXAMPLE_ACCOUNT, OFFLINE_PROVIDER, example_inputs
+from ..tfmodule.example_values import OFFLINE_PROVIDER, example_inputs
 from .inputs import VarFile
 from .runner import TerraformRunner, default_runner
 
 PLAN_FILE = "ssm-profile.tfplan"
 MODULE_SUFFIXES = (".tf", ".tf.json", ".tftest.hcl", ".tftest.json")
 
-
-
-#: The account ID offline plans pass for `account_id`.
-PLACEHOLDER_ACCOUNT = EXAMPLE_ACCOUNT
 
 
 def placeholder_inputs(info: ModuleInfo) -> dict[str, Any]:
@@ -145,27 +141,6 @@ def validate_module(module_dir: Path, runner: TerraformRunner | None = None) -> 
     with throwaway_root(module_dir, offline=True) as root:
         runner.init(root)
         runner.validate(root)
-
-
-def plan_module(
-    module_dir: Path,
-    offline: bool = True,
-    runner: TerraformRunner | None = None,
-    inputs: dict[str, Any] | None = None,
-    var_file: VarFile | None = None,
-) -> dict[str, Any]:
-    """Init, validate and plan the module; return the ``terraform show -json`` plan document.
-
-    ``inputs`` are module input values, ``var_file`` a checked variable file (JSON or HCL);
-    required inputs given by neither get placeholder values.
-    """
-    module_info(Path(module_dir))  # a valid manifest before Terraform is looked for
-    runner = runner or default_runner()
-    with throwaway_root(module_dir, offline=offline, inputs=inputs, var_file=var_file) as root:
-        runner.init(root)
-        runner.validate(root)
-        runner.plan(root, PLAN_FILE)
-        return runner.show(root, PLAN_FILE)
 
 
 def run_module_tests(module_dir: Path, runner: TerraformRunner | None = None) -> str:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from ..grants.build import ACCOUNT, Condition, CustomPolicy, Grants, RegionalSetup, ServiceRole, Statement
 from .document import Bare, Block, Document, Expr, Op, Template, call, local, nested, ref, var
-from .own_variables import ACCOUNT_ID_VARIABLE, NETWORK_VARIABLE, module_variables
+from .own_variables import ACCOUNT_ID_VARIABLE as ACCOUNT_ID_VARIABLE
+from .own_variables import NETWORK_VARIABLE as NETWORK_VARIABLE
+from .own_variables import module_variables
 from .spec_variables import follow_inputs, input_variables
 
 MIN_TERRAFORM = ">= 1.5.0"
@@ -74,13 +76,13 @@ def module_document(grants: Grants) -> Document:
                 comment=("The instance profile you name when launching EC2 instances.",),
             )
         )
-    for policy in grants.managed_policies:
+    for managed in grants.managed_policies:
         blocks.append(
             Block(
                 "resource",
-                ("aws_iam_role_policy_attachment", policy.key),
-                {"role": role_name, "policy_arn": policy.arn},
-                comment=(f"{policy.name}: {policy.why}",),
+                ("aws_iam_role_policy_attachment", managed.key),
+                {"role": role_name, "policy_arn": managed.arn},
+                comment=(f"{managed.name}: {managed.why}",),
             )
         )
     s3_count = len(grants.s3_policies)

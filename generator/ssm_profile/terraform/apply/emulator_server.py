@@ -11,7 +11,6 @@ Imports moto, so only the ``emulator`` extra's environment can run it.
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -177,4 +176,4 @@ def serve() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(serve())
+    serve()
