@@ -20,6 +20,9 @@ from ssm_profile.output.manifest import MANIFEST_FILE
 from ssm_profile.spec.load import spec_from_data
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The folder holding the package (the product's layout names it); tests build every path into it from here.
+GENERATOR = ROOT / "generator"
+PACKAGE = GENERATOR / "ssm_profile"
 EXAMPLES_DIR = ROOT / "examples"
 #: Every example spec, keyed by example name (a constant: ``parametrize`` needs it at collection).
 EXAMPLES: dict[str, Path] = {
@@ -29,7 +32,7 @@ MODULES = ROOT / "modules"
 #: The committed generated modules (folders holding a manifest), by name.
 GENERATED_MODULES = sorted(p.name for p in MODULES.iterdir() if (p / MANIFEST_FILE).is_file())
 #: The judges' suppressions ssm-profile ships, and a justification line such a file accepts.
-SHIPPED_SUPPRESSIONS = ROOT / "generator" / "ssm_profile" / "data" / SUPPRESSIONS_FILE
+SHIPPED_SUPPRESSIONS = PACKAGE / "data" / SUPPRESSIONS_FILE
 JUSTIFIED = 'justification = "AWS documents this grant for cross-account buckets and nothing wider is granted."'
 #: AWS's documentation example account, which offline plans pass as `account_id` (README: plan).
 DOC_ACCOUNT = "111122223333"

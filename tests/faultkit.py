@@ -19,7 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import GENERATOR
+
 SPEC_A = 'version = 1\nregions = ["us-east-2"]\n'
 SPEC_B = 'version = 1\nregions = ["us-east-2", "eu-west-1"]\n\n[s3]\nbuckets = [{ name = "my-bucket" }]\n'
 TRANSIENT = re.compile(r"(^|/)(\.ssm-profile\.lock|\.ssm-profile\.journal|\..+\.ssm-profile-tmp-[0-9a-f]{12})$")
@@ -28,7 +29,7 @@ TRANSIENT = re.compile(r"(^|/)(\.ssm-profile\.lock|\.ssm-profile\.journal|\..+\.
 def cli_env() -> dict[str, str]:
     """The environment of an ``ssm-profile`` subprocess: this tree's package first on the path."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "generator"), env.get("PYTHONPATH", "")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(GENERATOR), env.get("PYTHONPATH", "")]))
     return env
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import botocore.exceptions
 import pytest
 
-from conftest import EXAMPLES, MODULES, ROOT, run
+from conftest import EXAMPLES, GENERATOR, MODULES, run
 from ssm_profile.spec.load import spec_from_data
 from ssm_profile.terraform.apply import emulator as emulator_module
 from ssm_profile.terraform.apply.batch import apply_modules
@@ -193,7 +193,7 @@ def test_a_module_terraform_fails_for_is_blamed_and_the_others_still_apply(tmp_p
 
 @pytest.mark.terraform
 def test_ctrl_c_leaves_no_process_listening() -> None:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "generator"), os.environ.get("PYTHONPATH", "")]))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(GENERATOR), os.environ.get("PYTHONPATH", "")]))
     process = subprocess.Popen(
         [sys.executable, "-m", "ssm_profile.cli.main", "test", str(MODULES / "basic"), "--apply"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "generator" / "ssm_profile"
+from conftest import PACKAGE
+
 MAX_MODULE_LINES = 450
 MAX_FUNCTION_LINES = 60
 # Generated code (Jinja's precompiled HCL template) is not ours to lay out.

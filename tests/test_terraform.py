@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conftest import DOC_ACCOUNT, EXAMPLES, MODULES, ROOT, cached_plan
+from conftest import DOC_ACCOUNT, EXAMPLES, GENERATOR, MODULES, cached_plan
 from ssm_profile import TerraformError, generate, write_module
 from ssm_profile.grants.build import ACCOUNT, MANAGED_POLICY_MAX_CHARS, RESOURCELESS_ACTIONS
 from ssm_profile.terraform.harness import normalise_plan, throwaway_root
@@ -111,7 +111,7 @@ def test_concurrent_runs_share_a_cold_plugin_cache(tmp_path: Path) -> None:
     provider once."""
     cache = tmp_path / "cache"
     env = dict(os.environ, SSM_PROFILE_CACHE=str(cache), SSM_PROFILE_PROVIDERS="mirror",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "generator"), os.environ.get("PYTHONPATH", "")])))
+               PYTHONPATH=os.pathsep.join(filter(None, [str(GENERATOR), os.environ.get("PYTHONPATH", "")])))
     runs = [
         subprocess.Popen([sys.executable, "-m", "ssm_profile.cli.main", "validate", str(MODULES / "basic")],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)

@@ -26,12 +26,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import GENERATOR, PACKAGE, ROOT
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 
 WHEELHOUSE = ROOT / ".cache" / "user-machine-wheels"
-JUDGES_REQUIREMENTS = ROOT / "generator" / "ssm_profile" / "data" / "judges-requirements.txt"
+JUDGES_REQUIREMENTS = PACKAGE / "data" / "judges-requirements.txt"
 
 # A company's spec: one Region, a bucket owned by another account (so parliament's finding on
 # s3:PutObjectAcl must be accepted by the suppression ssm-profile ships in its package).
@@ -77,7 +77,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source = tmp_path_factory.mktemp("source")  # setuptools writes build/ and *.egg-info into the tree it builds
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, source / name)
-    shutil.copytree(ROOT / "generator", source / "generator", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    shutil.copytree(GENERATOR, source / GENERATOR.name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     _pip(Path(sys.executable), "wheel", "--no-deps", "-w", str(dist), str(source))
     (built,) = dist.glob("ssm_profile-*.whl")
     WHEELHOUSE.mkdir(parents=True, exist_ok=True)
