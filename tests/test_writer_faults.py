@@ -25,9 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import invoke
+from conftest import ROOT, invoke
 from faultkit import (
-    ROOT,
     SPEC_A,
     SPEC_B,
     cli_command,
