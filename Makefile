@@ -44,9 +44,9 @@ lint: install
 test: install install-judges lint
 	$(PY) -m pytest $(PYTEST_WORKERS)
 
-## test-fast: everything that does not run Terraform
+## test-fast: every test that needs neither Terraform nor node and is not slow (under 60 s on 2 idle cores; docs/testing.md)
 test-fast: install lint
-	$(PY) -m pytest $(PYTEST_WORKERS) -m "not terraform"
+	$(PY) -m pytest $(PYTEST_WORKERS) -m "not terraform and not cdk and not slow"
 
 ## modules: regenerate the committed modules of every example under modules/
 modules: install
@@ -97,4 +97,4 @@ bench: install install-judges
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf out .pytest_cache .hypothesis
+	rm -rf out .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -14,7 +14,7 @@ language, so a new page is covered the day it is added.
   fleet file by the fleet loader, a judges' suppressions file by its loader, a pre-commit
   config names hooks this repository defines;
   anything else must at least parse.
-- ``hcl``/``terraform``: parsed by python-hcl2.
+- ``hcl``/``terraform``: parsed by python-hcl2, and as ``terraform fmt`` writes it (``terraform`` marker).
 - ``make``: each recipe line is checked as a shell command.
 - ``text`` and ``mermaid`` are output or pictures, not code.
 
@@ -334,6 +334,17 @@ def test_the_spec_check_refuses_a_bad_spec(sandbox: Path) -> None:
 @pytest.mark.parametrize("block", _params({"hcl", "terraform"}))
 def test_hcl_blocks_parse(block: CodeBlock) -> None:
     hcl2.loads(block.text)
+
+
+@pytest.mark.terraform
+@pytest.mark.parametrize("block", _params({"hcl", "terraform"}))
+def test_hcl_blocks_are_as_terraform_fmt_writes_them(block: CodeBlock) -> None:
+    from ssm_profile.terraform.locate import TerraformBinary, find_terraform
+
+    terraform = find_terraform()
+    assert isinstance(terraform, TerraformBinary), "terraform fmt needs the binary"
+    formatted = subprocess.run([str(terraform.path), "fmt", "-"], input=block.text, capture_output=True, text=True, check=True)
+    assert formatted.stdout == block.text
 
 
 @pytest.mark.parametrize("block", _params({"make"}))
