@@ -34,7 +34,7 @@ GENERATED_MODULES = sorted(p.name for p in MODULES.iterdir() if (p / MANIFEST_FI
 #: The judges' suppressions ssm-profile ships, and a justification line such a file accepts.
 SHIPPED_SUPPRESSIONS = PACKAGE / "data" / SUPPRESSIONS_FILE
 JUSTIFIED = 'justification = "AWS documents this grant for cross-account buckets and nothing wider is granted."'
-#: AWS's documentation example account, which offline plans pass as `account_id` (README: plan).
+#: AWS's documentation example account, which offline plans pass as `account_id` (docs/cli.md, "plan").
 DOC_ACCOUNT = "111122223333"
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 UPDATE_COMMAND = "make snapshots  (or: .venv/bin/python -m pytest -m terraform --snapshot-update)"
