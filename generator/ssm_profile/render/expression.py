@@ -23,8 +23,8 @@ from ..tfmodule.document import (
     Object,
     Op,
     Ref,
-    Template,
     ResourceAddress,
+    Template,
     TypeConstraint,
 )
 
