@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .._version import __version__
 from ..errors import SpecError
+from ..intake import FLEET_FILE
 from ..output.manifest import MANIFEST_FILE, Manifest
 from ..output.transaction import Notify
 from ..output.writer import require_module_current, write_module
@@ -38,9 +39,11 @@ class FleetOutput:
 
 def load_fleet(path: str | Path) -> Fleet:
     """Read, parse and validate the fleet file at ``path`` (TOML, YAML or JSON), with the spec
-    reader's defences (duplicate keys, YAML tags, nesting depth, encodings)."""
-    text, kind = read_spec_text(Path(path))
-    return fleet_from_data(parse_text(text, kind, str(path), lambda parts: field_path(Fleet, parts)), str(path))
+    reader's defences (duplicate keys, YAML tags, nesting depth, encodings) and the fleet file's
+    own limits (:data:`ssm_profile.intake.FLEET_FILE`: 5,000 accounts fit many times over)."""
+    text, kind = read_spec_text(Path(path), FLEET_FILE)
+    data = parse_text(text, kind, str(path), lambda parts: field_path(Fleet, parts), limits=FLEET_FILE)
+    return fleet_from_data(data, str(path))
 
 
 def generate_fleet(fleet_path: str | Path, live_dir: str | Path) -> FleetOutput:
