@@ -28,7 +28,7 @@ MANIFEST_FILE = ".ssm-profile.json"
 RELEASE_FILE = ".ssm-profile-release.json"
 GENERATOR = "ssm-profile"
 
-_Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+_Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}\Z")]  # \Z: "$" passes a trailing newline
 _Name = Annotated[str, msgspec.Meta(min_length=1)]
 #: Control characters (C0 and DEL), each mapped to a space: a message stays on one line.
 _CONTROL = {code: " " for code in [*range(0x20), 0x7F]}

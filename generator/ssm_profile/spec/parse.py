@@ -131,7 +131,7 @@ def _toml_duplicate(text: str) -> Parts | None:
         if in_string:  # inside a multi-line string: no keys here
             in_string = "" if line.count(in_string) % 2 else in_string
             continue
-        header = re.fullmatch(r"(\[\[?)\s*(.+?)\s*\]\]?\s*(#.*)?", stripped)
+        header = re.fullmatch(r"(\[\[?)[ \t]*(.+?)[ \t]*\]\]?[ \t]*(#.*)?", stripped)  # TOML's whitespace: space, tab
         key = re.match(rf"({_TOML_PART}(?:[ \t]*\.[ \t]*{_TOML_PART})*)[ \t]*=(.*)", stripped)
         if header and header[1] == "[[":
             parts = _toml_key(header[2])

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..errors import SpecError
 
-_HCL_VARIABLE = re.compile(r'^variable\s+"([^"]+)"\s*\{', re.MULTILINE)
+_HCL_VARIABLE = re.compile(r'^variable[ \t]+"([^"]+)"[ \t]*\{', re.MULTILINE)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from typing import Any
 
 import msgspec
 
+from ..errors import shown
+
 #: Files of a module, in the order they are written and listed.
 MODULE_FILES = ("main", "variables", "outputs", "versions")
 
@@ -140,7 +142,7 @@ class ResourceAddress(msgspec.Struct, frozen=True):
     def parse(cls, text: str) -> ResourceAddress:
         """``text`` as an address; :class:`ValueError` unless it is exactly ``TYPE.NAME``."""
         if not isinstance(text, str) or _RESOURCE_ADDRESS.fullmatch(text) is None:
-            raise ValueError(f"{text!r} is not a resource address (TYPE.NAME, such as aws_iam_role.this)")
+            raise ValueError(f"{shown(text)} is not a resource address (TYPE.NAME, such as aws_iam_role.this)")
         return cls(text)
 
 
