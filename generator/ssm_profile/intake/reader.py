@@ -61,7 +61,10 @@ RELEASE_RECORD = FileKind(
 #: Terraform nest deeper than specs (objects of lists of objects ...): 32 levels.
 VAR_FILE = FileKind("variable file", "give a variable file (HCL .tfvars or .json)", 4 * MIB, 32)
 SUPPRESSIONS_FILE = FileKind("suppressions file", "give the suppressions file (TOML)", 1 * MIB, 8)
-KINDS = (SPEC_FILE, FLEET_FILE, MANIFEST, RELEASE_RECORD, VAR_FILE, SUPPRESSIONS_FILE)
+#: A generated module's own file, read back (its variable names): the largest generated file is
+#: a README of a few hundred kilobytes.
+MODULE_FILE = FileKind("module file", "regenerate the module", 64 * MIB, 64)
+KINDS = (SPEC_FILE, FLEET_FILE, MANIFEST, RELEASE_RECORD, VAR_FILE, SUPPRESSIONS_FILE, MODULE_FILE)
 
 #: "The file is not there": the reader's ``missing_ok`` answers None for these.
 _MISSING = (errno.ENOENT, errno.ENOTDIR)
@@ -121,9 +124,8 @@ def _size(limit: int) -> str:
     return f"{limit // MIB} MiB" if limit % MIB == 0 else f"{limit} bytes"
 
 
-#: A JSON string (an unterminated one runs to the end), and every byte but JSON's brackets.
+#: A JSON string (an unterminated one runs to the end).
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?', re.S)  # the unrolled loop: fast on long strings
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 def json_depth(text: str | bytes) -> int:
@@ -132,10 +134,16 @@ def json_depth(text: str | bytes) -> int:
     Linear and without recursion: what a file is checked with before a recursive parser sees it.
     """
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
-    brackets = _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    return bracket_depth(_JSON_STRING.sub(b"", data))
+
+
+def bracket_depth(text: str | bytes, opening: bytes = b"[{", closing: bytes = b"]}") -> int:
+    """How deep the brackets of ``text`` nest, once what is not code (strings, comments) is taken out."""
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    brackets = data.translate(None, bytes(b for b in range(256) if b not in opening + closing))
     depth = deepest = 0
     for byte in brackets:
-        if byte in b"[{":
+        if byte in opening:
             depth += 1
             deepest = max(deepest, depth)
         else:

@@ -91,8 +91,7 @@ def parse_text(text: str, kind: str, source: str, path_of: PathOf = plain_path, 
         if kind == "TOML":
             import tomllib
 
-            if _toml_deep_key(limits.max_depth).search(text):
-                raise SpecError(source, limits.too_deep)
+            check_toml_nesting(text, source, limits)
             try:
                 raw = tomllib.loads(text)  # rejects duplicate keys itself, but may not say which
             except tomllib.TOMLDecodeError as exc:
@@ -115,6 +114,12 @@ def parse_text(text: str, kind: str, source: str, path_of: PathOf = plain_path, 
 # spends time and memory quadratic in the parts (100,000 parts exhaust gigabytes), so such a
 # key is refused before parsing. Only keys at the start of a line or inside an inline table match.
 _TOML_PART = r"""(?:[A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')"""
+def check_toml_nesting(text: str, source: str, limits: FileKind) -> None:
+    """A :class:`SpecError` when TOML text has a dotted key or table header deeper than ``limits`` allows."""
+    if _toml_deep_key(limits.max_depth).search(text):
+        raise SpecError(source, limits.too_deep)
+
+
 @functools.cache
 def _toml_deep_key(depth: int) -> re.Pattern[str]:
     return re.compile(rf"(?:^|[{{,])[ \t]*\[{{0,2}}[ \t]*{_TOML_PART}(?:[ \t]*\.[ \t]*{_TOML_PART}){{{depth},}}", re.M)
