@@ -47,11 +47,12 @@ class FileKind(msgspec.Struct, frozen=True):  # a Struct: no dataclasses at star
 #: A spec nests four levels (``s3.buckets[0].name``); the rest is room for new fields. A spec of
 #: thousands of buckets is well under a megabyte.
 SPEC_FILE = FileKind("spec file", "give the spec file", 4 * MIB, 16)
-#: A fleet of 5,000 accounts, each with a network for four Regions and a few tags, is 7.1 MiB of
-#: TOML (6.4 MiB of YAML, 7.9 MiB of JSON; measured by tests/test_hostile_inputs.py): the limit
-#: leaves four times that. Its YAML holds about 50 values per account.
+#: A fleet of 5,000 accounts, each with a network for four Regions (two subnets each), is 5.2 MiB
+#: of TOML, 5.7 MiB of YAML and 8.4 MiB of indented JSON, about 42 YAML values an account
+#: (measured with tests/test_hostile_inputs.py's fleet_data; `fleet` writes its 5,000 roots in
+#: under a minute): the limits leave about four times that. A spec's 4 MiB refused such fleets.
 FLEET_FILE = FileKind("fleet file", "give the fleet file", 32 * MIB, 16, max_values=1_000_000)
-#: A manifest lists every generated file with its SHA-256: a 5,000-account LIVE folder's is ~2 MiB.
+#: A manifest lists every generated file with its SHA-256: a 5,000-account LIVE folder's is 2.0 MiB.
 MANIFEST = FileKind("manifest", "the manifest is a file ssm-profile writes; restore it from version control", 64 * MIB, 8)
 #: A release record holds an inventory, interface and changelog: tens of kilobytes.
 RELEASE_RECORD = FileKind(
