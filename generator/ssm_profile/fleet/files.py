@@ -124,7 +124,7 @@ def _module_folder(fleet_path: Path, module: str) -> Path:
     """
     root = _repository_root(fleet_path)
     if PurePath(module).is_absolute() or PureWindowsPath(module).is_absolute() or "\\" in module:
-        raise SpecError("module", f"{module!r} is not {MODULE_PATHS}")
+        raise SpecError("module", f"{module!r} is not a relative path; allowed: {MODULE_PATHS}")
     folder = fleet_path.parent / module
     real, real_root = Path(os.path.realpath(folder)), Path(os.path.realpath(root))
     if real == real_root or not real.is_relative_to(real_root):
