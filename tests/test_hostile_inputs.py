@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from conftest import invoke
@@ -527,3 +529,80 @@ def test_the_record_and_manifest_limits_hold_their_largest_files() -> None:
     records = list((Path(__file__).resolve().parent.parent / "modules").glob(f"*/{RELEASE_FILE}"))
     assert records and max(p.stat().st_size for p in records) * 100 < RELEASE_RECORD.max_bytes
     assert MANIFEST.max_bytes > 2 * 2**20 * 10
+
+
+# -- The escaping proof: hostile text planned by real Terraform is literal ---------------------
+
+#: A role description as IAM allows it (printable ASCII, Latin-1, tab, CR, LF) and as an attacker
+#: writes it: template sequences, their escapes, quotes, backslashes and heredoc markers.
+SPEC_DESCRIPTION = 'a ${x} %{ for y in [1] }z%{ endfor } $${y} %%{z} "q" \\ \\n <<EOF\nEOF\t\r ü $ %'
+#: What a tag key or value may be for the offline plan: any Unicode scalar value but NUL, short,
+#: mixed with the pieces of template and heredoc syntax a drawn string is made of.
+TAG_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=8)
+FRAGMENTS = ["${", "%{", "$${", "%%{", "}", "$", "%", '"', "\\", "\n", "<<EOF\n", "\nEOF", "\x08", "\x0c", "\u2028", "😀"]
+
+
+def _hostile_tags(drawn: list[str]) -> dict[str, str]:
+    # Each value is a key and a value. Terraform normalises every string to Unicode NFC (HCL's
+    # specification, "Template Literals"; in Terraform JSON too): keys unique in that form.
+    values = list({unicodedata.normalize("NFC", value): value for value in [*HOSTILE, *drawn]}.values())
+    tags = {value: values[(index + 1) % len(values)] for index, value in enumerate(values)}
+    # A map key "%" is lost by the provider, not by Terraform: terraform-plugin-sdk v2 (which
+    # aws_iam_role is written with) flattens a map into "tags.%" (its size) and "tags.KEY".
+    tags.pop("%", None)
+    return tags
+
+
+def _nfc(tags: dict[str, str]) -> dict[str, str]:
+    """What Terraform plans for ``tags``: every string in Unicode Normalization Form C."""
+    return {unicodedata.normalize("NFC", key): unicodedata.normalize("NFC", value) for key, value in tags.items()}
+
+
+def _planned_role(plan: dict[str, Any]) -> dict[str, Any]:
+    roles = [c for c in plan["resource_changes"] if c["type"] == "aws_iam_role"]
+    assert len(roles) == 1, [c["address"] for c in plan["resource_changes"]]
+    return roles[0]["change"]["after"]
+
+
+@pytest.mark.terraform
+# One example of 40 drawn strings, no shrinking: each example costs two plans (~20 s each).
+@settings(max_examples=1, deadline=None, phases=[Phase.generate], suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(drawn=st.lists(st.builds("".join, st.lists(st.one_of(st.sampled_from(FRAGMENTS), TAG_TEXT), min_size=2, max_size=4)), min_size=40, max_size=40, unique=True))
+def test_hostile_text_from_spec_and_fleet_is_literal_in_the_plan(tmp_path_factory: pytest.TempPathFactory, drawn: list[str]) -> None:
+    """Two plans: a fleet's account root (HCL root calling the HCL module) and the module as
+    Terraform JSON planned through the harness. The spec's description reaches Terraform as
+    a variable default (literal in JSON, escaped in HCL); the fleet's tags as keys and values."""
+    from ssm_profile.terraform.harness import plan_module
+    from ssm_profile.terraform.runner import default_runner
+    from ssm_profile.tfmodule.example_values import OFFLINE_PROVIDER
+
+    tmp = tmp_path_factory.mktemp("proof")
+    tags = _hostile_tags(drawn)
+    spec = tmp / "spec.toml"
+    spec.write_text(SPEC + f"[role]\ndescription = {json.dumps(SPEC_DESCRIPTION)}\n[module]\nvariables = [\"role.description\"]\n")
+    runner = default_runner()
+
+    # 1. HCL: the fleet's root, its providers swapped for the offline one (no role to assume).
+    fleet = fleet_repo(tmp)
+    shutil.copy(spec, fleet.parent / "spec.toml")
+    data = json.loads(fleet.read_text())
+    data["accounts"][0]["inputs"] = {"tags": tags}
+    fleet.write_text(json.dumps(data, ensure_ascii=False))
+    assert invoke("fleet", str(fleet), "-o", str(fleet.parent / "live")).exit_code == 0
+    for folder in (fleet.parent / "live", fleet.parent / "modules" / "ssm"):
+        assert runner.fmt_check(folder) == [], folder  # terraform fmt -check: every generated file as fmt writes it
+    root = fleet.parent / "live" / "prod"
+    (root / "providers.tf").unlink()
+    (root / "providers.tf.json").write_text(json.dumps({"provider": {"aws": [{"region": "us-east-1", **OFFLINE_PROVIDER}]}}))
+    runner.init(root)
+    runner.plan(root, "proof.tfplan")
+    role = _planned_role(runner.show(root, "proof.tfplan"))
+    assert role["tags"] == _nfc(tags)
+    assert role["description"] == SPEC_DESCRIPTION
+
+    # 2. Terraform JSON: the module's default literal, the tags through the harness's root.
+    out = tmp / "json"
+    assert invoke("generate", str(spec), "-o", str(out), "--format", "json").exit_code == 0
+    role = _planned_role(plan_module(out, offline=True, runner=runner, inputs={"tags": tags}))
+    assert role["tags"] == _nfc(tags)
+    assert role["description"] == SPEC_DESCRIPTION

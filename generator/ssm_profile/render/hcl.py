@@ -124,8 +124,9 @@ def _key(key: str | Bare) -> str:
     if isinstance(key, Bare):  # a key Terraform reads as an address, e.g. a module's providers map
         return key.text
     # Any other key is a quoted template, escaped exactly as a value is (a key holding "${"
-    # would otherwise be evaluated by Terraform).
-    return key if _IDENTIFIER.match(key) and key not in _KEYWORDS else literal_text(key, ensure_ascii=False)
+    # would otherwise be evaluated by Terraform), and ASCII: terraform fmt aligns the "=" after
+    # keys by counting grapheme clusters, which only ASCII text counts as len() does.
+    return key if _IDENTIFIER.match(key) and key not in _KEYWORDS else literal_text(key, ensure_ascii=True)
 
 
 def render_value(value: Any, depth: int) -> str:
