@@ -69,7 +69,7 @@ def test_every_read_validates_the_schema(tmp_path: Path, change: dict, reason: s
 def test_no_manifest_is_none_and_an_unreadable_one_is_an_error(tmp_path: Path) -> None:
     assert read_manifest(tmp_path) is None and read_manifest(tmp_path / "missing") is None
     (tmp_path / MANIFEST_FILE).mkdir()
-    with pytest.raises(OutputError, match=r"cannot read the manifest \(Is a directory\)"):
+    with pytest.raises(OutputError, match=r"is a folder; the manifest is a file ssm-profile writes"):
         read_manifest(tmp_path)
 
 

@@ -104,12 +104,22 @@ def test_nested_blocks_are_a_list_of_bodies_or_objects_by_label() -> None:
 
 
 def test_literal_strings_never_become_templates() -> None:
-    # In Terraform JSON every string is a template: a literal "${" or "%{" must be escaped.
-    body = {"description": "costs ${5} and 100%{x}", "list": ["${a}"], "map": {"k": "%{b}"}, "n": 3, "on": True, "none": None}
-    data = rendered(Block("variable", ("v",), body))
-    assert data["variable"]["v"] == {
-        "description": "costs $${5} and 100%%{x}", "list": ["$${a}"], "map": {"k": "%%{b}"}, "n": 3, "on": True, "none": None,
+    # In Terraform JSON every string of an expression is a template: a literal "${" or "%{" must
+    # be escaped, in values and in object keys alike.
+    body = {"text": "costs ${5} and 100%{x}", "list": ["${a}"], "map": {"k${c}": "%{b}"}, "n": 3, "on": True, "none": None}
+    data = rendered(Block("resource", ("aws_iam_role", "this"), body))
+    assert data["resource"]["aws_iam_role"]["this"] == {
+        "text": "costs $${5} and 100%%{x}", "list": ["$${a}"], "map": {"k$${c}": "%%{b}"}, "n": 3, "on": True, "none": None,
     }
+
+
+def test_variable_defaults_and_descriptions_are_literal() -> None:
+    # https://developer.hashicorp.com/terraform/language/syntax/json: a variable's default and
+    # description and an output's description are literal values in JSON, never templates.
+    body = {"description": "costs ${5} and 100%{x}", "default": {"k${c}": ["%{b}"]}, "type": Bare("any")}
+    data = rendered(Block("variable", ("v",), body), Block("output", ("o",), {"description": "${d}", "value": "${e}"}))
+    assert data["variable"]["v"] == {"description": "costs ${5} and 100%{x}", "default": {"k${c}": ["%{b}"]}, "type": "any"}
+    assert data["output"]["o"] == {"description": "${d}", "value": "$${e}"}
 
 
 def test_unicode_stays_unescaped() -> None:

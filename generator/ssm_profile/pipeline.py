@@ -71,7 +71,8 @@ def generate(
     if release is not None:
         from .release.record import moved_blocks
 
-        document = Document(document.blocks + moved_blocks(release))
+        declared = frozenset(block.address for block in document.of_kind("resource"))
+        document = Document(document.blocks + moved_blocks(release, declared))
     header = header_line(source)
     files = _renderer(engine, format)(document, header)
     from .render.readme import render_readme

@@ -301,7 +301,7 @@ def _workspaces(fleet: Fleet, shared: SharedModule, header: str) -> dict[str, An
         root = _from_repo(shared, account.name)
         workspaces[account.name.replace("-", "_")] = {
             "name": f"ssm-profile-{account.name}",
-            "organization": json_value(var("organization")),
+            "organization": var("organization"),
             "description": f"ssm-profile instance profile for account {account.id}.",
             "working_directory": root,
             "trigger_prefixes": sorted({root, *(_from_repo(shared, p) for p in (shared.module_from_live, shared.spec_from_live, shared.fleet_from_live))}),
@@ -311,7 +311,8 @@ def _workspaces(fleet: Fleet, shared: SharedModule, header: str) -> dict[str, An
         "//": f"{header} HCP Terraform workspaces ({TFE_WORKSPACE_DOC}): apply this root with the tfe provider.",
         "terraform": {"required_providers": {"tfe": {"source": "hashicorp/tfe", "version": ">= 0.51"}}},
         "variable": {"organization": {"type": "string", "description": "The HCP Terraform organization that holds the workspaces."}},
-        "resource": {"tfe_workspace": workspaces},
+        # Paths come from the user's folder names: through the one escaping path, as every value.
+        "resource": {"tfe_workspace": json_value(workspaces)},
     }
 
 

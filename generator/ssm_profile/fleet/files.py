@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath, PureWindowsPath
 
 from .._version import __version__
 from ..errors import SpecError
+from ..intake import FLEET_FILE
 from ..output.manifest import MANIFEST_FILE, Manifest
 from ..output.transaction import Notify
 from ..output.writer import require_module_current, write_module
@@ -38,9 +39,11 @@ class FleetOutput:
 
 def load_fleet(path: str | Path) -> Fleet:
     """Read, parse and validate the fleet file at ``path`` (TOML, YAML or JSON), with the spec
-    reader's defences (duplicate keys, YAML tags, nesting depth, encodings)."""
-    text, kind = read_spec_text(Path(path))
-    return fleet_from_data(parse_text(text, kind, str(path), lambda parts: field_path(Fleet, parts)), str(path))
+    reader's defences (duplicate keys, YAML tags, nesting depth, encodings) and the fleet file's
+    own limits (:data:`ssm_profile.intake.FLEET_FILE`: 5,000 accounts fit many times over)."""
+    text, kind = read_spec_text(Path(path), FLEET_FILE)
+    data = parse_text(text, kind, str(path), lambda parts: field_path(Fleet, parts), limits=FLEET_FILE)
+    return fleet_from_data(data, str(path))
 
 
 def generate_fleet(fleet_path: str | Path, live_dir: str | Path) -> FleetOutput:
@@ -48,7 +51,7 @@ def generate_fleet(fleet_path: str | Path, live_dir: str | Path) -> FleetOutput:
     fleet_path, live_dir = Path(fleet_path), Path(live_dir)
     fleet = load_fleet(fleet_path)
     base = fleet_path.parent
-    spec_path, module_dir = base / fleet.spec, base / fleet.module
+    spec_path, module_dir = base / fleet.spec, _module_folder(fleet_path, fleet.module)
     if not spec_path.is_file():
         raise SpecError("spec", f"{fleet.spec!r} is not a file (relative to {fleet_path})")
     # Generated exactly as `generate SPEC -o MODULE` would, so `drift` finds it up to date.
@@ -102,11 +105,37 @@ def _live_manifest(files: dict[str, str], shared: SharedModule, accounts: list[s
     ).to_json()
 
 
-def _repository_of(fleet_path: Path, live_dir: Path) -> Path:
+def _repository_root(fleet_path: Path) -> Path:
     """The repository holding the fleet file: the nearest folder at or above it with ``.git``
-    (else the fleet file's folder). Engines name roots relative to it, so LIVE must be inside."""
+    (else the fleet file's folder)."""
     start = Path(os.path.abspath(fleet_path.parent))
-    root = next((folder for folder in (start, *start.parents) if (folder / ".git").exists()), start)
+    return next((folder for folder in (start, *start.parents) if (folder / ".git").exists()), start)
+
+
+MODULE_PATHS = "a relative path to a folder inside the fleet file's repository, such as modules/ssm-profile"
+
+
+def _module_folder(fleet_path: Path, module: str) -> Path:
+    """The shared module's folder: ``module`` relative to the fleet file, confined to its repository.
+
+    The fleet file is data anyone with write access to the repository can change; the module is
+    written (and its stale files removed) wherever it points, so it never points outside: not
+    absolute, and not outside the repository once ``..`` and links are followed.
+    """
+    root = _repository_root(fleet_path)
+    if PurePath(module).is_absolute() or PureWindowsPath(module).is_absolute() or "\\" in module:
+        raise SpecError("module", f"{module!r} is not a relative path; allowed: {MODULE_PATHS}")
+    folder = fleet_path.parent / module
+    real, real_root = Path(os.path.realpath(folder)), Path(os.path.realpath(root))
+    if real == real_root or not real.is_relative_to(real_root):
+        raise SpecError("module", f"{module!r} is not inside {root}, the fleet file's repository; allowed: {MODULE_PATHS}")
+    return folder
+
+
+def _repository_of(fleet_path: Path, live_dir: Path) -> Path:
+    """The repository holding the fleet file (:func:`_repository_root`). Engines name roots
+    relative to it, so LIVE must be inside."""
+    root = _repository_root(fleet_path)
     if not Path(os.path.abspath(live_dir)).is_relative_to(root):
         raise SpecError("-o", f"{live_dir} is outside {root}, the repository of the fleet file; Atlantis, CI matrices and HCP Terraform name each root's folder relative to the repository, so LIVE must be inside it")
     return root

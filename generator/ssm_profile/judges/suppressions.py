@@ -14,6 +14,9 @@ from pathlib import Path
 import msgspec
 
 from ..errors import SpecError
+from ..intake import SUPPRESSIONS_FILE as SUPPRESSIONS_LIMITS
+from ..intake import check_depth, read_text
+from ..spec.parse import check_toml_nesting
 from .env import SUPPRESSIONS_RESOURCE, shipped_suppressions_text
 from .findings import NEVER_SUPPRESSED, SUPPRESSIBLE_JUDGES, Suppression
 
@@ -70,10 +73,16 @@ def _spec_error(path: Path, error: msgspec.ValidationError) -> SpecError:
 
 def parse_suppressions(path: Path, text: str) -> tuple[Suppression, ...]:
     """The suppressions of a file's ``text``; ``path`` only names the file in errors."""
+    # tomllib recurses per level and spends quadratic time on long dotted keys: bounded first,
+    # with the spec reader's guard.
+    check_toml_nesting(text, str(path), SUPPRESSIONS_LIMITS)
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise SpecError(str(path), SUPPRESSIONS_LIMITS.too_deep) from None
     except tomllib.TOMLDecodeError as error:
-        raise SpecError(str(path), f"not valid TOML: {error}") from None
+        raise SpecError(str(path), f"not valid TOML: {' '.join(str(error).split())}") from None
+    check_depth(data, SUPPRESSIONS_LIMITS, str(path))
     try:
         document = msgspec.convert(data, SuppressionsFile)
     except msgspec.ValidationError as error:
@@ -112,10 +121,7 @@ def suppressions_for(user_file: Path | None) -> tuple[Suppression, ...]:
 
 def load_suppressions(path: Path) -> tuple[Suppression, ...]:
     """Read and validate a suppressions file (TOML, ``[[suppression]]`` tables)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError(str(path), "no such file") from None
+    text = read_text(path, SUPPRESSIONS_LIMITS) or ""  # the bounded reader: a regular file, 1 MiB, UTF-8
     return parse_suppressions(Path(path), text)
 
 

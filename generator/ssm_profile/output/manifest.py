@@ -19,7 +19,8 @@ from typing import Annotated, Final, Literal
 
 import msgspec
 
-from ..errors import OutputError
+from ..errors import OutputError, SpecError
+from ..intake import MANIFEST, read_bytes
 
 MANIFEST_FILE = ".ssm-profile.json"
 #: Written by `ssm-profile release`; named here so `generate` can look for it without importing
@@ -27,7 +28,7 @@ MANIFEST_FILE = ".ssm-profile.json"
 RELEASE_FILE = ".ssm-profile-release.json"
 GENERATOR: Final = "ssm-profile"
 
-_Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+_Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}\Z")]  # \Z: "$" passes a trailing newline
 _Name = Annotated[str, msgspec.Meta(min_length=1)]
 #: Control characters (C0 and DEL), each mapped to a space: a message stays on one line.
 _CONTROL = {code: " " for code in [*range(0x20), 0x7F]}
@@ -131,12 +132,10 @@ def read_manifest(out: str | Path) -> Manifest | None:
     """
     path = manifest_path(out)
     try:
-        data = path.read_bytes()
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot read the manifest ({exc.strerror or exc})") from None
-    return decode_manifest(data, path)
+        data = read_bytes(path, MANIFEST, missing_ok=True)
+    except SpecError as error:  # the bounded reader's words: a folder, a FIFO, too large ...
+        raise OutputError(str(error)) from None
+    return None if data is None else decode_manifest(data, path)
 
 
 def manifests_under(root: str | Path) -> list[Path]:

@@ -22,11 +22,17 @@ from typing import Any
 
 from ..errors import SpecError
 
+# semver.org's regular expression with \d spelled [0-9]: Python's \d matches any Unicode digit
+# ("1\u0660.0.0" would pass), and a version is ASCII.
 _SEMVER = re.compile(
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-((?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*))?"
-    r"(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?"
+    r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"
+    r"(?:-((?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*))*))?"
+    r"(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?",
+    re.ASCII,
 )
+#: semver.org sets no length; 128 characters hold any real version, and keep each number far
+#: below Python's limit on converting digits to an int (4,300).
+MAX_VERSION_CHARS = 128
 
 
 class Level(IntEnum):
@@ -70,6 +76,8 @@ class Version:
     @classmethod
     def parse(cls, text: str, field_path: str = "--version") -> Version:
         """Parse ``text``; raises :class:`SpecError` naming ``field_path`` when it is not semver."""
+        if len(text) > MAX_VERSION_CHARS:
+            raise SpecError(field_path, f"{text[:20]!r}… is {len(text)} characters long; a version has at most {MAX_VERSION_CHARS}")
         match = _SEMVER.fullmatch(text)
         if not match:
             hint = " (drop the leading v)" if _SEMVER.fullmatch(text[1:]) and text[:1] in "vV" else ""
@@ -78,7 +86,7 @@ class Version:
         if pre is None:
             pre_key: tuple[Any, ...] = (1,)
         else:
-            pre_key = (0, *((0, int(part), "") if part.isdigit() else (1, 0, part) for part in pre.split(".")))
+            pre_key = (0, *((0, int(part), "") if part.isascii() and part.isdigit() else (1, 0, part) for part in pre.split(".")))
         return cls(text, (int(major), int(minor), int(patch), pre_key))
 
     @property

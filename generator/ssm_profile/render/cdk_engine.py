@@ -31,7 +31,7 @@ from typing import Any
 
 from ..errors import GenerationError
 from ..tfmodule.document import Block, Document
-from .tfjson import json_value
+from .tfjson import body_json, json_value
 
 #: The CDK for Terraform libraries the engine can drive, in order of preference.
 CDK_LIBRARIES = ("cdktn", "cdktf")
@@ -136,7 +136,7 @@ def declare_block(scope: Any, block: Block, cdk: ModuleType, construct_id: str =
     element that contributes the block as Terraform JSON.
     """
     construct_id = construct_id or block.address
-    body = {key: cdk_value(value) for key, value in block.body.items()}
+    body = {key: _null_safe(value) for key, value in body_json(block).items()}
     if block.kind in ("resource", "data"):
         if len(block.labels) != 2:
             raise GenerationError(f"{block.address}: a {block.kind} block needs a type and a name")

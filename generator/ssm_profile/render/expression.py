@@ -6,11 +6,8 @@ Every renderer prints expressions through here: HCL writes the text in place, Te
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-
-# json.dumps of a string is one of these two C functions (JSONEncoder.encode); calling them
-# directly skips building a JSONEncoder per call, which json.dumps(ensure_ascii=False) does.
-from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
 
 from ..tfmodule.document import (
@@ -26,6 +23,7 @@ from ..tfmodule.document import (
     Object,
     Op,
     Ref,
+    ResourceAddress,
     Template,
     TypeConstraint,
 )
@@ -76,15 +74,55 @@ def _object(node: Object, depth: int) -> str:
 
 
 def template_text(node: Template) -> str:
-    """A template's text without quotes: literal parts escaped, expressions as ``${...}``."""
+    """A template's text without quotes, for Terraform JSON (whose encoder escapes the string):
+    literal parts with template sequences escaped, expressions as ``${...}``."""
     return "".join(
         "${" + expression_text(part) + "}" if isinstance(part, (Expr, Bare)) else escape_template(part) for part in node.parts
     )
 
 
+def _hcl_template(node: Template, depth: int) -> str:
+    """A template as an HCL quoted template: literal parts escaped as string literals and as
+    template text, expressions as ``${...}`` (whose own strings stay unescaped: they are HCL)."""
+    return '"' + "".join(
+        "${" + expression_text(part) + "}" if isinstance(part, (Expr, Bare)) else escape_template(hcl_string_text(part))
+        for part in node.parts
+    ) + '"'
+
+
 def escape_template(text: str) -> str:
-    """Literal text inside a template: HCL's template sequences doubled."""
+    """Literal text inside a template: HCL's template sequences doubled.
+
+    Every string Terraform reads as a template (HCL quoted strings, Terraform JSON string
+    values and object keys) goes through here: ``${`` becomes ``$${`` and ``%{`` becomes
+    ``%%{``, which Terraform reads back as the literal text.
+    """
     return text.replace("${", "$${").replace("%{", "%%{")
+
+
+#: HCL's escapes in quoted strings (hashicorp/hcl, hclsyntax/spec.md, "Template Literals"):
+#: \n \r \t \" \\ and \uNNNN (a BMP code point) or \UNNNNNNNN (any code point). JSON's \b
+#: and \f are not among them: Terraform rejects them ("Invalid escape sequence").
+_HCL_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+#: What a quoted string escapes: the quote, the backslash, control characters (C0, DEL, C1)
+#: and the line and paragraph separators, so a value stays on its line whatever it holds.
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\x7f-\x9f\u2028\u2029]')
+#: Inside expressions strings are ASCII only: everything else as \u or \U escapes.
+_NEEDS_ESCAPE_ASCII = re.compile(r'["\\\x00-\x1f\x7f-\U0010ffff]')
+
+
+def _escaped_char(match: re.Match[str]) -> str:
+    char = match[0]
+    escape = _HCL_ESCAPES.get(char)
+    if escape is not None:
+        return escape
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def hcl_string_text(text: str, ascii_only: bool = False) -> str:
+    """``text`` as the inside of an HCL quoted string (string escapes only, no template escaping)."""
+    return (_NEEDS_ESCAPE_ASCII if ascii_only else _NEEDS_ESCAPE).sub(_escaped_char, text)
 
 
 def _strength(node: Any) -> int:
@@ -118,8 +156,9 @@ _PRINTERS: dict[type, Callable[[Any, int], str]] = {
     For: _for,
     ListExpr: _list,
     Object: _object,
-    Template: lambda node, depth: encode_basestring(template_text(node)),
+    Template: _hcl_template,
     Bare: lambda node, depth: node.text,
+    ResourceAddress: lambda node, depth: node.text,
     TypeConstraint: lambda node, depth: expression_text(node.type, depth),
 }
 
@@ -129,7 +168,7 @@ def literal_text(value: Any, ensure_ascii: bool = True) -> str:
     escaped). Inside expressions strings are ASCII only, so a condition reads the same in HCL,
     Terraform JSON and release records; attribute values keep their characters."""
     if isinstance(value, str):
-        return escape_template(encode_basestring_ascii(value) if ensure_ascii else encode_basestring(value))
+        return '"' + escape_template(hcl_string_text(value, ascii_only=ensure_ascii)) + '"'
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:

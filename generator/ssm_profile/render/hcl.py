@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..tfmodule.document import Bare, Block, Document, Expr, TypeConstraint, is_nested_blocks
-from .expression import expression_text, literal_text
+from ..tfmodule.document import Bare, Block, Document, Expr, ResourceAddress, TypeConstraint, is_nested_blocks
+from .expression import expression_text, hcl_string_text, literal_text
 from .hcl_template import load_template
 
 if TYPE_CHECKING:  # jinja2 is imported when the first HCL file is rendered
@@ -23,6 +22,9 @@ if TYPE_CHECKING:  # jinja2 is imported when the first HCL file is rendered
 
 MAX_INLINE_WIDTH = 100
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")  # \Z: "$" would pass a trailing newline
+#: Words an object key cannot be bare: HCL reads them as literals (true, false, null) or as the
+#: start of a ``for`` expression, not as the key's name.
+_KEYWORDS = frozenset({"true", "false", "null", "for", "in", "if"})
 
 
 # Plain slotted classes, not dataclasses: nothing to compile at import (start-up, issue 16).
@@ -60,7 +62,7 @@ def render_blocks(blocks: list[Block], header: str) -> str:
 
 
 def _layout_block(block: Block, depth: int) -> _Nested:
-    header = " ".join([block.kind, *map(json.dumps, block.labels)])
+    header = " ".join([block.kind, *(f'"{hcl_string_text(label)}"' for label in block.labels)])
     return _Nested(header=header, items=_layout_body(block.body, depth + 1), comment=block.comment)
 
 
@@ -124,14 +126,17 @@ def _align(run: list[_Attr]) -> None:
 def _key(key: str | Bare) -> str:
     if isinstance(key, Bare):  # a key Terraform reads as an address, e.g. a module's providers map
         return key.text
-    return key if _IDENTIFIER.match(key) else json.dumps(key)
+    # Any other key is a quoted template, escaped exactly as a value is (a key holding "${"
+    # would otherwise be evaluated by Terraform), and ASCII: terraform fmt aligns the "=" after
+    # keys by counting grapheme clusters, which only ASCII text counts as len() does.
+    return key if _IDENTIFIER.match(key) and key not in _KEYWORDS else literal_text(key, ensure_ascii=True)
 
 
 def render_value(value: Any, depth: int) -> str:
     """One value as HCL at nesting ``depth`` (two spaces each); may span lines."""
     if isinstance(value, str):
         return literal_text(value, ensure_ascii=False)
-    if isinstance(value, (Expr, Bare, TypeConstraint)):
+    if isinstance(value, (Expr, Bare, TypeConstraint, ResourceAddress)):
         return expression_text(value, depth)
     if value is None or isinstance(value, (bool, int)):
         return literal_text(value, ensure_ascii=False)

@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from ..tfmodule.document import Bare, Block, Document, Expr, Template, TypeConstraint, is_nested_blocks
+from ..tfmodule.document import Bare, Block, Document, Expr, ResourceAddress, Template, TypeConstraint, is_nested_blocks
 from .expression import escape_template, expression_text, template_text
 
 
@@ -32,8 +32,33 @@ def render_blocks(blocks: list[Block], header: str) -> str:
 _REPEATABLE_LABELLED = ("provider", "mock_provider")
 
 
+#: Arguments Terraform JSON takes as literal values, not templates or expressions: a variable's
+#: default and description, an output's description (https://developer.hashicorp.com/terraform/language/syntax/json,
+#: "variable blocks" and "output blocks"). Escaping "${" there would change the value: Terraform
+#: plans a description "${x}" written as "$${x}" as "$${x}".
+_LITERAL_ARGUMENTS = {"variable": ("default", "description"), "output": ("description",)}
+
+
+def body_json(block: Block) -> dict[str, Any]:
+    """A block's body as Terraform JSON (also what the CDK engine declares): values as
+    :func:`json_value` writes them, except the arguments Terraform reads literally."""
+    literal = _LITERAL_ARGUMENTS.get(block.kind, ())
+    return {key: _literal(value) if key in literal else _value(value) for key, value in block.body.items()}
+
+
+def _literal(value: Any) -> Any:
+    """A literal value as JSON, as it is: strings and keys unescaped."""
+    if isinstance(value, list):
+        return [_literal(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _literal(item) for key, item in value.items()}
+    if isinstance(value, (Expr, Bare, TypeConstraint, ResourceAddress)):
+        raise TypeError("a literal argument cannot hold an expression")
+    return value
+
+
 def _place(root: dict[str, Any], block: Block) -> None:
-    body = _body(block.body)
+    body = body_json(block)
     if block.kind in ("locals", "terraform", "variables"):
         root.setdefault(block.kind, {}).update(body)
         return
@@ -81,7 +106,7 @@ def _value(value: Any) -> Any:
         return template_text(value)
     if isinstance(value, Expr):
         return "${" + expression_text(value) + "}"
-    if isinstance(value, (Bare, TypeConstraint)):  # what Terraform JSON takes as a plain string
+    if isinstance(value, (Bare, TypeConstraint, ResourceAddress)):  # what Terraform JSON takes as a plain string
         return expression_text(value)
     if is_nested_blocks(value):
         if value[0].labels:
@@ -90,5 +115,6 @@ def _value(value: Any) -> Any:
     if isinstance(value, list):
         return [_value(item) for item in value]
     if isinstance(value, dict):
-        return {(key.text if isinstance(key, Bare) else key): _value(item) for key, item in value.items()}
+        # Object keys are templates too (HCL JSON spec, "Expression Evaluation"): escaped as values are.
+        return {(key.text if isinstance(key, Bare) else escape_template(key)): _value(item) for key, item in value.items()}
     return value

@@ -10,10 +10,10 @@ spec's shape.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
-import stat
 import sys
 import unicodedata
 from collections.abc import Callable
@@ -21,16 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError, key_path, shown
+from ..intake import SPEC_FILE, FileKind, read_text
 
 SPEC_SUFFIXES = {".toml": "TOML", ".yaml": "YAML", ".yml": "YAML", ".json": "JSON"}
 
-#: A spec nests four levels (``s3.buckets[0].name``); the rest is room for new fields.
-MAX_DEPTH = 16
-#: A spec file of thousands of buckets is well under a megabyte.
-MAX_SPEC_BYTES = 4 * 1024 * 1024
-TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep; a spec nests at most a few"
+#: The spec's limits (:data:`ssm_profile.intake.SPEC_FILE`); a fleet file has its own.
+MAX_DEPTH = SPEC_FILE.max_depth
+MAX_SPEC_BYTES = SPEC_FILE.max_bytes
+TOO_DEEP = SPEC_FILE.too_deep
 #: Values a YAML file may expand to through aliases (a "billion laughs" file expands to 10^9).
-MAX_YAML_VALUES = 100_000
+MAX_YAML_VALUES = SPEC_FILE.max_values
 
 Parts = tuple[str | int, ...]
 PathOf = Callable[[Parts], str]
@@ -49,12 +49,13 @@ def plain_path(parts: Parts) -> str:
     return text or "spec"
 
 
-def read_spec_text(path: Path) -> tuple[str, str]:
-    """The text of the spec file at ``path`` and its kind (TOML, YAML or JSON)."""
+def read_spec_text(path: Path, limits: FileKind = SPEC_FILE) -> tuple[str, str]:
+    """The text of the spec (or fleet) file at ``path`` and its kind (TOML, YAML or JSON), read
+    through the bounded reader with the limits of ``limits``."""
     source = str(path)
     kind = SPEC_SUFFIXES.get(path.suffix.lower())
     if kind is None:
-        raise SpecError(source, f"unknown spec file type {shown(path.suffix)}; allowed: {', '.join(SPEC_SUFFIXES)}")
+        raise SpecError(source, f"unknown {limits.name} type {shown(path.suffix)}; allowed: {', '.join(SPEC_SUFFIXES)}")
     # The path is recorded in the one-line header of every generated file and in the manifest.
     if not _is_utf8(source):
         shown_name = os.fsencode(source).decode("utf-8", "backslashreplace")
@@ -62,14 +63,9 @@ def read_spec_text(path: Path) -> tuple[str, str]:
     breaking = next((c for c in str(path.absolute()) if unicodedata.category(c) in ("Cc", "Zl", "Zp")), None)
     if breaking is not None:
         raise SpecError(source, f"the path holds the control character {shown(breaking)}; rename it")
-    data = _read_bytes(path, source)
-    try:
-        return data.decode("utf-8-sig"), kind  # -sig: a leading byte-order mark is dropped
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise SpecError(
-            source, f"is not UTF-8 text: byte 0x{data[exc.start]:02x} on line {line}; save the file as UTF-8"
-        ) from None
+    text = read_text(path, limits, source=source)
+    assert text is not None  # missing_ok is off: a missing file is an error
+    return text, kind
 
 
 def _is_utf8(name: str) -> bool:
@@ -80,47 +76,22 @@ def _is_utf8(name: str) -> bool:
     return True
 
 
-def _read_bytes(path: Path, source: str) -> bytes:
-    # O_NONBLOCK: opening a FIFO (or a device) must not hang the run before the type check.
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise SpecError(source, "no such file") from None
-    except OSError as exc:
-        raise SpecError(source, f"cannot read the file: {exc.strerror or exc}") from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise SpecError(source, "is a folder; give the spec file")
-        if not stat.S_ISREG(mode):
-            raise SpecError(source, "is not a regular file; give the spec file")
-        with os.fdopen(fd, "rb", closefd=False) as stream:
-            data = stream.read(MAX_SPEC_BYTES + 1)
-    except OSError as exc:
-        raise SpecError(source, f"cannot read the file: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
-    if len(data) > MAX_SPEC_BYTES:
-        raise SpecError(source, f"is larger than {MAX_SPEC_BYTES // (1024 * 1024)} MiB; a spec file is far smaller")
-    return data
-
-
-def parse_text(text: str, kind: str, source: str, path_of: PathOf = plain_path) -> Any:
+def parse_text(text: str, kind: str, source: str, path_of: PathOf = plain_path, limits: FileKind = SPEC_FILE) -> Any:
     """Parse spec text of ``kind`` (TOML, YAML or JSON) into plain data.
 
-    ``source`` names the file in messages; ``path_of`` turns a key path into a field path.
+    ``source`` names the file in messages; ``path_of`` turns a key path into a field path;
+    ``limits`` bounds nesting and YAML's expansion (a fleet file's differ from a spec's).
     """
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise SpecError(source, "the file is empty; a spec needs at least `version = 1` and `regions`")
     try:
         if kind == "YAML":
-            return _from_yaml(text, source, path_of)
+            return _from_yaml(text, source, path_of, limits)
         if kind == "TOML":
             import tomllib
 
-            if _TOML_DEEP_KEY.search(text):
-                raise SpecError(source, TOO_DEEP)
+            check_toml_nesting(text, source, limits)
             try:
                 raw = tomllib.loads(text)  # rejects duplicate keys itself, but may not say which
             except tomllib.TOMLDecodeError as exc:
@@ -130,9 +101,9 @@ def parse_text(text: str, kind: str, source: str, path_of: PathOf = plain_path) 
                 raise SpecError(path_of(duplicate), "the key is given twice; give each key once") from None
         else:
             raw = json.loads(text, object_pairs_hook=_JsonObject, parse_constant=_no_constant)
-        return _plain(raw, (), path_of)
+        return _plain(raw, (), path_of, limits)
     except RecursionError:  # the parsers recurse per level; the limit is reached before ours
-        raise SpecError(source, TOO_DEEP) from None
+        raise SpecError(source, limits.too_deep) from None
     except ValueError as exc:  # tomllib.TOMLDecodeError and json.JSONDecodeError
         if "integer string conversion" in str(exc):  # Python's guard against quadratic int parsing
             raise SpecError(source, f"holds a number of more than {sys.get_int_max_str_digits()} digits") from None
@@ -143,9 +114,15 @@ def parse_text(text: str, kind: str, source: str, path_of: PathOf = plain_path) 
 # spends time and memory quadratic in the parts (100,000 parts exhaust gigabytes), so such a
 # key is refused before parsing. Only keys at the start of a line or inside an inline table match.
 _TOML_PART = r"""(?:[A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')"""
-_TOML_DEEP_KEY = re.compile(
-    rf"(?:^|[{{,])[ \t]*\[{{0,2}}[ \t]*{_TOML_PART}(?:[ \t]*\.[ \t]*{_TOML_PART}){{{MAX_DEPTH},}}", re.M
-)
+def check_toml_nesting(text: str, source: str, limits: FileKind) -> None:
+    """A :class:`SpecError` when TOML text has a dotted key or table header deeper than ``limits`` allows."""
+    if _toml_deep_key(limits.max_depth).search(text):
+        raise SpecError(source, limits.too_deep)
+
+
+@functools.cache
+def _toml_deep_key(depth: int) -> re.Pattern[str]:
+    return re.compile(rf"(?:^|[{{,])[ \t]*\[{{0,2}}[ \t]*{_TOML_PART}(?:[ \t]*\.[ \t]*{_TOML_PART}){{{depth},}}", re.M)
 
 
 def _toml_duplicate(text: str) -> Parts | None:
@@ -159,7 +136,7 @@ def _toml_duplicate(text: str) -> Parts | None:
         if in_string:  # inside a multi-line string: no keys here
             in_string = "" if line.count(in_string) % 2 else in_string
             continue
-        header = re.fullmatch(r"(\[\[?)\s*(.+?)\s*\]\]?\s*(#.*)?", stripped)
+        header = re.fullmatch(r"(\[\[?)[ \t]*(.+?)[ \t]*\]\]?[ \t]*(#.*)?", stripped)  # TOML's whitespace: space, tab
         key = re.match(rf"({_TOML_PART}(?:[ \t]*\.[ \t]*{_TOML_PART})*)[ \t]*=(.*)", stripped)
         if header and header[1] == "[[":
             parts = _toml_key(header[2])
@@ -204,21 +181,21 @@ class _JsonObject(list):  # type: ignore[type-arg]
     """A JSON object's (key, value) pairs in file order, so a duplicate key can be named."""
 
 
-def _plain(value: Any, parts: Parts, path_of: PathOf) -> Any:
+def _plain(value: Any, parts: Parts, path_of: PathOf, limits: FileKind = SPEC_FILE) -> Any:
     """Plain data from parsed JSON or TOML: duplicate keys refused, depth bounded."""
-    if isinstance(value, (dict, list)) and len(parts) >= MAX_DEPTH:
-        raise SpecError(path_of(parts), TOO_DEEP)
+    if isinstance(value, (dict, list)) and len(parts) >= limits.max_depth:
+        raise SpecError(path_of(parts), limits.too_deep)
     if isinstance(value, _JsonObject):
         result: dict[str, Any] = {}
         for key, item in value:
             if key in result:
                 raise SpecError(path_of((*parts, key)), "the key is given twice; give each key once")
-            result[key] = _plain(item, (*parts, key), path_of)
+            result[key] = _plain(item, (*parts, key), path_of, limits)
         return result
     if isinstance(value, dict):
-        return {key: _plain(item, (*parts, key), path_of) for key, item in value.items()}
+        return {key: _plain(item, (*parts, key), path_of, limits) for key, item in value.items()}
     if isinstance(value, list):
-        return [_plain(item, (*parts, index), path_of) for index, item in enumerate(value)]
+        return [_plain(item, (*parts, index), path_of, limits) for index, item in enumerate(value)]
     return value
 
 
@@ -235,7 +212,7 @@ _YAML_TAG_WORDS = {
 _PLAIN_ONLY = "a spec holds only strings, numbers, true/false, null, lists and maps"
 
 
-def _from_yaml(text: str, source: str, path_of: PathOf) -> Any:
+def _from_yaml(text: str, source: str, path_of: PathOf, limits: FileKind) -> Any:
     import yaml
 
     # libyaml's parser refuses nesting beyond 1,000 levels by itself; the pure-Python one
@@ -245,10 +222,10 @@ def _from_yaml(text: str, source: str, path_of: PathOf) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        return _YamlPlain(loader, path_of).convert(node, ())
+        return _YamlPlain(loader, path_of, limits).convert(node, ())
     except yaml.YAMLError as exc:
         if "maximum nesting depth" in str(exc):
-            raise SpecError(source, TOO_DEEP) from None
+            raise SpecError(source, limits.too_deep) from None
         raise SpecError(source, f"not valid YAML: {_one_line(str(exc))}") from None
     finally:
         loader.dispose()
@@ -257,17 +234,18 @@ def _from_yaml(text: str, source: str, path_of: PathOf) -> Any:
 class _YamlPlain:
     """Turns a composed YAML node graph into plain data, refusing what is not plain."""
 
-    def __init__(self, loader: Any, path_of: PathOf) -> None:
+    def __init__(self, loader: Any, path_of: PathOf, limits: FileKind) -> None:
         self.loader = loader
         self.path_of = path_of
+        self.limits = limits
         self.values = 0
 
     def convert(self, node: Any, parts: Parts) -> Any:
         import yaml
 
         self.values += 1
-        if self.values > MAX_YAML_VALUES:
-            raise SpecError(self.path_of(parts), f"expands to more than {MAX_YAML_VALUES} values through YAML aliases")
+        if self.values > self.limits.max_values:
+            raise SpecError(self.path_of(parts), f"expands to more than {self.limits.max_values} values through YAML aliases")
         tag = node.tag
         short_tag = "!!" + tag.removeprefix(_YAML) if tag.startswith(_YAML) else tag
         if isinstance(node, yaml.ScalarNode) and tag in _YAML_SCALARS:
@@ -287,8 +265,8 @@ class _YamlPlain:
         raise SpecError(self.path_of(parts), message)
 
     def _check_depth(self, parts: Parts) -> None:
-        if len(parts) >= MAX_DEPTH:
-            raise SpecError(self.path_of(parts), TOO_DEEP)
+        if len(parts) >= self.limits.max_depth:
+            raise SpecError(self.path_of(parts), self.limits.too_deep)
 
     def _mapping(self, node: Any, parts: Parts) -> dict[str, Any]:
         import yaml

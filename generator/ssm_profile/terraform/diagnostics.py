@@ -23,7 +23,7 @@ SHOW_ACTIONS = {
     "read": ["read"],
     "noop": ["no-op"],
 }
-_TEXT_FILE = re.compile(r"^[│\s]*on (\S+) line \d+")
+_TEXT_FILE = re.compile(r"^[│\s]*on (\S+) line [0-9]+")
 
 
 def _messages(output: str) -> Iterator[dict[str, Any]]:
@@ -87,7 +87,7 @@ def error_files(output: str) -> list[tuple[str, int, str]]:
             summary = stripped
         match = _TEXT_FILE.match(line)
         if match and summary:
-            line_number = re.search(r"line (\d+)", line)
+            line_number = re.search(r"line ([0-9]+)", line)
             text.append((match.group(1).rstrip(","), int(line_number.group(1)) if line_number else 0, summary))
     return text
 

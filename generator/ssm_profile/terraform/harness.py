@@ -86,7 +86,9 @@ def root_config(
         return config
 
     providers = [provider(info.regions[0])] + [provider(region, alias) for region, alias in info.provider_aliases]
-    call: dict[str, Any] = {"source": "./module", **placeholder_inputs(info), **(inputs or {})}
+    # Input values are data, written through the one escaping path: Terraform JSON reads every
+    # string (and object key) of a module argument as a template.
+    call: dict[str, Any] = {"source": "./module", **json_value({**placeholder_inputs(info), **(inputs or {})})}
     call.update({name: json_value(var(name)) for name in from_variables})
     if info.provider_aliases:
         call["providers"] = {"aws": "aws", **{f"aws.{alias}": f"aws.{alias}" for _, alias in info.provider_aliases}}

@@ -8,14 +8,14 @@ they mean in the user's root module).
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SpecError
+from ..intake import MODULE_FILE, VAR_FILE, bracket_depth, load_json, read_text
 
-_HCL_VARIABLE = re.compile(r'^variable\s+"([^"]+)"\s*\{', re.MULTILINE)
+_HCL_VARIABLE = re.compile(r'^variable[ \t]+"([^"]+)"[ \t]*\{', re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -36,30 +36,24 @@ def module_inputs(module_dir: Path) -> tuple[str, ...]:
     """The input variables the module in ``module_dir`` declares (HCL or Terraform JSON)."""
     names: set[str] = set()
     for path in sorted(Path(module_dir).glob("*.tf")):
-        names.update(_HCL_VARIABLE.findall(path.read_text(encoding="utf-8")))
+        names.update(_HCL_VARIABLE.findall(read_text(path, MODULE_FILE) or ""))
     for path in sorted(Path(module_dir).glob("*.tf.json")):
-        document = json.loads(path.read_text(encoding="utf-8"))
-        names.update((document.get("variable") or {}).keys())
+        document = load_json(read_text(path, MODULE_FILE) or "", MODULE_FILE, str(path))
+        names.update((document.get("variable") or {}).keys() if isinstance(document, dict) else ())
     return tuple(sorted(names))
 
 
 def read_var_file(path: Path, module_dir: Path) -> VarFile:
     """Read the names ``path`` sets and check each is an input of the module in ``module_dir``.
 
-    ``.json`` files are Terraform's JSON variable files; anything else is HCL ``.tfvars``.
+    ``.json`` files are Terraform's JSON variable files; anything else is HCL ``.tfvars``. The
+    file is read through the bounded reader (:data:`ssm_profile.intake.VAR_FILE`: a regular
+    file, size and nesting bounded, UTF-8).
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SpecError(str(path), f"cannot be read: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise SpecError(str(path), "not UTF-8 text; a variable file is HCL .tfvars or JSON") from None
+    text = read_text(path, VAR_FILE) or ""
     if path.name.endswith(".json"):
-        try:
-            data = json.loads(text)
-        except ValueError as error:
-            raise SpecError(str(path), f"not valid JSON: {error}") from None
+        data = load_json(text, VAR_FILE, str(path))
         if not isinstance(data, dict):
             raise SpecError(str(path), "must hold a JSON object of module inputs")
         var_file = VarFile(path, "json", tuple(data))
@@ -69,18 +63,33 @@ def read_var_file(path: Path, module_dir: Path) -> VarFile:
     return var_file
 
 
+#: What is not code in HCL, for counting its brackets: strings, comments and heredocs
+#: (https://developer.hashicorp.com/terraform/language/syntax/configuration).
+_HCL_NOT_CODE = re.compile(
+    r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|#[^\n]*|//[^\n]*|/\*.*?(?:\*/|\Z)|<<-?([A-Za-z_][A-Za-z0-9_-]*)\n.*?(?:^[ \t]*\1[ \t]*$|\Z)',
+    re.S | re.M,
+)
+#: Keys python-hcl2 adds for comments and blocks; they are not assignments.
+_HCL2_KEYS = ("__comments__", "__inline_comments__", "__is_block__")
+
+
 def _hcl_names(path: Path, text: str) -> tuple[str, ...]:
     # python-hcl2 parses the file only to list its top-level names; Terraform parses the values.
+    # Its parser recurses per level (and spends seconds on a deep file): the depth is bounded first.
+    if bracket_depth(_HCL_NOT_CODE.sub("", text), b"[{(", b"]})") > VAR_FILE.max_depth:
+        raise SpecError(str(path), VAR_FILE.too_deep)
     import hcl2
     from lark.exceptions import LarkError
 
     try:
         data = hcl2.loads(text)
+    except RecursionError:
+        raise SpecError(str(path), VAR_FILE.too_deep) from None
     except (LarkError, ValueError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise SpecError(str(path), f"not valid HCL variable definitions (.tfvars) nor JSON: {first}") from None
-    # python-hcl2 adds __comments__-style keys for comments; they are not assignments.
-    return tuple(name for name in data if not name.startswith("__"))
+    # Only python-hcl2's own keys are left out: "__x" is a valid variable name of Terraform's.
+    return tuple(name for name in data if name not in _HCL2_KEYS)
 
 
 def _check_names(var_file: VarFile, allowed: tuple[str, ...]) -> None:

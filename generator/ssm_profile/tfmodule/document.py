@@ -10,10 +10,13 @@ calls, operators, templates ...), never HCL text: the renderers print them
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import msgspec
+
+from ..errors import shown
 
 #: Files of a module, in the order they are written and listed.
 MODULE_FILES = ("main", "variables", "outputs", "versions")
@@ -120,6 +123,27 @@ class Bare(msgspec.Struct, frozen=True):
     """
 
     text: str
+
+
+#: A managed resource's address inside a module: ``TYPE.NAME`` (a resource type is a provider's
+#: lower-case prefix and ``_``-separated words; a name an HCL identifier). Modules generated here
+#: use neither ``count`` nor ``for_each``, so an address has no index.
+RESOURCE_ADDRESS = r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+\.[A-Za-z_][A-Za-z0-9_-]*"
+_RESOURCE_ADDRESS = re.compile(RESOURCE_ADDRESS)
+
+
+class ResourceAddress(msgspec.Struct, frozen=True):
+    """A resource address, written bare in HCL and as a plain string in Terraform JSON: what a
+    ``moved`` block's ``from`` and ``to`` take. Made by :meth:`parse`, so it is never anything else."""
+
+    text: str
+
+    @classmethod
+    def parse(cls, text: str) -> ResourceAddress:
+        """``text`` as an address; :class:`ValueError` unless it is exactly ``TYPE.NAME``."""
+        if not isinstance(text, str) or _RESOURCE_ADDRESS.fullmatch(text) is None:
+            raise ValueError(f"{shown(text)} is not a resource address (TYPE.NAME, such as aws_iam_role.this)")
+        return cls(text)
 
 
 class TypeConstraint(msgspec.Struct, frozen=True):

@@ -199,7 +199,7 @@ def follow_inputs(document: Document, grants: Grants) -> Document:
             for policy in grants.custom_policies:
                 if policy.key == key:
                     use(f"aws_iam_policy.{key}", "name", inputs[field].reference)
-                elif policy.key.startswith(key + "_") and policy.key[len(key) + 1 :].isdigit():
+                elif policy.key.startswith(key + "_") and policy.key[len(key) + 1 :].isascii() and policy.key[len(key) + 1 :].isdigit():
                     use(f"aws_iam_policy.{policy.key}", "name", Template((var(variable), f"-{policy.key[len(key) + 1 :]}")))
     return Document(tuple(_with(block, by_address.get(block.address)) for block in document.blocks))
 
