@@ -194,8 +194,7 @@ def _service_role_policy_asserts(grants: Grants) -> list[Block]:
     """Each service role carries exactly its AWS managed policies (the hybrid role always the core one)."""
     asserts = []
     for role in grants.service_roles:
-        single = len(role.managed_policies) + len(role.custom_policy_keys) == 1
-        keys = [role.key if single else f"{role.key}_{p.key}" for p in role.managed_policies]
+        keys = [role.managed_attachment_key(p) for p in role.managed_policies]
         attached = [ref(f"aws_iam_role_policy_attachment.{key}").attr("policy_arn") for key in keys]
         expected = sorted(p.arn for p in role.managed_policies)
         asserts.append(_assert(_same_set(attached, expected), f"{role.name} has other AWS managed policies than expected."))
