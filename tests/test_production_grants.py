@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ from conftest import EXAMPLES, grants_of, run
 from ssm_profile import SpecError, generate, spec_policies
 from ssm_profile.aws.agent_buckets import agent_buckets
 from ssm_profile.errors import GenerationError
+from ssm_profile.release.publish import assess_release, release_record
+from ssm_profile.release.versions import Level
 
 LOG_KEY = "arn:aws:kms:us-east-2:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321"
 BUCKET_KEY = "arn:aws:kms:us-east-2:111122223333:key/4567def0-45de-67f0-89ab-4567890123de"
@@ -310,3 +313,50 @@ def test_the_readme_lists_the_session_manager_policy_the_endpoints_and_the_dhmc_
         and f"- Creates the role `{DHMC_ROLE}`" in section
     )
     assert "- Turns on Default Host Management in us-east-2" in section
+
+
+# -- release --bump auto: what issue 24 does to a module released before it ----------------------
+
+
+def test_a_module_released_before_issue_24_gets_a_minor_release_naming_each_added_grant() -> None:
+
+    data = {
+        **DHMC_SPEC,
+        "s3": {"buckets": [{"name": "org-output"}]},
+        "session_manager": {"enabled": True, "s3_log_bucket": "org-session-logs", "s3_log_prefix": "sessions/", "s3_log_kms_key_arn": LOG_KEY},
+    }
+    # The release before issue 24: its resources were these minus the Default Host Management
+    # role's custom policy attachments, and its grants, written by hand from that release's
+    # policies, lacked the log bucket's encryption check and kms:Decrypt.
+    before = generate({**data, "default_host_management": {"enabled": True, "custom_policies": False}})
+    record = release_record(before.document, before.grants, format="hcl", previous=None, version="1.0.0")[0]
+    old_grants = {
+        "SSMInstanceProfileS3Policy": ("s3:GetObject arn:aws:s3:::org-output/*", "s3:PutObject arn:aws:s3:::org-output/*"),
+        "SSMSessionManagerPolicy": (f"kms:GenerateDataKey {LOG_KEY}", "s3:PutObject arn:aws:s3:::org-session-logs/sessions/*"),
+    }
+    module = generate(data)
+    result = assess_release(module.document, module.grants, replace(record, grants=old_grants))
+    lines = [reason.line() for reason in result.reasons]
+    assert result.level is Level.MINOR, lines
+    assert "minor: grant added: SSMSessionManagerPolicy allows kms:Decrypt on " + LOG_KEY in lines
+    assert "minor: grant added: SSMSessionManagerPolicy allows s3:GetEncryptionConfiguration on arn:aws:s3:::org-session-logs" in lines
+    for key, name in (("s3", "SSMInstanceProfileS3Policy"), ("session_manager", "SSMSessionManagerPolicy")):
+        assert (
+            f"minor: new resource aws_iam_role_policy_attachment.default_host_management_{key} "
+            f"(grant added: role {DHMC_ROLE} gets the policy {name})"
+        ) in lines
+
+
+def test_a_log_prefix_without_slash_narrows_the_grant_and_is_classified_major() -> None:
+    # bucket/sessions* also matched sessions-archive/...; issue 24 grants the folder only. A
+    # narrowed grant is a grant removed: a workload may rely on it (issue 14's rules).
+
+    data = session(s3_log_bucket="org-session-logs", s3_log_prefix="sessions")
+    module = generate(data)
+    record = release_record(module.document, module.grants, format="hcl", previous=None, version="1.0.0")[0]
+    old = {"SSMSessionManagerPolicy": ("s3:PutObject arn:aws:s3:::org-session-logs/sessions*",)}
+    result = assess_release(module.document, module.grants, replace(record, grants=old))
+    assert result.level is Level.MAJOR
+    assert "major: grant removed: SSMSessionManagerPolicy no longer allows s3:PutObject on arn:aws:s3:::org-session-logs/sessions*" in [
+        r.line() for r in result.reasons
+    ]
