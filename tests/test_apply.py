@@ -22,7 +22,7 @@ from ssm_profile.spec.load import spec_from_data
 from ssm_profile.terraform.apply import emulator as emulator_module
 from ssm_profile.terraform.apply.batch import apply_modules
 from ssm_profile.terraform.apply.emulator import EMULATOR_ACCOUNT, Emulator
-from ssm_profile.terraform.apply.probes import expected_probes, run_probes
+from ssm_profile.terraform.apply.probes import OTHER_KEY_ID, expected_probes, role_probes, run_probes
 from ssm_profile.terraform.apply.run import ApplyReport
 
 SETTING = "/ssm/managed-instance/default-ec2-instance-management-role"
@@ -108,6 +108,58 @@ def test_probes_catch_an_overgrant_and_an_undergrant() -> None:
     nothing = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ssm:*", "Resource": "*"}]}
     missing = [r for r in run_probes(probes, [nothing]) if not r.ok]
     assert [(r.probe.action, r.probe.target) for r in missing] == [("s3:GetObject", "objects of AWS-owned buckets")]
+
+
+LOG_KEY = "arn:aws:kms:eu-west-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321"
+BUCKET_KEY = "arn:aws:kms:eu-west-1:111122223333:key/4567def0-45de-67f0-89ab-4567890123de"
+PRODUCTION = {
+    "s3": {"buckets": [{"name": "org-out", "kms_key_arn": BUCKET_KEY}]},
+    "session_manager": {"enabled": True, "s3_log_bucket": "org-logs", "s3_log_prefix": "sessions", "s3_log_kms_key_arn": LOG_KEY},
+    "default_host_management": {"enabled": True},
+}
+
+
+def _allow(*statements: tuple[str, str]) -> dict[str, object]:
+    return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": a, "Resource": r} for a, r in statements]}
+
+
+def test_probes_expect_the_production_grants_of_issue_24() -> None:
+    # Written from the issue's sources: the log bucket's encryption readable whatever
+    # s3_log_encrypted says (shell.go validate()), both KMS actions with each named key (re:Post
+    # s3-large-file-encryption-kms-key), never with another key, the prefix a folder.
+    probes = {(p.action, p.target): p for p in expected_probes(_spec(**PRODUCTION), "aws")}
+    assert probes[("s3:GetEncryptionConfiguration", "session log bucket org-logs root")].allowed
+    assert probes[("s3:PutObject", "session log bucket org-logs objects")].resources == ("arn:aws:s3:::org-logs/sessions/ssm-profile-probe.log",)
+    assert not probes[("s3:PutObject", "session log bucket org-logs objects beside the log folder")].allowed
+    for action in ("kms:Decrypt", "kms:GenerateDataKey"):
+        assert probes[(action, "session log bucket key")].resources == (LOG_KEY,) and probes[(action, "session log bucket key")].allowed
+        assert probes[(action, "s3.buckets org-out key")].resources == (BUCKET_KEY,) and probes[(action, "s3.buckets org-out key")].allowed
+        other = probes[(action, "a key the spec does not name")]
+        assert other.resources == (f"arn:aws:kms:eu-west-1:111122223333:key/{OTHER_KEY_ID}",) and not other.allowed
+
+
+def test_kms_probes_catch_a_missing_decrypt_and_a_key_wildcard() -> None:
+    probes = expected_probes(_spec(**PRODUCTION), "aws")
+    s3 = [("s3:GetObject", "arn:aws:s3:::org-out/*"), ("s3:PutObject", "arn:aws:s3:::org-out/*"), ("s3:PutObject", "arn:aws:s3:::org-logs/sessions/*"),
+          ("s3:GetEncryptionConfiguration", "arn:aws:s3:::org-logs")]
+    exact = _allow(*s3, ("kms:Decrypt", LOG_KEY), ("kms:GenerateDataKey", LOG_KEY), ("kms:Decrypt", BUCKET_KEY), ("kms:GenerateDataKey", BUCKET_KEY))
+    assert [r.probe.target for r in run_probes(probes, [exact]) if not r.ok] == []
+    before_issue_24 = _allow(*s3, ("kms:GenerateDataKey", LOG_KEY))
+    assert {(r.probe.action, r.probe.target) for r in run_probes(probes, [before_issue_24]) if not r.ok} == {
+        ("kms:Decrypt", "session log bucket key"), ("kms:Decrypt", "s3.buckets org-out key"), ("kms:GenerateDataKey", "s3.buckets org-out key"),
+    }
+    any_key = _allow(*s3, ("kms:Decrypt", "*"), ("kms:GenerateDataKey", "*"))
+    assert {r.probe.target for r in run_probes(probes, [any_key]) if not r.ok} == {"a key the spec does not name"}
+
+
+def test_the_default_host_management_role_is_probed_like_the_instance_role_unless_opted_out() -> None:
+    table = role_probes(_spec(**PRODUCTION), "aws")
+    assert list(table) == ["SSMInstanceProfile", "AWSSystemsManagerDefaultEC2InstanceManagementRole"]
+    dhmc = table["AWSSystemsManagerDefaultEC2InstanceManagementRole"]
+    assert {p.role for p in dhmc} == {"default host management"}
+    assert [(p.action, p.target, p.allowed) for p in dhmc] == [(p.action, p.target, p.allowed) for p in table["SSMInstanceProfile"]]
+    opted_out = role_probes(_spec(**{**PRODUCTION, "default_host_management": {"enabled": True, "custom_policies": False}}), "aws")
+    assert not any(p.allowed for p in opted_out["AWSSystemsManagerDefaultEC2InstanceManagementRole"])
 
 
 # -- apply and destroy ----------------------------------------------------------------------

@@ -91,9 +91,11 @@ def test_all_is_current_plus_the_seed_templates_current_lacks() -> None:
     assert extra == {f"amazon-ssm-packages-{UNLISTED}", f"{UNLISTED}-birdwatcher-prod", f"aws-ssm-document-attachments-{UNLISTED}"}
 
 
-def test_seed_names_every_template_in_any_region_without_suffixes() -> None:
+def test_seed_names_its_templates_in_any_region_without_suffixes() -> None:
+    # Every seed template but the two that apply only where AWS documents them: the Distributor
+    # bucket of af-south-1 and eu-south-1, and the suffixed snapshot bucket (issue 24).
     names = agent_buckets("seed", "cn-north-1")
-    assert len(names) == len(catalog()["sets"]["seed"]["buckets"]) == len(set(names))
+    assert len(names) == len(catalog()["sets"]["seed"]["buckets"]) - 2 == len(set(names))
     assert all("cn-north-1" in name for name in names)
 
 

@@ -65,7 +65,7 @@ def test_usage_error_is_exit_2() -> None:
 
 
 def test_policy_prints_every_custom_policy_as_a_list() -> None:
-    code, out, _ = run("policy", str(EXAMPLES["multi-region-full"]))
+    code, out, _ = run("policy", str(EXAMPLES["multi-region-full"]), "--account-id", "111122223333")
     assert code == 0
     listed = json.loads(out)
     assert [p["PolicyName"] for p in listed] == ["SSMInstanceProfileFullS3Policy", "SSMSessionManagerFullPolicy"]
@@ -81,7 +81,7 @@ def test_policy_with_one_policy_is_still_a_list() -> None:
 
 
 def test_policy_name_prints_the_bare_console_document() -> None:
-    code, out, _ = run("policy", str(EXAMPLES["multi-region-full"]), "--name", "SSMSessionManagerFullPolicy")
+    code, out, _ = run("policy", str(EXAMPLES["multi-region-full"]), "--name", "SSMSessionManagerFullPolicy", "--account-id", "111122223333")
     assert code == 0
     document = json.loads(out)
     assert set(document) == {"Version", "Statement"}

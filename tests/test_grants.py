@@ -15,7 +15,7 @@ SEED_TEMPLATES = [
     "amazon-ssm-{r}",
     "amazon-ssm-packages-{r}",
     "{r}-birdwatcher-prod",
-    "aws-ssm-distributor-file-{r}",
+    # aws-ssm-distributor-file-{r} only in af-south-1 and eu-south-1 (issue 24: seed honours where AWS uses a name)
     "aws-ssm-document-attachments-{r}",
     "patch-baseline-snapshot-{r}",
 ]

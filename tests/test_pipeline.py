@@ -115,7 +115,7 @@ def test_generate_for_a_released_folder_carries_its_release(tmp_path: Path) -> N
 
 
 def test_spec_policies_lists_every_custom_policy_and_picks_one_by_name() -> None:
-    policies = spec_policies(EXAMPLES["all-options"])
+    policies = spec_policies(EXAMPLES["all-options"], account_id="111122223333")
     listing = policies.listing()
     assert [p["PolicyName"] for p in listing] == [p.name for p in generate(EXAMPLES["all-options"]).grants.custom_policies]
     assert listing and policies.document(listing[0]["PolicyName"]) == listing[0]["PolicyDocument"]

@@ -140,11 +140,12 @@ def test_an_explicit_endpoint_list_missing_a_needed_service_warns() -> None:
     assert warning.startswith("vpc_endpoints.services: leaves out logs, which this spec needs in us-east-1, eu-west-1 (session logs to CloudWatch Logs")
 
 
-def test_s3_log_kms_key_grants_generate_data_key_on_exactly_that_key() -> None:
+def test_s3_log_kms_key_grants_decrypt_and_generate_data_key_on_exactly_that_key() -> None:
     key = "arn:aws:kms:us-east-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321"
     grants = grants_of(TWO_REGIONS, session_manager={"enabled": True, "s3_log_bucket": "session-logs", "s3_log_encrypted": True, "s3_log_kms_key_arn": key})
     statements = {s.sid: s for p in grants.custom_policies for s in p.statements}
-    assert (statements["SessionManagerS3LogsKms"].actions, statements["SessionManagerS3LogsKms"].resources) == (("kms:GenerateDataKey",), (key,))
+    # re:Post knowledge center s3-large-file-encryption-kms-key: multipart uploads also need kms:Decrypt.
+    assert (statements["SessionManagerS3LogsKms"].actions, statements["SessionManagerS3LogsKms"].resources) == (("kms:Decrypt", "kms:GenerateDataKey"), (key,))
     # SSE-S3 (no key): today's grants, no KMS action at all; the module README says why.
     sse_s3 = grants_of(TWO_REGIONS, session_manager={"enabled": True, "s3_log_bucket": "session-logs", "s3_log_encrypted": True})
     assert not [a for p in sse_s3.custom_policies for s in p.statements for a in s.actions if a.startswith("kms:")]

@@ -13,7 +13,7 @@ def valid(**sections: object) -> ValidatedSpec:
 
 def test_each_service_role_carries_its_documentation() -> None:
     spec = valid(default_host_management={"enabled": True}, hybrid={"enabled": True})
-    dhmc = default_host_management_role(spec)
+    dhmc = default_host_management_role(spec, ())
     assert (dhmc.key, dhmc.doc_url, dhmc.path) == ("default_host_management", DHMC_DOC, "/service-role/")
     assert [p.arn for p in dhmc.managed_policies] == ["arn:aws:iam::aws:policy/AmazonSSMManagedEC2InstanceDefaultPolicy"]
     hybrid = hybrid_role(spec, (), ())

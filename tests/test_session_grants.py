@@ -50,8 +50,10 @@ def test_encryption_decrypts_with_each_regions_key_once() -> None:
 
 def test_s3_logs_grant_what_the_bucket_asks_and_nothing_more() -> None:
     assert s3_log_statements(valid()) == []
-    (put,) = s3_log_statements(valid(s3_log_bucket="session-logs", s3_log_prefix="ssm/"))
+    put, encryption = s3_log_statements(valid(s3_log_bucket="session-logs", s3_log_prefix="ssm/"))
     assert (put.actions, put.resources) == (("s3:PutObject",), ("arn:aws:s3:::session-logs/ssm/*",))
+    # Issue 24: the agent checks the bucket's encryption whatever s3_log_encrypted says (shell.go validate()).
+    assert (encryption.actions, encryption.resources) == (("s3:GetEncryptionConfiguration",), ("arn:aws:s3:::session-logs",))
     every = s3_log_statements(
         valid(
             s3_log_bucket="session-logs",
@@ -64,7 +66,7 @@ def test_s3_logs_grant_what_the_bucket_asks_and_nothing_more() -> None:
         ("SessionManagerS3Logs", ("s3:PutObject",), ("arn:aws:s3:::session-logs/*",)),
         ("SessionManagerS3LogsAcl", ("s3:PutObjectAcl",), ("arn:aws:s3:::session-logs/*",)),
         ("SessionManagerS3LogsEncryption", ("s3:GetEncryptionConfiguration",), ("arn:aws:s3:::session-logs",)),
-        ("SessionManagerS3LogsKms", ("kms:GenerateDataKey",), (KEY,)),
+        ("SessionManagerS3LogsKms", ("kms:Decrypt", "kms:GenerateDataKey"), (KEY,)),
     ]
 
 

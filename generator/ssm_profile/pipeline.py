@@ -4,6 +4,7 @@ spec file and, when the module's folder is given, the release record it holds.""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,7 @@ import msgspec
 
 from ._version import __version__
 from .errors import SpecError
-from .grants.build import CustomPolicy, Grants, build_grants
+from .grants.build import ACCOUNT, CustomPolicy, Grants, build_grants
 from .output import paths
 from .output.generated import GeneratedModule
 from .output.manifest import MANIFEST_FILE, RELEASE_FILE, Manifest, sha256_hex
@@ -171,10 +172,38 @@ class SpecPolicies(msgspec.Struct, frozen=True):
         raise SpecError("--name", f"{name!r} is not a policy of this spec; allowed: {allowed}")
 
 
-def spec_policies(spec: ValidatedSpec | Spec | dict[str, Any] | str | Path) -> SpecPolicies:
-    """The custom policies ``spec`` grants (what ``ssm-profile policy`` prints)."""
+def spec_policies(spec: ValidatedSpec | Spec | dict[str, Any] | str | Path, account_id: str | None = None) -> SpecPolicies:
+    """The custom policies ``spec`` grants (what ``ssm-profile policy`` prints).
+
+    Documents that name the account (CloudWatch Logs groups, the instance ARNs of Session
+    Manager's channels) get ``account_id`` written in, so the IAM console takes every ARN as
+    valid; without it such a spec is a :class:`SpecError` at ``--account-id``.
+    """
     grants = build_grants(as_validated(spec))
-    return SpecPolicies(policies=tuple(grants.custom_policies), warnings=tuple(grants.warnings))
+    policies = tuple(grants.custom_policies)
+    if account_id is not None and not ACCOUNT_ID.fullmatch(account_id):
+        raise SpecError("--account-id", f"{account_id!r} is not an AWS account ID (12 digits, e.g. 123456789012)")
+    needing = [p.name for p in policies if any(ACCOUNT in r for s in p.statements for r in s.resources)]
+    if needing and account_id is None:
+        raise SpecError(
+            "--account-id",
+            f"is required: {', '.join(needing)} names the account in its ARNs (CloudWatch Logs groups, instance ARNs); "
+            "give the account the role lives in, e.g. --account-id 123456789012",
+        )
+    if account_id is not None:
+        policies = tuple(_with_account(p, account_id) for p in policies)
+    return SpecPolicies(policies=policies, warnings=tuple(grants.warnings))
+
+
+#: An AWS account ID: 12 digits (IAM identifiers reference).
+ACCOUNT_ID = re.compile(r"[0-9]{12}")
+
+
+def _with_account(policy: CustomPolicy, account_id: str) -> CustomPolicy:
+    statements = tuple(
+        msgspec.structs.replace(s, resources=tuple(r.replace(ACCOUNT, account_id) for r in s.resources)) for s in policy.statements
+    )
+    return msgspec.structs.replace(policy, statements=statements)
 
 
 def _manifest(

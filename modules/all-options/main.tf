@@ -73,7 +73,7 @@ resource "aws_iam_role_policy_attachment" "cloudwatch_agent" {
   policy_arn = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
 }
 
-# Custom policy SSMAllOptionsS3Policy: 2211 of IAM's 6,144 characters.
+# Custom policy SSMAllOptionsS3Policy: 2546 of IAM's 6,144 characters.
 data "aws_iam_policy_document" "s3" {
   # your buckets: SSM Agent reads and writes objects (output, logs, documents)
   statement {
@@ -107,6 +107,18 @@ data "aws_iam_policy_document" "s3" {
     resources = [
       "arn:aws:s3:::org-ssm-output-111122223333",
       "arn:aws:s3:::org-ssm-encrypted-logs",
+    ]
+  }
+
+  # buckets encrypted with an SSE-KMS customer managed key: S3 uses the key on each upload
+  statement {
+    sid     = "OwnBucketsKms"
+    effect  = "Allow"
+    actions = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [
+      "arn:aws:kms:us-west-2:111122223333:key/4567def0-45de-67f0-89ab-4567890123de",
+      "arn:aws:kms:us-west-2:111122223333:key/5678ef01-56ef-78a0-9abc-5678901234ef",
+      "arn:aws:kms:eu-west-2:111122223333:key/6789f012-67f0-89ab-abcd-6789012345f0",
     ]
   }
 
@@ -184,7 +196,7 @@ resource "aws_iam_role_policy_attachment" "s3" {
   policy_arn = aws_iam_policy.s3.arn
 }
 
-# Custom policy SSMAllOptionsSessionManagerPolicy: 1908 of IAM's 6,144 characters.
+# Custom policy SSMAllOptionsSessionManagerPolicy: 1922 of IAM's 6,144 characters.
 data "aws_iam_policy_document" "session_manager" {
   # session data is encrypted with the KMS key of each Region (Session Manager preferences are per Region)
   statement {
@@ -222,11 +234,11 @@ data "aws_iam_policy_document" "session_manager" {
     resources = ["arn:aws:s3:::org-ssm-session-logs-111122223333"]
   }
 
-  # the log bucket encrypts with this SSE-KMS key; S3 needs a data key for each upload
+  # the log bucket encrypts with this SSE-KMS key; S3 uses it on each upload
   statement {
     sid     = "SessionManagerS3LogsKms"
     effect  = "Allow"
-    actions = ["kms:GenerateDataKey"]
+    actions = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [
       "arn:aws:kms:us-west-2:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321",
     ]

@@ -58,7 +58,7 @@ resource "aws_iam_role_policy_attachment" "instance_core" {
   policy_arn = "arn:aws-cn:iam::aws:policy/AmazonSSMManagedInstanceCore"
 }
 
-# Custom policy SSMInstanceProfileChinaS3Policy: 1201 of IAM's 6,144 characters.
+# Custom policy SSMInstanceProfileChinaS3Policy: 1085 of IAM's 6,144 characters.
 data "aws_iam_policy_document" "s3" {
   # your buckets: SSM Agent reads and writes objects (output, logs, documents)
   statement {
@@ -77,7 +77,6 @@ data "aws_iam_policy_document" "s3" {
       "arn:aws-cn:s3:::amazon-ssm-cn-north-1/*",
       "arn:aws-cn:s3:::amazon-ssm-packages-cn-north-1/*",
       "arn:aws-cn:s3:::aws-ssm-cn-north-1/*",
-      "arn:aws-cn:s3:::aws-ssm-distributor-file-cn-north-1/*",
       "arn:aws-cn:s3:::aws-ssm-document-attachments-cn-north-1/*",
       "arn:aws-cn:s3:::aws-windows-downloads-cn-north-1/*",
       "arn:aws-cn:s3:::cn-north-1-birdwatcher-prod/*",
@@ -94,7 +93,6 @@ data "aws_iam_policy_document" "s3" {
       "arn:aws-cn:s3:::amazon-ssm-cn-northwest-1/*",
       "arn:aws-cn:s3:::amazon-ssm-packages-cn-northwest-1/*",
       "arn:aws-cn:s3:::aws-ssm-cn-northwest-1/*",
-      "arn:aws-cn:s3:::aws-ssm-distributor-file-cn-northwest-1/*",
       "arn:aws-cn:s3:::aws-ssm-document-attachments-cn-northwest-1/*",
       "arn:aws-cn:s3:::aws-windows-downloads-cn-northwest-1/*",
       "arn:aws-cn:s3:::cn-northwest-1-birdwatcher-prod/*",

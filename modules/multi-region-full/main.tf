@@ -70,7 +70,7 @@ resource "aws_iam_role_policy_attachment" "cloudwatch_agent" {
   policy_arn = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
 }
 
-# Custom policy SSMInstanceProfileFullS3Policy: 1981 of IAM's 6,144 characters.
+# Custom policy SSMInstanceProfileFullS3Policy: 2160 of IAM's 6,144 characters.
 data "aws_iam_policy_document" "s3" {
   # your buckets: SSM Agent reads and writes objects (output, logs, documents)
   statement {
@@ -86,6 +86,16 @@ data "aws_iam_policy_document" "s3" {
     effect    = "Allow"
     actions   = ["s3:GetEncryptionConfiguration"]
     resources = ["arn:aws:s3:::org-ssm-run-command-output"]
+  }
+
+  # buckets encrypted with an SSE-KMS customer managed key: S3 uses the key on each upload
+  statement {
+    sid     = "OwnBucketsKms"
+    effect  = "Allow"
+    actions = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [
+      "arn:aws:kms:us-east-1:111122223333:key/4567def0-45de-67f0-89ab-4567890123de",
+    ]
   }
 
   # AWS-owned buckets SSM Agent reads in us-east-1 (needed behind S3 VPC endpoints)
@@ -156,7 +166,7 @@ resource "aws_iam_role_policy_attachment" "s3" {
   policy_arn = aws_iam_policy.s3.arn
 }
 
-# Custom policy SSMSessionManagerFullPolicy: 1648 of IAM's 6,144 characters.
+# Custom policy SSMSessionManagerFullPolicy: 1662 of IAM's 6,144 characters.
 data "aws_iam_policy_document" "session_manager" {
   # session data is encrypted with the KMS key of each Region (Session Manager preferences are per Region)
   statement {
@@ -194,11 +204,11 @@ data "aws_iam_policy_document" "session_manager" {
     resources = ["arn:aws:s3:::org-ssm-session-logs"]
   }
 
-  # the log bucket encrypts with this SSE-KMS key; S3 needs a data key for each upload
+  # the log bucket encrypts with this SSE-KMS key; S3 uses it on each upload
   statement {
     sid     = "SessionManagerS3LogsKms"
     effect  = "Allow"
-    actions = ["kms:GenerateDataKey"]
+    actions = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [
       "arn:aws:kms:us-east-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321",
     ]
@@ -269,6 +279,16 @@ resource "aws_iam_role" "default_host_management" {
 resource "aws_iam_role_policy_attachment" "default_host_management" {
   role       = aws_iam_role.default_host_management.name
   policy_arn = "arn:aws:iam::aws:policy/AmazonSSMManagedEC2InstanceDefaultPolicy"
+}
+
+resource "aws_iam_role_policy_attachment" "default_host_management_s3" {
+  role       = aws_iam_role.default_host_management.name
+  policy_arn = aws_iam_policy.s3.arn
+}
+
+resource "aws_iam_role_policy_attachment" "default_host_management_session_manager" {
+  role       = aws_iam_role.default_host_management.name
+  policy_arn = aws_iam_policy.session_manager.arn
 }
 
 # Trust policy of the SSMServiceRoleFull role: only Systems Manager may assume it.

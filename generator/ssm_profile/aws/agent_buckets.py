@@ -62,16 +62,15 @@ def _templates(set_name: str) -> tuple[dict[str, Any], ...]:
     return tuple(sets[set_name]["buckets"])
 
 
-def _applies(set_name: str, entry: Mapping[str, Any], region: str) -> bool:
-    """Whether a template applies in ``region``; "seed" stays the seed's literal text, every template everywhere."""
-    if set_name == "seed":
-        return True
+def _applies(entry: Mapping[str, Any], region: str) -> bool:
+    """Whether a template applies in ``region``, in every set: a read grant on a name AWS does not
+    own in a Region would let anyone who creates that bucket feed the agent (issue 24)."""
     return region not in entry.get("not_in", ()) and region in entry.get("only_in", (region,))
 
 
 def set_needs_suffixes(set_name: str) -> bool:
-    """Whether any template of ``set_name`` needs a per-Region suffix."""
-    return any(_placeholders(entry["template"]) - {"region"} for entry in _templates(set_name))
+    """Whether any template of ``set_name`` needs a per-Region suffix (one used only ``if`` a suffix is known does not)."""
+    return any(_placeholders(entry["template"]) - {"region"} for entry in _templates(set_name) if "if" not in entry)
 
 
 def covers(set_name: str, region: str) -> bool:
@@ -94,7 +93,7 @@ def agent_buckets(
         values.update({k: v for k, v in msgspec.structs.asdict(suffixes).items() if v})
     names: set[str] = set()
     for entry in _templates(set_name):
-        if not _applies(set_name, entry, region):
+        if not _applies(entry, region):
             continue
         if "if" in entry and not values.get(entry["if"]):
             continue

@@ -129,15 +129,17 @@ def release(out: Path, version: str | None, bump: str | None, force: bool) -> No
 @cli.command()
 @click.argument("spec", type=SPEC_ARG)
 @click.option("--name", help="Print only this policy's document, as the IAM console takes it.")
-def policy(spec: Path, name: str | None) -> None:
+@click.option("--account-id", help="The account the role lives in, written into ARNs that name it (required when one does).")
+def policy(spec: Path, name: str | None, account_id: str | None) -> None:
     """Print every custom policy SPEC grants (S3, Session Manager, split parts) as JSON.
 
     Always a list of {"PolicyName", "PolicyDocument"}, in the module's order; `[]` when the
-    spec grants none. With --name, the one policy's bare document.
+    spec grants none. With --name, the one policy's bare document. A policy naming the account
+    (CloudWatch Logs groups, instance ARNs) needs --account-id: exit 2 without it.
     """
     from ..pipeline import spec_policies
 
-    policies = spec_policies(spec)
+    policies = spec_policies(spec, account_id)
     warn(policies.warnings)
     click.echo(json.dumps(policies.document(name) if name is not None else policies.listing(), indent=2))
 

@@ -134,16 +134,47 @@ def spec_warnings(valid: ValidatedSpec) -> tuple[str, ...]:
     return tuple(warnings)
 
 
-def check_policy_quota(valid: ValidatedSpec, managed: tuple[ManagedPolicy, ...], custom: tuple[CustomPolicy, ...]) -> None:
-    """Raise :class:`GenerationError` when the role needs more managed policies than its quota allows."""
-    needed = len(managed) + len(custom)
+def check_policy_quota(
+    valid: ValidatedSpec,
+    managed: tuple[ManagedPolicy, ...],
+    custom: tuple[CustomPolicy, ...],
+    roles: tuple[ServiceRole, ...] = (),
+) -> None:
+    """Raise :class:`GenerationError` when any role needs more managed policies than its quota allows.
+
+    IAM's quota is per role, so each role counts its own attachments: the instance role's, and
+    each service role's (the hybrid role always adds AmazonSSMManagedInstanceCore, the Default
+    Host Management role takes the custom policies too).
+    """
     quota = valid.spec.limits.managed_policies_per_role
+    needed = len(managed) + len(custom)
     if needed > quota:
         raise GenerationError(
             f"limits.managed_policies_per_role: the role needs {needed} managed policies ({len(managed)} AWS managed, "
             f"{len(custom)} custom policies split to IAM's 6,144-character limit) but the quota is {quota}; raise the "
             f"quota in Service Quotas and set limits.managed_policies_per_role (at most 20), or use fewer Regions"
         )
+    for role in roles:
+        if role.attachment_count > quota:
+            raise GenerationError(
+                f"limits.managed_policies_per_role: the role {role.name} ({role.key.replace('_', ' ')} role) needs "
+                f"{role.attachment_count} managed policies ({len(role.managed_policies)} AWS managed, "
+                f"{len(role.custom_policy_keys)} custom policies split to IAM's 6,144-character limit) but the quota is "
+                f"{quota}; raise the quota in Service Quotas and set limits.managed_policies_per_role (at most 20), "
+                f"or use fewer Regions"
+            )
+
+
+def empty_role_warning(valid: ValidatedSpec, managed: tuple[ManagedPolicy, ...], custom: tuple[CustomPolicy, ...]) -> str:
+    """A warning when the instance role is granted nothing at all, naming what to enable; else ""."""
+    if managed or custom:
+        return ""
+    return (
+        "managed_policies.instance_core: is false and the spec grants nothing else, so the instance role "
+        f"{valid.spec.role.name} has no permissions; set managed_policies.instance_core = true (what AWS requires "
+        "for a managed instance), or enable session_manager, s3.vpc_endpoint or s3.buckets, unless Default Host "
+        "Management covers the instances"
+    )
 
 
 def _custom_policies(valid: ValidatedSpec) -> tuple[CustomPolicy, ...]:
@@ -181,8 +212,10 @@ def build_grants(valid: ValidatedSpec) -> Grants:
     spec = valid.spec
     managed = tuple(aws_managed_policy(valid, key) for key in AWS_MANAGED_POLICIES if getattr(spec.managed_policies, key))
     custom = _custom_policies(valid)
-    check_policy_quota(valid, managed, custom)
+    roles = service_roles(valid, managed, custom)
+    check_policy_quota(valid, managed, custom, roles)
     role, profile = _instance_role(valid)
+    empty = empty_role_warning(valid, managed, custom)
     return Grants(
         partition=valid.partition,
         regions=tuple(spec.regions),
@@ -192,9 +225,9 @@ def build_grants(valid: ValidatedSpec) -> Grants:
         custom_policies=custom,
         tags=dict(spec.role.tags),
         agent_bucket_set=spec.s3.agent_buckets if spec.s3.vpc_endpoint else "",
-        service_roles=service_roles(valid, managed, custom),
+        service_roles=roles,
         regional=regional_setups(valid),
         session_manager=spec.session_manager.enabled,
-        warnings=spec_warnings(valid),
+        warnings=spec_warnings(valid) + ((empty,) if empty else ()),
         module_variables=tuple(spec.module.variables),
     )

@@ -66,7 +66,33 @@ def own_bucket_statements(valid: ValidatedSpec) -> list[Statement]:
                 why="encrypted buckets: SSM Agent checks the bucket's encryption before writing",
             )
         )
+    keys = own_bucket_kms_keys(valid)
+    if keys:
+        # S3 asks KMS for a data key to encrypt each upload (kms:GenerateDataKey) and, for a
+        # multipart upload (the SDK's uploads over its threshold), to decrypt it again to
+        # complete the upload (kms:Decrypt): re:Post knowledge center
+        # "s3-large-file-encryption-kms-key"; AWS's instance profile page grants both for
+        # encrypted output buckets (setup-instance-permissions.html).
+        statements.append(
+            Statement(
+                sid="OwnBucketsKms",
+                actions=("kms:Decrypt", "kms:GenerateDataKey"),
+                resources=keys,
+                why="buckets encrypted with an SSE-KMS customer managed key: S3 uses the key on each upload",
+            )
+        )
     return statements
+
+
+def own_bucket_kms_keys(valid: ValidatedSpec) -> tuple[str, ...]:
+    """The SSE-KMS keys of the user's buckets (``s3.buckets[].kms_key_arn``, a table's in spec Region order), once each."""
+    keys: list[str] = []
+    for bucket in valid.spec.s3.buckets:
+        if isinstance(bucket.kms_key_arn, dict):
+            keys += [bucket.kms_key_arn[region] for region in valid.spec.regions if region in bucket.kms_key_arn]
+        elif bucket.kms_key_arn:
+            keys.append(bucket.kms_key_arn)
+    return tuple(dict.fromkeys(keys))
 
 
 def agent_bucket_statements(valid: ValidatedSpec) -> list[Statement]:

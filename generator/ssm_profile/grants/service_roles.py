@@ -52,6 +52,21 @@ class ServiceRole(msgspec.Struct, frozen=True):
     why: str
     doc_url: str
 
+    @property
+    def attachment_count(self) -> int:
+        """Managed policies attached to this role (AWS managed and custom), what IAM's quota counts."""
+        return len(self.managed_policies) + len(self.custom_policy_keys)
+
+    def managed_attachment_key(self, policy: ManagedPolicy) -> str:
+        """The Terraform name of the attachment of AWS managed ``policy`` to this role.
+
+        The role's own policy (the Default Host Management policy) and a role's only attachment
+        keep the role's key, so adding attachments later does not move them.
+        """
+        if policy.key == self.key or self.attachment_count == 1:
+            return self.key
+        return f"{self.key}_{policy.key}"
+
 
 def aws_managed_policy(valid: ValidatedSpec, key: str) -> ManagedPolicy:
     """The AWS managed policy of spec field ``managed_policies.<key>``, in the spec's partition."""
@@ -59,9 +74,15 @@ def aws_managed_policy(valid: ValidatedSpec, key: str) -> ManagedPolicy:
     return ManagedPolicy(key=key, name=name, arn=f"arn:{valid.partition.id}:iam::aws:policy/{name}", why=why)
 
 
-def default_host_management_role(valid: ValidatedSpec) -> ServiceRole:
-    """The role Systems Manager manages instances through under Default Host Management Configuration."""
+def default_host_management_role(valid: ValidatedSpec, custom: tuple[CustomPolicy, ...]) -> ServiceRole:
+    """The role Systems Manager manages instances through under Default Host Management Configuration,
+    with the spec's custom policies unless ``default_host_management.custom_policies = false``."""
     name = DEFAULT_HOST_MANAGEMENT_POLICY
+    # Instances under Default Host Management have no instance profile: without the custom
+    # policies they get neither the AWS-owned bucket grants nor Session Manager's. AWS's
+    # instance profile page says the custom S3 policy can be attached to the Default Host
+    # Management role (setup-instance-permissions.html, "Create a custom S3 bucket policy").
+    keys = tuple(p.key for p in custom) if valid.spec.default_host_management.custom_policies else ()
     return ServiceRole(
         key="default_host_management",
         name=valid.spec.default_host_management.role_name,
@@ -76,7 +97,7 @@ def default_host_management_role(valid: ValidatedSpec) -> ServiceRole:
                 why="what Systems Manager needs to manage instances with no instance profile of their own",
             ),
         ),
-        custom_policy_keys=(),
+        custom_policy_keys=keys,
         why="Default Host Management Configuration: Systems Manager manages EC2 instances through this role",
         doc_url=DHMC_DOC,
     )
@@ -117,7 +138,7 @@ def service_roles(
     """The Default Host Management role and the hybrid service role, when enabled."""
     roles = []
     if valid.spec.default_host_management.enabled:
-        roles.append(default_host_management_role(valid))
+        roles.append(default_host_management_role(valid, custom))
     if valid.spec.hybrid.enabled:
         roles.append(hybrid_role(valid, managed, custom))
     return tuple(roles)

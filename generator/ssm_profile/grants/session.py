@@ -73,12 +73,22 @@ def encryption_statements(valid: ValidatedSpec) -> list[Statement]:
     ]
 
 
+def s3_log_folder(prefix: str) -> str:
+    """``session_manager.s3_log_prefix`` as a folder: ``sessions`` and ``sessions/`` are both ``sessions/``.
+
+    AWS's examples grant ``bucket/prefix/*`` (getting-started-create-iam-instance-profile.html),
+    and the agent joins the prefix and the log's name with a slash; ``bucket/sessions*`` would
+    also grant ``sessions-archive/``, another folder.
+    """
+    return prefix if not prefix or prefix.endswith("/") else prefix + "/"
+
+
 def s3_log_statements(valid: ValidatedSpec) -> list[Statement]:
     """Session logs written to an S3 bucket: the objects, and what the bucket's owner and encryption ask."""
     session = valid.spec.session_manager
     if not session.s3_log_bucket:
         return []
-    objects = f"arn:{valid.partition.id}:s3:::{session.s3_log_bucket}/{session.s3_log_prefix}*"
+    objects = f"arn:{valid.partition.id}:s3:::{session.s3_log_bucket}/{s3_log_folder(session.s3_log_prefix)}*"
     statements = [Statement("SessionManagerS3Logs", ("s3:PutObject",), (objects,), why="session logs written to S3")]
     if session.s3_log_cross_account:
         statements.append(
@@ -86,25 +96,31 @@ def s3_log_statements(valid: ValidatedSpec) -> list[Statement]:
                 "SessionManagerS3LogsAcl", ("s3:PutObjectAcl",), (objects,), why="the log bucket belongs to another account"
             )
         )
-    if session.s3_log_encrypted:
-        statements.append(
-            Statement(
-                "SessionManagerS3LogsEncryption",
-                ("s3:GetEncryptionConfiguration",),
-                (s3_bucket_arn(valid.partition, session.s3_log_bucket),),
-                why="the agent checks the log bucket's encryption before writing",
-            )
+    # Whenever the preference s3EncryptionEnabled is on, the agent calls GetBucketEncryption
+    # before it writes (amazon-ssm-agent agent/session/shell/shell.go, validate()), and AWS's
+    # logging policy always grants it (getting-started-create-iam-instance-profile.html). Every
+    # bucket has been encrypted by default since January 5, 2023 (S3 applies SSE-S3 to all new
+    # objects), so the check can succeed on any bucket: grant it whatever s3_log_encrypted says.
+    statements.append(
+        Statement(
+            "SessionManagerS3LogsEncryption",
+            ("s3:GetEncryptionConfiguration",),
+            (s3_bucket_arn(valid.partition, session.s3_log_bucket),),
+            why="the agent checks the log bucket's encryption before writing",
         )
+    )
     if session.s3_log_kms_key_arn:
         # AWS's Session Manager logging policy grants kms:GenerateDataKey; without it S3 denies
         # uploads to an SSE-KMS bucket (getting-started-create-iam-instance-profile.html; re:Post
-        # knowledge center ssm-s3-bucket-logging-multiple-accounts). SSE-S3 needs no KMS grant.
+        # knowledge center ssm-s3-bucket-logging-multiple-accounts). A long log goes up as a
+        # multipart upload, which also needs kms:Decrypt on the key (re:Post knowledge center
+        # s3-large-file-encryption-kms-key). SSE-S3 needs no KMS grant.
         statements.append(
             Statement(
                 "SessionManagerS3LogsKms",
-                ("kms:GenerateDataKey",),
+                ("kms:Decrypt", "kms:GenerateDataKey"),
                 (session.s3_log_kms_key_arn,),
-                why="the log bucket encrypts with this SSE-KMS key; S3 needs a data key for each upload",
+                why="the log bucket encrypts with this SSE-KMS key; S3 uses it on each upload",
             )
         )
     return statements

@@ -143,7 +143,7 @@ def assess(
                 f"Workloads on the instances that use `{action}` on {'these resources' if len(resources) > 1 else f'`{resources[0]}`'} "
                 "lose that permission: grant it another way before upgrading, or keep it in the spec.",
             ))
-    reasons += [Reason(Level.MINOR, f"new resource {address}") for address in changes.added]
+    reasons += [Reason(Level.MINOR, f"new resource {address}{_attachment_grant(new[address])}") for address in changes.added]
     for name, pairs in changes.grants_added.items():
         for action, resources in _by_action(pairs).items():
             reasons.append(Reason(Level.MINOR, f"grant added: {name} allows {action} on {', '.join(resources)}"))
@@ -155,6 +155,17 @@ def assess(
     ]
     reasons.sort(key=lambda reason: -reason.level)
     return Assessment(changes, tuple(reasons), tuple(on_interface))
+
+
+def _attachment_grant(resource: Resource) -> str:
+    """For a new policy attachment, the grant it adds in the caller's terms: which role gets which policy."""
+    if resource.type != "aws_iam_role_policy_attachment":
+        return ""
+    identity = dict(resource.identity)
+    arn = identity.get("policy_arn", "")
+    # A policy of the module is named by reference (aws_iam_policy[name=X].arn), an AWS managed one by ARN.
+    policy = arn.split("[name=", 1)[1].split("]", 1)[0] if "[name=" in arn else arn.rsplit("/", 1)[-1]
+    return f" (grant added: role {identity.get('role', '')} gets the policy {policy})"
 
 
 def _by_action(pairs: tuple[str, ...]) -> dict[str, list[str]]:

@@ -54,8 +54,7 @@ def grant_lines(grants: Grants) -> list[str]:
             f"Grants `s3:GetObject` on the AWS-owned buckets SSM Agent reads (bucket set `{grants.agent_bucket_set}`) "
             "in each Region, written out per Region as AWS requires: needed when instances reach S3 through a VPC endpoint."
         )
-    if not grants.custom_policies:
-        lines.append("Creates no custom policy: the spec grants nothing beyond the managed policies.")
+    lines += _custom_policy_lines(grants)
     if grants.module_variables:
         from ..tfmodule.spec_variables import module_inputs
 
@@ -68,6 +67,40 @@ def grant_lines(grants: Grants) -> list[str]:
         lines.append(
             f"Creates the role `{service_role.name}` (path `{service_role.path}`), trusted only by "
             f"`{service_role.trusted_service}`: {service_role.why}. Attached: {', '.join(f'`{a}`' for a in attached)}."
+        )
+    lines += _regional_lines(grants)
+    return lines
+
+
+def _custom_policy_lines(grants: Grants) -> list[str]:
+    if not grants.custom_policies:
+        return ["Creates no custom policy: the spec grants nothing beyond the managed policies."]
+    lines = []
+    for purpose, what in (("s3", "the custom S3 policy"), ("session_manager", "the Session Manager policy")):
+        names = [p.name for p in grants.custom_policies if p.purpose == purpose]
+        if names:
+            parts = f" (split to IAM's size quota: {', '.join(f'`{n}`' for n in names)})" if len(names) > 1 else ""
+            lines.append(f"Creates {what} `{names[0]}`{parts} and attaches it to the instance role; every statement is in the table below.")
+    return lines
+
+
+def _regional_lines(grants: Grants) -> list[str]:
+    """The VPC endpoints (Regions with the same endpoints on one line) and Default Host Management."""
+    by_endpoints: dict[str, list[str]] = {}
+    for setup in grants.regional:
+        if setup.endpoints:
+            services = ", ".join(f"`{e.service}` ({e.kind.lower()})" for e in setup.endpoints)
+            by_endpoints.setdefault(services, []).append(setup.region)
+    lines = [
+        f"Creates the VPC endpoints {services} in {', '.join(regions)}, in the network the caller passes for each Region."
+        for services, regions in by_endpoints.items()
+    ]
+    managed = [setup.region for setup in grants.regional if setup.default_host_management_role]
+    if managed:
+        role = next(setup.default_host_management_role for setup in grants.regional if setup.default_host_management_role)
+        lines.append(
+            f"Turns on Default Host Management in {', '.join(managed)}: Systems Manager manages those Regions' EC2 "
+            f"instances through `{role}`."
         )
     return lines
 

@@ -194,8 +194,7 @@ def _service_role_policy_asserts(grants: Grants) -> list[Block]:
     """Each service role carries exactly its AWS managed policies (the hybrid role always the core one)."""
     asserts = []
     for role in grants.service_roles:
-        single = len(role.managed_policies) + len(role.custom_policy_keys) == 1
-        keys = [role.key if single else f"{role.key}_{p.key}" for p in role.managed_policies]
+        keys = [role.managed_attachment_key(p) for p in role.managed_policies]
         attached = [ref(f"aws_iam_role_policy_attachment.{key}").attr("policy_arn") for key in keys]
         expected = sorted(p.arn for p in role.managed_policies)
         asserts.append(_assert(_same_set(attached, expected), f"{role.name} has other AWS managed policies than expected."))
@@ -239,6 +238,19 @@ def _wiring_run(grants: Grants) -> Block:
                 f"{policy.name} must be attached to the instance role.",
             )
         )
+    names = {p.key: p.name for p in grants.custom_policies}
+    for role in grants.service_roles:
+        for key in role.custom_policy_keys:
+            attachment = ref(f"aws_iam_role_policy_attachment.{role.key}_{key}")
+            asserts.append(
+                _assert(
+                    all_of(
+                        Op("==", attachment.attr("policy_arn"), ref(f"aws_iam_policy.{key}").attr("arn")),
+                        Op("==", attachment.attr("role"), ref(f"aws_iam_role.{role.key}").attr("name")),
+                    ),
+                    f"{names[key]} must be attached to the {role.name} role.",
+                )
+            )
     return Block(
         "run",
         ("resources_are_wired",),

@@ -74,7 +74,7 @@ def check_spec(spec: Spec) -> ValidatedSpec:
     partition = spec_rules.check_regions(spec)
     spec_rules.check_role(spec, partition)
     spec_rules.check_tags(spec.role.tags)
-    spec_rules.check_buckets(spec)
+    spec_rules.check_buckets(spec, partition)
     spec_rules.check_session_manager(spec, partition)
     spec_rules.check_vpc_endpoints(spec)
     spec_rules.check_role_names_unique(spec)

@@ -100,6 +100,13 @@ class BucketSpec(_Section):  # type: ignore[misc]  # msgspec: frozen is inherite
     name: Annotated[str, Meta(min_length=3, max_length=255)]
     cross_account: Annotated[bool, Meta(description="adds s3:PutObjectAcl")] = False
     encrypted: Annotated[bool, Meta(description="adds s3:GetEncryptionConfiguration on the bucket")] = False
+    kms_key_arn: Annotated[
+        str | dict[str, str],
+        Meta(
+            description="the bucket's SSE-KMS customer managed key: kms:GenerateDataKey and kms:Decrypt on exactly this "
+            "key; a table keyed by Region for instances that write through another key in each Region"
+        ),
+    ] = ""
 
 
 class SuffixSpec(_Section):  # type: ignore[misc]  # msgspec: frozen is inherited
@@ -132,6 +139,13 @@ class DefaultHostManagementSpec(_Section):  # type: ignore[misc]  # msgspec: fro
 
     enabled: bool = False
     role_name: IamName64 = "AWSSystemsManagerDefaultEC2InstanceManagementRole"
+    custom_policies: Annotated[
+        bool,
+        Meta(
+            description="attach the spec's custom policies (S3, Session Manager) to the Default Host Management role "
+            "too: instances it manages have no instance profile"
+        ),
+    ] = True
 
 
 class HybridSpec(_Section):  # type: ignore[misc]  # msgspec: frozen is inherited
@@ -154,10 +168,15 @@ class SessionManagerSpec(_Section):  # type: ignore[misc]  # msgspec: frozen is 
         ),
     ] = ""
     s3_log_bucket: Annotated[str, Meta(description="session logs to this S3 bucket")] = ""
-    s3_log_prefix: Annotated[str, Meta(max_length=512, pattern=S3_KEY_PREFIX)] = ""
-    s3_log_encrypted: bool = False
+    s3_log_prefix: Annotated[
+        str, Meta(max_length=512, pattern=S3_KEY_PREFIX, description="a folder: sessions and sessions/ both grant bucket/sessions/*")
+    ] = ""
+    s3_log_encrypted: Annotated[
+        bool,
+        Meta(description="kept for older specs: s3:GetEncryptionConfiguration on the log bucket is granted whenever s3_log_bucket is set"),
+    ] = False
     s3_log_kms_key_arn: Annotated[
-        str, Meta(description="the log bucket's SSE-KMS key: kms:GenerateDataKey on exactly this key")
+        str, Meta(description="the log bucket's SSE-KMS key: kms:GenerateDataKey and kms:Decrypt on exactly this key")
     ] = ""
     s3_log_cross_account: bool = False
     cloudwatch_log_group: Annotated[str, Meta(max_length=512, pattern=LOG_GROUP_NAME)] = ""

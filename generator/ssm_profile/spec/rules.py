@@ -136,6 +136,11 @@ def _check_session_keys(spec: Spec, partition: Partition) -> None:
                 f"or a multi-Region key (key/mrk-...) replicated to every Region of the spec",
             )
         return
+    check_key_table(spec, where, keys, partition)
+
+
+def check_key_table(spec: Spec, where: str, keys: dict[str, str], partition: Partition) -> None:
+    """A KMS key table keyed by Region: each key a Region of the spec, each ARN a key of that Region."""
     for region, arn in keys.items():
         if region not in spec.regions:
             raise SpecError(key_path(where, region), f"{shown(region)} is not one of the spec's regions ({', '.join(spec.regions)})")
@@ -223,12 +228,19 @@ def _allowed_in_tag(char: str) -> bool:
     return char in "_.:/=+-@" or unicodedata.category(char)[0] in "LZN"
 
 
-def check_buckets(spec: Spec) -> None:
-    """s3.buckets: names a bucket can have, each bucket listed once."""
+def check_buckets(spec: Spec, partition: Partition) -> None:
+    """s3.buckets: names a bucket can have, each bucket listed once, KMS key ARNs of the partition."""
     for index, bucket in enumerate(spec.s3.buckets):
         problem = bucket_name_problem(bucket.name)
         if problem:
             raise SpecError(f"s3.buckets[{index}].name", f"{shown(bucket.name)} {problem}")
+        where = f"s3.buckets[{index}].kms_key_arn"
+        if isinstance(bucket.kms_key_arn, dict):
+            check_key_table(spec, where, bucket.kms_key_arn, partition)
+        elif bucket.kms_key_arn:
+            # A bucket's SSE-KMS key lives in the bucket's Region, which need not be one of the
+            # spec's (a central bucket): any Region of the partition will do.
+            kms_key_region(where, bucket.kms_key_arn, partition)
     seen: dict[str, int] = {}
     for index, bucket in enumerate(spec.s3.buckets):
         if bucket.name in seen:

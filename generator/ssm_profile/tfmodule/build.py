@@ -242,13 +242,11 @@ def _service_role_blocks(role: ServiceRole, grants: Grants) -> list[Block]:
     )
     blocks = [trust, resource]
     name = ref(f"aws_iam_role.{role.key}").attr("name")
-    single = len(role.managed_policies) + len(role.custom_policy_keys) == 1
     for policy in role.managed_policies:
-        key = role.key if single else f"{role.key}_{policy.key}"
         blocks.append(
             Block(
                 "resource",
-                ("aws_iam_role_policy_attachment", key),
+                ("aws_iam_role_policy_attachment", role.managed_attachment_key(policy)),
                 {"role": name, "policy_arn": policy.arn},
                 comment=(f"{policy.name}: {policy.why}",),
             )

@@ -122,6 +122,8 @@ run "policies_are_least_privilege" {
 
   assert {
     condition = toset(flatten([for s in jsondecode(aws_iam_policy.s3.policy).Statement : s.Action])) == toset([
+      "kms:Decrypt",
+      "kms:GenerateDataKey",
       "s3:GetEncryptionConfiguration",
       "s3:GetObject",
       "s3:PutObject",
@@ -132,6 +134,9 @@ run "policies_are_least_privilege" {
 
   assert {
     condition = toset(flatten([for s in jsondecode(aws_iam_policy.s3.policy).Statement : s.Resource])) == toset([
+      "arn:aws:kms:eu-west-2:111122223333:key/6789f012-67f0-89ab-abcd-6789012345f0",
+      "arn:aws:kms:us-west-2:111122223333:key/4567def0-45de-67f0-89ab-4567890123de",
+      "arn:aws:kms:us-west-2:111122223333:key/5678ef01-56ef-78a0-9abc-5678901234ef",
       "arn:aws:s3:::amazon-ssm-ap-northeast-1/*",
       "arn:aws:s3:::amazon-ssm-eu-west-2/*",
       "arn:aws:s3:::amazon-ssm-sa-east-1/*",

@@ -102,8 +102,6 @@ run "policies_are_least_privilege" {
       "arn:aws-cn:s3:::amazon-ssm-packages-cn-northwest-1/*",
       "arn:aws-cn:s3:::aws-ssm-cn-north-1/*",
       "arn:aws-cn:s3:::aws-ssm-cn-northwest-1/*",
-      "arn:aws-cn:s3:::aws-ssm-distributor-file-cn-north-1/*",
-      "arn:aws-cn:s3:::aws-ssm-distributor-file-cn-northwest-1/*",
       "arn:aws-cn:s3:::aws-ssm-document-attachments-cn-north-1/*",
       "arn:aws-cn:s3:::aws-ssm-document-attachments-cn-northwest-1/*",
       "arn:aws-cn:s3:::aws-windows-downloads-cn-north-1/*",

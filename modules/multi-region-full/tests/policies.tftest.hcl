@@ -115,6 +115,8 @@ run "policies_are_least_privilege" {
 
   assert {
     condition = toset(flatten([for s in jsondecode(aws_iam_policy.s3.policy).Statement : s.Action])) == toset([
+      "kms:Decrypt",
+      "kms:GenerateDataKey",
       "s3:GetEncryptionConfiguration",
       "s3:GetObject",
       "s3:PutObject",
@@ -124,6 +126,7 @@ run "policies_are_least_privilege" {
 
   assert {
     condition = toset(flatten([for s in jsondecode(aws_iam_policy.s3.policy).Statement : s.Resource])) == toset([
+      "arn:aws:kms:us-east-1:111122223333:key/4567def0-45de-67f0-89ab-4567890123de",
       "arn:aws:s3:::amazon-ssm-ap-southeast-1/*",
       "arn:aws:s3:::amazon-ssm-eu-central-1/*",
       "arn:aws:s3:::amazon-ssm-packages-ap-southeast-1/*",

@@ -108,4 +108,24 @@ run "resources_are_wired" {
     condition     = aws_iam_role_policy_attachment.session_manager.policy_arn == aws_iam_policy.session_manager.arn && aws_iam_role_policy_attachment.session_manager.role == aws_iam_role.this.name
     error_message = "SSMSessionManagerFullPolicy must be attached to the instance role."
   }
+
+  assert {
+    condition     = aws_iam_role_policy_attachment.default_host_management_s3.policy_arn == aws_iam_policy.s3.arn && aws_iam_role_policy_attachment.default_host_management_s3.role == aws_iam_role.default_host_management.name
+    error_message = "SSMInstanceProfileFullS3Policy must be attached to the AWSSystemsManagerDefaultEC2InstanceManagementRole role."
+  }
+
+  assert {
+    condition     = aws_iam_role_policy_attachment.default_host_management_session_manager.policy_arn == aws_iam_policy.session_manager.arn && aws_iam_role_policy_attachment.default_host_management_session_manager.role == aws_iam_role.default_host_management.name
+    error_message = "SSMSessionManagerFullPolicy must be attached to the AWSSystemsManagerDefaultEC2InstanceManagementRole role."
+  }
+
+  assert {
+    condition     = aws_iam_role_policy_attachment.hybrid_s3.policy_arn == aws_iam_policy.s3.arn && aws_iam_role_policy_attachment.hybrid_s3.role == aws_iam_role.hybrid.name
+    error_message = "SSMInstanceProfileFullS3Policy must be attached to the SSMServiceRoleFull role."
+  }
+
+  assert {
+    condition     = aws_iam_role_policy_attachment.hybrid_session_manager.policy_arn == aws_iam_policy.session_manager.arn && aws_iam_role_policy_attachment.hybrid_session_manager.role == aws_iam_role.hybrid.name
+    error_message = "SSMSessionManagerFullPolicy must be attached to the SSMServiceRoleFull role."
+  }
 }

@@ -9,7 +9,7 @@ refuses). :func:`apply_module` runs the whole cycle against :class:`~.emulator.E
 2. write a throwaway root whose providers (one per Region) point at the emulator; init, plan,
    apply the saved plan;
 3. read every planned resource back through the API (:mod:`.readback`) and evaluate the
-   instance role's effective S3 access with moto's IAM evaluator (:mod:`.probes`);
+   instance role's (and the Default Host Management role's) effective S3 and KMS access with moto's IAM evaluator (:mod:`.probes`);
 4. destroy, delete the inputs, and check the inventory is what it was.
 
 The emulator stops when the run ends, fails or is interrupted.
@@ -31,7 +31,7 @@ from ...tfmodule.build import ACCOUNT_ID_VARIABLE, NETWORK_VARIABLE
 from ..harness import PLAN_FILE, ModuleInfo, module_info, root_config, throwaway_root
 from ..runner import TerraformRunner, default_runner
 from .emulator import EMULATOR_ACCOUNT, Emulator, emulator_provider
-from .probes import ProbeResult, expected_probes, probe_table, run_probes
+from .probes import ProbeResult, probe_table, role_probes, run_probes
 from .readback import ClientFactory, check_applied, inventory, leftovers, role_policy_documents
 
 #: The trust policy of a role the harness creates for a spec with ``role.create = false``.
@@ -57,13 +57,13 @@ class ApplyReport:
     def failures(self) -> list[str]:
         """One line per failed check or probe."""
         failed = [f"{label}: {problem}" for label, problem in self.checks if problem]
-        failed += [f"probe {r.probe.scope} {r.probe.action} on {r.probe.target}: {len(r.wrong)} not {'allowed' if r.probe.allowed else 'denied'}" for r in self.probes if not r.ok]
+        failed += [f"probe {r.probe.role} role {r.probe.scope} {r.probe.action} on {r.probe.target}: {len(r.wrong)} not {'allowed' if r.probe.allowed else 'denied'}" for r in self.probes if not r.ok]
         return failed
 
     def lines(self) -> list[str]:
         """The report as text: checks, then the probe table."""
         out = [f"{'ok    ' if not problem else 'FAILED'} {label}{': ' + problem if problem else ''}" for label, problem in self.checks]
-        return out + ["effective access of the instance role (moto's IAM policy evaluator):"] + ["  " + line for line in probe_table(self.probes)]
+        return out + ["effective access of the instance role, and of the Default Host Management role (moto's IAM policy evaluator):"] + ["  " + line for line in probe_table(self.probes)]
 
     @property
     def module_dir(self) -> Path:
@@ -203,10 +203,12 @@ def _apply_cycle(module_dir: Path, info: ModuleInfo, spec: Spec, runner: Terrafo
 
 def read_back(report: ApplyReport, plan: dict[str, Any], client: ClientFactory, info: ModuleInfo, spec: Spec) -> None:
     """Into ``report``: every planned resource checked against the API of ``report.account``
-    (``client`` acts there), and the instance role's effective S3 access probed."""
+    (``client`` acts there), and the effective S3 and KMS access of the instance role (and the
+    Default Host Management role) probed."""
     report.checks += check_applied(plan, client, info.partition, report.account, info.regions[0])
-    documents = role_policy_documents(client("iam", info.regions[0]), spec.role.name)
-    report.probes = run_probes(expected_probes(spec, info.partition), documents)
+    iam = client("iam", info.regions[0])
+    for role_name, probes in role_probes(spec, info.partition).items():
+        report.probes += run_probes(probes, role_policy_documents(iam, role_name))
 
 
 def check_nothing_left(report: ApplyReport, before: dict[str, list[str]], client: ClientFactory, regions: tuple[str, ...]) -> None:
