@@ -117,42 +117,42 @@ class _Schema(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=T
     pass
 
 
-class _MoveFile(_Schema):
+class _MoveFile(_Schema):  # type: ignore[misc]  # msgspec: frozen is inherited
     source: str = msgspec.field(name="from")
     target: str = msgspec.field(name="to")
     since: str
 
 
-class _ResourceFile(_Schema):
+class _ResourceFile(_Schema):  # type: ignore[misc]  # msgspec: frozen is inherited
     type: str
     identity: dict[str, str]
     attributes: dict[str, str]
 
 
-class _ValidationFile(_Schema):
+class _ValidationFile(_Schema):  # type: ignore[misc]  # msgspec: frozen is inherited
     condition: str
     error_message: str
 
 
-class _InputFile(_Schema):
+class _InputFile(_Schema):  # type: ignore[misc]  # msgspec: frozen is inherited
     type: str
     required: bool
     validations: list[_ValidationFile]
     keys: list[str] = []
 
 
-class _InterfaceFile(_Schema):
+class _InterfaceFile(_Schema):  # type: ignore[misc]  # msgspec: frozen is inherited
     inputs: dict[str, _InputFile]
     outputs: list[str]
     aliases: list[str]
 
 
-class _EntryFile(_Schema):
+class _EntryFile(_Schema):  # type: ignore[misc]  # msgspec: frozen is inherited
     version: str
     lines: list[str]
 
 
-class _RecordFile(_Schema, kw_only=True):
+class _RecordFile(_Schema, kw_only=True):  # type: ignore[misc]  # msgspec: frozen is inherited
     comment: str = msgspec.field(name="//", default="")
     format: Literal[1, 2]
     version: str

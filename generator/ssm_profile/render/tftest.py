@@ -239,16 +239,16 @@ def _wiring_run(grants: Grants) -> Block:
             )
         )
     names = {p.key: p.name for p in grants.custom_policies}
-    for role in grants.service_roles:
-        for key in role.custom_policy_keys:
-            attachment = ref(f"aws_iam_role_policy_attachment.{role.key}_{key}")
+    for service_role in grants.service_roles:
+        for key in service_role.custom_policy_keys:
+            attachment = ref(f"aws_iam_role_policy_attachment.{service_role.key}_{key}")
             asserts.append(
                 _assert(
                     all_of(
                         Op("==", attachment.attr("policy_arn"), ref(f"aws_iam_policy.{key}").attr("arn")),
-                        Op("==", attachment.attr("role"), ref(f"aws_iam_role.{role.key}").attr("name")),
+                        Op("==", attachment.attr("role"), ref(f"aws_iam_role.{service_role.key}").attr("name")),
                     ),
-                    f"{names[key]} must be attached to the {role.name} role.",
+                    f"{names[key]} must be attached to the {service_role.name} role.",
                 )
             )
     return Block(
