@@ -81,6 +81,14 @@ def _is_utf8(name: str) -> bool:
 
 
 def _read_bytes(path: Path, source: str) -> bytes:
+    return read_bounded(path, source, MAX_SPEC_BYTES, "the spec file")
+
+
+def read_bounded(path: Path, source: str, limit: int, what: str) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``limit`` of them: the one bounded reader
+    of every file a user hands ssm-profile. :class:`SpecError` naming ``source`` when the file is
+    missing, a folder, not a regular file (a FIFO is never waited on) or larger than ``limit``;
+    ``what`` names the file the user should give (``the spec file``)."""
     # O_NONBLOCK: opening a FIFO (or a device) must not hang the run before the type check.
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -91,17 +99,17 @@ def _read_bytes(path: Path, source: str) -> bytes:
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
-            raise SpecError(source, "is a folder; give the spec file")
+            raise SpecError(source, f"is a folder; give {what}")
         if not stat.S_ISREG(mode):
-            raise SpecError(source, "is not a regular file; give the spec file")
+            raise SpecError(source, f"is not a regular file; give {what}")
         with os.fdopen(fd, "rb", closefd=False) as stream:
-            data = stream.read(MAX_SPEC_BYTES + 1)
+            data = stream.read(limit + 1)
     except OSError as exc:
         raise SpecError(source, f"cannot read the file: {exc.strerror or exc}") from None
     finally:
         os.close(fd)
-    if len(data) > MAX_SPEC_BYTES:
-        raise SpecError(source, f"is larger than {MAX_SPEC_BYTES // (1024 * 1024)} MiB; a spec file is far smaller")
+    if len(data) > limit:
+        raise SpecError(source, f"is larger than {limit // (1024 * 1024)} MiB; {what} is far smaller")
     return data
 
 
