@@ -144,6 +144,27 @@ def test_a_console_setup_is_adopted_with_imports_only(emulator: Emulator, tmp_pa
     assert again.returncode == 0, again.stdout[-3000:]
     assert "No changes." in again.stdout
 
+    # A later day: the team stops managing Default Host Management, and keeps it on.
+    code, _, err = run("imports", str(module), "--account-id", EMULATOR_ACCOUNT, "--removed", "-o", str(root / "removed.tf"))
+    assert code == 0, err
+    spec.write_text(text.replace("enabled = true", "enabled = false"), encoding="utf-8")
+    assert run("generate", str(spec), "-o", str(module))[0] == 0
+    # The root keeps its Region providers for this apply: Terraform needs a resource's provider
+    # to forget it, and the module without Default Host Management declares none of them.
+    after = apply_root(module_info(module), emulator.url, {})
+    (root / "main.tf.json").write_text(json.dumps({**after, "provider": config["provider"]}), encoding="utf-8")
+    (root / "imports.tf").unlink()  # its Default Host Management imports name resources the module no longer has
+    plan = plan_json(root)
+    forgotten = {c["address"] for c in plan["resource_changes"] if c["change"]["actions"] == ["forget"]}
+    assert forgotten == {a for a in expected if "default_host_management" in a}
+    assert [c["address"] for c in plan["resource_changes"] if c["change"]["actions"] not in (["forget"], ["no-op"])] == []
+    applied = terraform(root, "apply", "-input=false", "-no-color", "adopt.tfplan")
+    assert applied.returncode == 0, applied.stderr[-3000:]
+    for region in REGIONS:  # still on, still naming its role, which still exists
+        setting = emulator.client("ssm", region).get_service_setting(SettingId=SETTING)["ServiceSetting"]
+        assert setting["SettingValue"] == f"service-role/{DHMC_ROLE}"
+    assert emulator.client("iam", "us-east-1").get_role(RoleName=DHMC_ROLE)["Role"]["Path"] == "/service-role/"
+
 
 def test_a_role_at_another_path_is_one_line_and_exit_1_before_any_apply(emulator: Emulator, tmp_path: Path) -> None:
     make_console_setup(emulator, "TeamSSMRole", path="/team/")

@@ -103,8 +103,9 @@ def adoption_imports(
     """The imports.tf of a root that calls the module in ``out`` as ``module_address``.
 
     With ``details_file`` the spec is checked against it and only what exists is imported;
-    ``blocked`` is then true when the plan would replace or destroy something. ``removed`` adds
-    the ``removed`` blocks that stop managing Default Host Management without resetting it.
+    ``blocked`` is then true when the plan would replace or destroy something. ``removed``: instead
+    of imports, the ``removed`` blocks that stop managing Default Host Management without
+    resetting it (for a root whose module is about to be regenerated without it).
     """
     grants, spec_label = module_grants(out)
     check_module_address(module_address)
@@ -120,9 +121,9 @@ def adoption_imports(
         raise SpecError(str(details_file), f"is an account of partition {details.partition}, but the spec's Regions are in {grants.partition.id}")
     imports = module_imports(grants, account_id, _endpoint_ids(grants, vpc_endpoint_ids))
     adoption = compare(grants, details, imports) if details is not None else Adoption(imports=imports, differences=[])
-    blocks = import_blocks(adoption.imports, module_address)
-    if removed:
-        blocks += removed_blocks(grants, module_address)
+    # --removed is for a later day: the module already manages Default Host Management and the
+    # spec is about to stop; the imports are done by then, so only the removed blocks are written.
+    blocks = removed_blocks(grants, module_address) if removed else import_blocks(adoption.imports, module_address)
     text = imports_text(blocks, header_line(spec_label)) if blocks else ""
     return ImportsFile(text=text, imports=adoption.imports, differences=adoption.differences, blocked=adoption.blocked)
 

@@ -172,10 +172,12 @@ def removed_blocks(grants: Grants, module_address: str) -> list[Block]:
     setting, which turns Default Host Management off in that Region, and the role it names stays
     in use. Empty when the module has no Default Host Management."""
     dhmc = [i for i in module_imports(grants, "000000000000") if i.field.startswith("default_host_management.")]
+    # A removed block's `from` takes no instance keys (it covers every instance): REMOVED_DOC.
+    every_instance = re.sub(r"\[[^\]]*\]", "", module_address)
     return [
         Block(
             "removed",
-            body={"from": Bare(f"{module_address}.{i.address}"), "lifecycle": nested(Block("lifecycle", body={"destroy": False}))},
+            body={"from": Bare(f"{every_instance}.{i.address}"), "lifecycle": nested(Block("lifecycle", body={"destroy": False}))},
             comment=(f"Default Host Management {i.kind}: Terraform forgets it, AWS keeps it ({REMOVED_DOC}).",),
         )
         for i in dhmc

@@ -43,7 +43,7 @@ def _emit(text: str, output: Path | None) -> None:
 @click.option("--module-address", default="module.ssm_profile", show_default=True, help="How the root calls the module.")
 @click.option("--vpc-endpoint-ids", type=SPEC_ARG, help='JSON of existing VPC endpoint IDs by Region and service: {"us-east-2": {"ssm": "vpce-..."}}.')
 @click.option("--from", "details_file", type=SPEC_ARG, help="JSON of `aws iam get-account-authorization-details`: check the spec against it, import only what exists.")
-@click.option("--removed", is_flag=True, help="Add removed blocks (Terraform >= 1.7) that stop managing Default Host Management without turning it off.")
+@click.option("--removed", is_flag=True, help="Instead of imports: removed blocks (Terraform >= 1.7) that stop managing OUT's Default Host Management without turning it off.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (e.g. the root's imports.tf).  [default: stdout]")
 def imports(
     out: Path, account_id: str | None, module_address: str, vpc_endpoint_ids: Path | None, details_file: Path | None, removed: bool, output: Path | None
@@ -68,7 +68,8 @@ def imports(
         click.echo(f"ssm-profile: {difference.line()}", err=True)
     _emit(result.text, output)
     if output is not None:
-        click.echo(f"{output}: wrote {len(result.imports)} import blocks for {module_address}", err=True)
+        blocks = "removed" if removed else "import"
+        click.echo(f"{output}: wrote {result.text.count(f'{blocks} {{')} {blocks} blocks for {module_address}", err=True)
 
 
 @click.command("spec-from")
