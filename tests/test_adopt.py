@@ -191,3 +191,29 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
         assert code == 2, (args, err)
         assert err.count("\n") == 1 and message in err, (args, err)
         assert out == ""
+
+
+# -- fleets ---------------------------------------------------------------------------------
+
+
+def test_a_fleet_that_adopts_writes_imports_in_each_root_with_the_account_s_id(tmp_path: Path) -> None:
+    fleet_dir = EXAMPLES["basic"].parent / "fleet"
+    for name in ("fleet.toml", "ssm-profile.toml"):
+        (tmp_path / name).write_text((fleet_dir / name).read_text(), encoding="utf-8")
+    text = (tmp_path / "fleet.toml").read_text()
+    text = text.replace('backend = "s3"', 'backend = "s3"\nadopt = true', 1).replace('name = "staging"', 'name = "staging"\nadopt = false', 1)
+    (tmp_path / "fleet.toml").write_text(text, encoding="utf-8")
+    live = tmp_path / "live"
+    code, _, err = run("fleet", str(tmp_path / "fleet.toml"), "-o", str(live))
+    assert code == 0, err
+    assert not (live / "staging" / "imports.tf").exists()
+    for account, account_id in (("prod", "111122223333"), ("dev", "777788889999")):
+        imports = (live / account / "imports.tf").read_text()
+        assert 'to = module.ssm_profile.aws_iam_role.hybrid\n  id = "SSMServiceRole"' in imports
+        assert f'id = "arn:aws:iam::{account_id}:policy/SSMInstanceProfileS3Policy"' in imports
+        assert "aws_vpc_endpoint" not in imports  # endpoint IDs are not in a fleet file: created, or imported by hand
+    # drift knows the file: a fleet --check is up to date
+    assert run("fleet", str(tmp_path / "fleet.toml"), "-o", str(live), "--check")[0] == 0
+    (tmp_path / "fleet.toml").write_text(text.replace("adopt = true", 'adopt = "yes"', 1), encoding="utf-8")
+    code, _, err = run("fleet", str(tmp_path / "fleet.toml"), "-o", str(live))
+    assert code == 2 and "adopt: expected true or false" in err
