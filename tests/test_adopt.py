@@ -217,3 +217,15 @@ def test_a_fleet_that_adopts_writes_imports_in_each_root_with_the_account_s_id(t
     (tmp_path / "fleet.toml").write_text(text.replace("adopt = true", 'adopt = "yes"', 1), encoding="utf-8")
     code, _, err = run("fleet", str(tmp_path / "fleet.toml"), "-o", str(live))
     assert code == 2 and "adopt: expected true or false" in err
+
+
+def test_an_existing_role_that_does_not_exist_stops_the_adoption(tmp_path: Path) -> None:
+    module = tmp_path / "module"
+    assert run("generate", str(EXAMPLES["existing-role"]), "-o", str(module))[0] == 0
+    code, out, err = run("imports", str(module), "--from", str(details_file(tmp_path, [role_detail()])))
+    assert code == 1 and out == ""
+    assert "role.name: no role 'ExistingAppServerRole' exists, and role.create is false: the apply would fail attaching to it" in err.splitlines()
+    truncated = tmp_path / "truncated.json"
+    truncated.write_text(json.dumps({"RoleDetailList": [role_detail()], "IsTruncated": True, "Marker": "x"}), encoding="utf-8")
+    code, _, err = run("imports", str(module), "--from", str(truncated))
+    assert code == 2 and "IsTruncated is true" in err and err.count("\n") == 1

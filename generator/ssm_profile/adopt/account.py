@@ -93,6 +93,7 @@ class _Policy(_Api):
 class _Details(_Api):
     role_detail_list: list[_Role] = []
     policies: list[_Policy] = []
+    is_truncated: bool = False
 
 
 class InstanceProfileDetail(msgspec.Struct, frozen=True):
@@ -223,6 +224,8 @@ def parse_account_details(data: bytes, source: str) -> AccountDetails:
         raise SpecError(source, f"is not the output of aws iam get-account-authorization-details: {exc}") from None
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise SpecError(source, f"is not JSON: {exc}") from None
+    if raw.is_truncated:  # one page of a paginated answer: the AWS CLI gathers every page unless --max-items is given
+        raise SpecError(source, "is one page of the answer (IsTruncated is true); run the AWS CLI without --max-items")
     found = next((m for m in (_ARN_ACCOUNT.match(r.arn) for r in raw.role_detail_list) if m), None)
     if not raw.role_detail_list or found is None:
         raise SpecError(source, "lists no role (RoleDetailList); run: aws iam get-account-authorization-details --output json > FILE")

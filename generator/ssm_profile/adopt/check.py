@@ -17,11 +17,13 @@ from .imports import ResourceImport, policy_arn
 
 
 class Difference(msgspec.Struct, frozen=True):
-    """One line of the comparison; ``replaces``: the plan would replace (destroy) what exists."""
+    """One line of the comparison; ``replaces``: the plan would replace (destroy) what exists;
+    ``fails``: the apply would fail (the text says why)."""
 
     field: str
     text: str
     replaces: bool = False
+    fails: bool = False
 
     def line(self) -> str:
         """The difference as the one line ``imports --from`` prints."""
@@ -36,8 +38,8 @@ class Adoption(msgspec.Struct, frozen=True):
 
     @property
     def blocked(self) -> bool:
-        """Whether the plan would replace or destroy something that exists."""
-        return any(d.replaces for d in self.differences)
+        """Whether the plan would replace or destroy something that exists, or the apply fail."""
+        return any(d.replaces or d.fails for d in self.differences)
 
 
 def compare(grants: Grants, details: AccountDetails, imports: list[ResourceImport]) -> Adoption:
@@ -45,11 +47,15 @@ def compare(grants: Grants, details: AccountDetails, imports: list[ResourceImpor
     found: list[Difference] = []
     exists: set[str] = set()
     roles = [("role", grants.role.name, grants.role.path, grants.role.create)]
-    roles += [(f"{r.key}.role_name" if r.key == "hybrid" else "default_host_management.role_name", r.name, r.path, True) for r in grants.service_roles]
+    roles += [(f"{r.key}.role_name", r.name, r.path, True) for r in grants.service_roles]
     for field, name, path, create in roles:
         role = details.role(name)
+        name_field = "role.name" if field == "role" else field
+        if role is None and create:
+            found.append(Difference(name_field, f"no role {name!r} exists; the plan creates it"))
+        elif role is None:
+            found.append(Difference(name_field, f"no role {name!r} exists, and role.create is false: the apply would fail attaching to it", fails=True))
         if role is None:
-            found.append(Difference(field if field.endswith("role_name") else "role.name", f"no role {name!r} exists; the plan creates it", replaces=not create))
             continue
         exists.add(name)
         found += _role_differences(field, name, path, role, create)

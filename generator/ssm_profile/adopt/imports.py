@@ -109,7 +109,7 @@ def module_imports(grants: Grants, account_id: str, vpc_endpoint_ids: dict[str, 
         found.append(_attachment(policy.key, role.name, arn, where))
     custom = {p.key: policy_arn(grants, account_id, p.name) for p in grants.custom_policies}
     for service_role in grants.service_roles:
-        where = f"{'default_host_management' if service_role.key == 'default_host_management' else service_role.key}.role_name"
+        where = f"{service_role.key}.role_name"  # default_host_management.role_name, hybrid.role_name
         found.append(ResourceImport(f"aws_iam_role.{service_role.key}", service_role.name, where, "role"))
         single = len(service_role.managed_policies) + len(service_role.custom_policy_keys) == 1
         for policy in service_role.managed_policies:

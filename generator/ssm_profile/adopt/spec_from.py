@@ -104,7 +104,7 @@ def _role_section(out: _Toml, role: RoleDetail) -> None:
     if role.tags:
         out.set("tags", dict(sorted(role.tags.items())))
     services = role.trusted_services()
-    if services != ["ec2.amazonaws.com"] and services != [f"ec2.{s}" for s in ("amazonaws.com.cn",)]:
+    if services not in (["ec2.amazonaws.com"], ["ec2.amazonaws.com.cn"]):  # the EC2 principal, in China too
         out.comment(f"not mapped: the role trusts {', '.join(services) or 'no service'}; the module's trust names the EC2 service only")
     for inline in role.inline_policies:
         out.comment(f"not mapped: the inline policy {inline!r} (the module does not manage inline policies)")
@@ -148,8 +148,9 @@ def _s3_policy(details: AccountDetails, role: RoleDetail) -> PolicyDetail | None
 
 
 def _grants_only_s3(policy: PolicyDetail) -> bool:
-    statements = statements_of(policy.document)
-    if not statements or len(statements) != len(policy.document.get("Statement", []) if isinstance(policy.document.get("Statement"), list) else [1]):
+    given = policy.document.get("Statement", [])
+    statements = statements_of(policy.document)  # the Allow statements: a Deny does not map
+    if not statements or len(statements) != len(given if isinstance(given, list) else [given]):
         return False
     return all(set(as_list(s.get("Action"))) <= _S3_ACTIONS and as_list(s.get("Resource")) and "Condition" not in s for s in statements)
 

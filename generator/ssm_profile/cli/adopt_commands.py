@@ -62,8 +62,8 @@ def imports(
         out, account_id=account_id, module_address=module_address, vpc_endpoint_ids=vpc_endpoint_ids, details_file=details_file, removed=removed
     )
     if result.blocked:
-        lines = [d.line() for d in result.differences if d.replaces]
-        raise CheckFailed(f"{out}: the plan would replace what exists ({len(lines)} differences); fix the spec:\n" + "\n".join(lines))
+        lines = [d.line() for d in result.differences if d.replaces or d.fails]
+        raise CheckFailed(f"{out}: the plan would replace what exists, or fail ({len(lines)} differences); fix the spec:\n" + "\n".join(lines))
     for difference in result.differences:
         click.echo(f"ssm-profile: {difference.line()}", err=True)
     _emit(result.text, output)
