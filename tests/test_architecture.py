@@ -108,6 +108,7 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("output",),
     ("release",),
     ("pipeline",),
+    ("adopt",),  # imports and spec-from: read a module's spec; fleets write imports per account root
     ("release.publish", "fleet", "drift"),
     ("terraform",),
     ("judges",),

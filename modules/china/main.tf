@@ -16,7 +16,6 @@ data "aws_partition" "current" {}
 # See https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html
 data "aws_iam_policy_document" "assume_role" {
   statement {
-    sid     = "EC2AssumeRole"
     effect  = "Allow"
     actions = ["sts:AssumeRole"]
 

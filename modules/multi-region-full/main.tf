@@ -16,7 +16,6 @@ data "aws_partition" "current" {}
 # See https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html
 data "aws_iam_policy_document" "assume_role" {
   statement {
-    sid     = "EC2AssumeRole"
     effect  = "Allow"
     actions = ["sts:AssumeRole"]
 
@@ -255,7 +254,6 @@ resource "aws_iam_role_policy_attachment" "session_manager" {
 # See https://docs.aws.amazon.com/systems-manager/latest/userguide/fleet-manager-default-host-management-configuration.html
 data "aws_iam_policy_document" "default_host_management_trust" {
   statement {
-    sid     = "SSMAssumeRole"
     effect  = "Allow"
     actions = ["sts:AssumeRole"]
 
@@ -295,7 +293,6 @@ resource "aws_iam_role_policy_attachment" "default_host_management_session_manag
 # See https://docs.aws.amazon.com/systems-manager/latest/userguide/hybrid-multicloud-service-role.html
 data "aws_iam_policy_document" "hybrid_trust" {
   statement {
-    sid     = "SSMAssumeRole"
     effect  = "Allow"
     actions = ["sts:AssumeRole"]
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .._version import __version__
+from .adopt_commands import imports, spec_from
 from .exits import ErrorGroup, run_console
 from .options import OUT_DIR, SPEC_ARG, notify, warn
 from .terraform_commands import check, plan, test_command, validate
@@ -30,7 +31,7 @@ def cli() -> None:
     """Generate Terraform for AWS's instance profile for Systems Manager from a spec file."""
 
 
-for _command in (validate, plan, check, test_command):
+for _command in (validate, plan, check, test_command, imports, spec_from):
     cli.add_command(_command)
 
 

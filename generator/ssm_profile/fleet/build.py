@@ -17,8 +17,10 @@ from typing import Any, Literal
 
 import msgspec
 
+from ..adopt.imports import DEFAULT_MODULE_ADDRESS, import_blocks, module_imports
 from ..aws.partitions import suggest
 from ..errors import SpecError
+from ..grants.build import Grants
 from ..render.tfjson import json_value
 from ..spec.shape import check_shape
 from ..tfmodule.build import ACCOUNT_ID_VARIABLE, MIN_AWS_PROVIDER, MIN_TERRAFORM
@@ -59,6 +61,9 @@ class FleetAccount(_Table):  # type: ignore[misc]  # msgspec: frozen is inherite
     id: str
     role_arn: str
     inputs: dict[str, Any] = {}
+    # Adopt what already exists in the account: its root gets imports.tf (ssm-profile imports).
+    # None: the fleet's own `adopt`.
+    adopt: bool | None = None
 
 
 class Fleet(_Table):  # type: ignore[misc]  # msgspec: frozen is inherited
@@ -70,6 +75,7 @@ class Fleet(_Table):  # type: ignore[misc]  # msgspec: frozen is inherited
     module: str = "modules/ssm-profile"
     engines: list[Literal["atlantis", "matrix", "terragrunt", "hcp-terraform"]] = msgspec.field(default_factory=lambda: ["matrix"])
     backend: Literal["s3", "remote", "none"] = "s3"
+    adopt: bool = False  # every account's root gets imports.tf, unless the account says otherwise
 
 
 @dataclass(frozen=True)
@@ -167,14 +173,20 @@ def _check_value(value: Any, at: str) -> None:
 # -- the files of LIVE -----------------------------------------------------------------------
 
 
-def fleet_files(fleet: Fleet, shared: SharedModule, header: str) -> dict[str, str]:
-    """Every file of LIVE: one root per account and the engines' files, keyed by relative path."""
+def fleet_files(fleet: Fleet, shared: SharedModule, header: str, grants: Grants | None = None) -> dict[str, str]:
+    """Every file of LIVE: one root per account and the engines' files, keyed by relative path.
+
+    An account that adopts (``adopt = true``) gets ``imports.tf`` from ``grants``, the shared
+    module's: import blocks belong in the root (:mod:`ssm_profile.adopt.imports`).
+    """
     from ..render.hcl import render_blocks
 
     files: dict[str, str] = {}
     for account in fleet.accounts:
         for name, blocks in _root_blocks(fleet, account, shared).items():
             files[f"{account.name}/{name}.tf"] = render_blocks(blocks, header)
+        if grants is not None and (account.adopt if account.adopt is not None else fleet.adopt):
+            files[f"{account.name}/imports.tf"] = render_blocks(import_blocks(module_imports(grants, account.id), DEFAULT_MODULE_ADDRESS), header)
         if "terragrunt" in fleet.engines:
             files[f"{account.name}/{TERRAGRUNT_FILE}"] = _terragrunt(header)
     if "atlantis" in fleet.engines:

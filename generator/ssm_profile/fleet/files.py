@@ -70,7 +70,7 @@ def generate_fleet(fleet_path: str | Path, live_dir: str | Path) -> FleetOutput:
         spec_from_live=_relative(spec_path, live_dir),
         fleet_from_live=_relative(fleet_path, live_dir),
     )
-    files = fleet_files(fleet, shared, header_line(shared.fleet_from_live))
+    files = fleet_files(fleet, shared, header_line(shared.fleet_from_live), grants=module.grants)
     files[MANIFEST_FILE] = _live_manifest(files, shared, [a.name for a in fleet.accounts])
     live = GeneratedModule(files=dict(sorted(files.items())), grants=module.grants, document=module.document, format="hcl")
     return FleetOutput(fleet=fleet, module=module, module_dir=module_dir, live=live, live_dir=live_dir)

@@ -117,4 +117,6 @@ def agent_bucket_statements(valid: ValidatedSpec) -> list[Statement]:
 def s3_policies(valid: ValidatedSpec) -> tuple[CustomPolicy, ...]:
     """The custom S3 policies: statement 2, then statement 1 per Region, split to IAM's size quota."""
     statements = own_bucket_statements(valid) + agent_bucket_statements(valid)
-    return numbered_policies(statements, "s3", valid.spec.s3.policy_name, "s3.policy_name", CUSTOM_POLICY_DESCRIPTION)
+    given = valid.spec.s3.policy_description
+    description = CUSTOM_POLICY_DESCRIPTION if given is None else given
+    return numbered_policies(statements, "s3", valid.spec.s3.policy_name, "s3.policy_name", description)

@@ -65,7 +65,16 @@ SUPPRESSIONS_FILE = FileKind("suppressions file", "give the suppressions file (T
 #: A generated module's own file, read back (its variable names): the largest generated file is
 #: a README of a few hundred kilobytes.
 MODULE_FILE = FileKind("module file", "regenerate the module", 64 * MIB, 64)
-KINDS = (SPEC_FILE, FLEET_FILE, MANIFEST, RELEASE_RECORD, VAR_FILE, SUPPRESSIONS_FILE, MODULE_FILE)
+#: ``aws iam get-account-authorization-details`` of a large account (every role, group, user and
+#: policy with all its versions) runs to tens of megabytes; its policy documents nest a few levels.
+ACCOUNT_DETAILS = FileKind(
+    "authorization details file", "give the JSON of aws iam get-account-authorization-details", 64 * MIB, 32
+)
+#: ``imports --vpc-endpoint-ids``: a Region -> service -> endpoint ID table.
+ENDPOINT_IDS = FileKind("VPC endpoint ID file", "give a JSON file of VPC endpoint IDs", 1 * MIB, 8)
+KINDS = (
+    SPEC_FILE, FLEET_FILE, MANIFEST, RELEASE_RECORD, VAR_FILE, SUPPRESSIONS_FILE, MODULE_FILE, ACCOUNT_DETAILS, ENDPOINT_IDS,
+)
 
 #: "The file is not there": the reader's ``missing_ok`` answers None for these.
 _MISSING = (errno.ENOENT, errno.ENOTDIR)

@@ -124,6 +124,17 @@ class S3Spec(_Section):  # type: ignore[misc]  # msgspec: frozen is inherited
     """The custom S3 policy: AWS-owned buckets (statement 1) and the user's own (statement 2)."""
 
     policy_name: Annotated[IamName128, Meta(min_length=1)] = "SSMInstanceProfileS3Policy"
+    # None: ssm-profile's own description. A policy's description cannot change without replacing
+    # the policy (CreatePolicy takes it; no API updates it), so adopting an existing policy needs
+    # its description here, "" included —
+    # https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreatePolicy.html
+    policy_description: (
+        Annotated[
+            str,
+            Meta(max_length=1000, pattern=IAM_DESCRIPTION, description="default: ssm-profile's own; set to adopt an existing policy"),
+        ]
+        | None
+    ) = None
     vpc_endpoint: Annotated[
         bool, Meta(description="statement 1: AWS-owned buckets SSM Agent needs, in every Region")
     ] = False

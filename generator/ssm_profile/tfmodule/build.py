@@ -136,9 +136,10 @@ def _guard_first_resource(blocks: list[Block], grants: Grants) -> list[Block]:
     return blocks
 
 
-def _trust_document(key: str, service: str, conditions: tuple[Condition, ...], sid: str, comment: tuple[str, ...]) -> Block:
+def _trust_document(key: str, service: str, conditions: tuple[Condition, ...], comment: tuple[str, ...]) -> Block:
+    # No statement ID: the trust policies the IAM console writes have none, and the provider
+    # compares Sids (awspolicyequivalence), so a Sid here would update every adopted role's trust.
     statement: dict[str, object] = {
-        "sid": sid,
         "effect": "Allow",
         "actions": ["sts:AssumeRole"],
         "principals": nested(Block("principals", body={"type": "Service", "identifiers": [service]})),
@@ -159,7 +160,6 @@ def _instance_role_blocks(grants: Grants) -> list[Block]:
         "assume_role",
         role.trusted_service,
         (),
-        "EC2AssumeRole",
         ("Trust policy: only the EC2 service may assume the role.", f"See {AWS_DOC}"),
     )
     body: dict[str, object] = {
@@ -225,7 +225,6 @@ def _service_role_blocks(role: ServiceRole, grants: Grants) -> list[Block]:
         f"{role.key}_trust",
         role.trusted_service,
         role.conditions,
-        "SSMAssumeRole",
         (f"Trust policy of the {role.name} role: only Systems Manager may assume it.", f"See {role.doc_url}"),
     )
     resource = Block(
