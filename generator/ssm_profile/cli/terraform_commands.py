@@ -7,6 +7,7 @@ one provider start (:mod:`ssm_profile.terraform.module_runs`), and prints one li
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +25,20 @@ def validate(outs: tuple[Path, ...], providers: str | None) -> None:
     Several modules (or folders of modules) share one init and one validate; each is reported
     on its own line. A fleet's LIVE folder validates its account roots.
     """
-    from ..terraform.module_runs import validate_modules
+    from ..fleet.files import fleet_root
+    from ..terraform.module_runs import validate_fleet_root, validate_modules
 
-    modules = module_folders(outs, fleets=True)
+    roots = [root for root in map(fleet_root, outs) if root is not None]  # a fleet's account root, on its own
+    rest = tuple(out for out in outs if out not in {root.root for root in roots})
+    modules = module_folders(rest, fleets=True) if rest else []
     runner = terraform_runner(providers)
-    results = validate_modules(modules, runner)
+    results = validate_modules(modules, runner) if modules else []
+    results += [validate_fleet_root(root.root, root.live_dir, root.account, runner) for root in roots]
     version = runner.version() if any(r.ok for r in results) else ""
     for result in results:
         if result.ok:
-            what = f"{len(result.roots)} account roots valid" if result.roots else "valid"
+            count = len(result.roots)
+            what = f"{count} account root{'' if count == 1 else 's'} valid" if result.roots else "valid"
             click.echo(f"{result.module_dir}: {what} (terraform {version}; {runner.providers.label()})")
         else:
             say_failed(result, len(results))
@@ -77,13 +83,17 @@ def plan(
     from ..terraform.module_runs import plan_modules
     from ..terraform.plan_summary import summarise_plan
 
-    modules = module_folders(outs)
+    root = _one_fleet_root(outs, var_file)
+    modules = [root.module_dir] if root is not None else module_folders(outs)
     for option, given in (("--json", json_out), ("--var-file", var_file)):
         if given is not None and len(modules) > 1:
             raise SpecError(option, f"takes one module; {len(modules)} given (plan them one at a time)")
     checked = read_var_file(var_file, modules[0]) if var_file is not None else None
     runner = terraform_runner(providers)
-    results = plan_modules(modules, runner, offline=offline, var_file=checked)
+    if root is not None:  # the shared module with exactly what this account's root passes it
+        results = [replace(r, module_dir=root.root) for r in plan_modules(modules, runner, offline=offline, inputs=root.inputs)]
+    else:
+        results = plan_modules(modules, runner, offline=offline, var_file=checked)
     markdown = []
     for result in results:
         if result.plan is None:
@@ -102,6 +112,21 @@ def plan(
         markdown_out.parent.mkdir(parents=True, exist_ok=True)
         markdown_out.write_text("\n".join(markdown), encoding="utf-8")
     raise_worst(results)
+
+
+def _one_fleet_root(outs: tuple[Path, ...], var_file: Path | None) -> Any:
+    """The fleet account root ``plan`` was given (alone), else None."""
+    from ..errors import SpecError
+    from ..fleet.files import fleet_root
+
+    roots = [root for root in map(fleet_root, outs) if root is not None]
+    if not roots:
+        return None
+    if len(outs) > 1:
+        raise SpecError(str(roots[0].root), "is a fleet's account root: plan it on its own (or plan its LIVE folder's shared module)")
+    if var_file is not None:
+        raise SpecError("--var-file", f"{roots[0].root} is a fleet's account root: its inputs come from its fleet file")
+    return roots[0]
 
 
 @click.command()

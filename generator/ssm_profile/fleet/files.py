@@ -207,3 +207,37 @@ def _replace_file(path: Path, text: str, say: Notify) -> None:
         except OSError as exc:
             temporary.unlink(missing_ok=True)
             raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+@dataclass(frozen=True)
+class FleetRoot:
+    """One account root of a fleet's LIVE folder, as ``validate`` and ``plan`` take it."""
+
+    root: Path
+    live_dir: Path
+    account: str
+    module_dir: Path
+    #: What the root passes the shared module (account_id and the account's inputs).
+    inputs: dict[str, object]
+
+
+def fleet_root(folder: str | Path) -> FleetRoot | None:
+    """The account root at ``folder`` (a folder of a LIVE whose manifest lists it), else None."""
+    from ..tfmodule.build import ACCOUNT_ID_VARIABLE
+
+    folder = Path(folder)
+    live = Path(os.path.abspath(folder)).parent
+    if (folder / MANIFEST_FILE).exists() or not (live / MANIFEST_FILE).is_file():
+        return None
+    manifest = read_manifest(live)
+    if manifest is None or manifest.fleet is None or folder.resolve().name not in manifest.accounts:
+        return None
+    output = generate_fleet((live / manifest.fleet).resolve(), live)
+    account = next((a for a in output.fleet.accounts if a.name == folder.resolve().name), None)
+    if account is None:
+        raise SpecError(str(folder), f"is an account root of {live}, but its fleet file no longer lists it; run ssm-profile fleet")
+    variables = {b.labels[0] for b in output.module.document.of_kind("variable")}
+    inputs: dict[str, object] = dict(account.inputs)
+    if ACCOUNT_ID_VARIABLE in variables:  # as the root's own module call passes it
+        inputs[ACCOUNT_ID_VARIABLE] = account.id
+    return FleetRoot(root=folder, live_dir=live, account=account.name, module_dir=output.module_dir, inputs=inputs)
