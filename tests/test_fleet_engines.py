@@ -359,3 +359,31 @@ def test_vpc_endpoint_network_keys_are_the_specs_regions(repo: Path) -> None:
     assert code == 2 and err.count("\n") == 1, err
     assert 'accounts[1].inputs["vpc_endpoint_network"]["us-west-2"]: is not a Region of the spec' in err and "allowed: us-east-1, eu-west-1" in err
     assert not (repo / "live").exists() and not (repo / "modules").exists()
+
+
+@pytest.mark.terraform
+def test_validate_and_plan_take_one_account_root_with_the_teams_own_files(repo: Path) -> None:
+    """`validate live/prod` validates that root as written (the team's extra.tf included);
+    `plan live/prod` plans the shared module with what that root passes it."""
+    data = json.loads(json.dumps(fleet_data()))
+    data["accounts"][0]["inputs"]["vpc_endpoint_network"]["us-east-1"]["vpc_id"] = "vpc-0feedfacecafe0001"
+    assert run("fleet", str(write_fleet(repo, data)), "-o", str(repo / "live"))[0] == 0
+    (repo / "live/prod/extra.tf").write_text('output "team" {\n  value = module.ssm_profile\n}\n')
+    code, out, err = run("validate", str(repo / "live/prod"))
+    assert code == 0, err
+    assert out.startswith(f"{repo / 'live/prod'}: 1 account root valid")
+    (repo / "live/prod/broken.tf").write_text('output "broken" {\n  value = module.nothing_here\n}\n')
+    code, _, err = run("validate", str(repo / "live/prod"))
+    assert code == 3 and "nothing_here" in err, err
+    (repo / "live/prod/broken.tf").unlink()
+    code, out, err = run("plan", "--offline", str(repo / "live/prod"))
+    assert code == 0, err
+    assert out.startswith(f"{repo / 'live/prod'}: plan ok: ") and "module.ssm_profile.aws_iam_role.this" in out
+    code, _, err = run("plan", "--offline", "--json", str(repo / "plan.json"), str(repo / "live/prod"))
+    assert code == 0, err
+    planned = json.loads((repo / "plan.json").read_text())["planned_values"]["root_module"]["child_modules"][0]["resources"]
+    endpoints = [r["values"] for r in planned if r["type"] == "aws_vpc_endpoint"]
+    assert endpoints and {e["vpc_id"] for e in endpoints if e["service_name"].startswith("com.amazonaws.us-east-1.")} == {"vpc-0feedfacecafe0001"}
+    assert any("111122223333" in json.dumps(r["values"]) for r in planned if r["type"] == "aws_iam_role")  # account_id reached the trust
+    code, _, err = run("plan", "--offline", str(repo / "live/prod"), str(repo / "live/dev"))
+    assert code == 2 and "plan it on its own" in err
