@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from conftest import EXAMPLES_DIR, run
+from ssm_profile import SpecError
 from test_fleet import ACCOUNTS, FLEET_EXAMPLE, fleet_data, write_fleet
 
 
@@ -387,3 +388,24 @@ def test_validate_and_plan_take_one_account_root_with_the_teams_own_files(repo: 
     assert any("111122223333" in json.dumps(r["values"]) for r in planned if r["type"] == "aws_iam_role")  # account_id reached the trust
     code, _, err = run("plan", "--offline", str(repo / "live/prod"), str(repo / "live/dev"))
     assert code == 2 and "plan it on its own" in err
+
+
+def test_atlantis_yaml_merges_keep_every_line_of_the_team() -> None:
+    from ssm_profile.fleet.atlantis_file import BEGIN_MARK, END_MARK, atlantis_text
+
+    projects = [{"name": "ssm-profile/live/a", "dir": "live/a"}]
+    team = "version: 3\nworkflows:\n  ssm: {}\n"  # no projects: key yet
+    merged = atlantis_text(team, projects, "h")
+    assert merged is not None and merged.startswith(team) and yaml.safe_load(merged)["projects"] == projects
+    indented = "version: 3\nprojects:\n  # ours\n  - name: net\n    dir: net\n"
+    merged = atlantis_text(indented, projects, "h")
+    assert merged is not None and f"  {BEGIN_MARK}\n  - name: ssm-profile/live/a\n" in merged and merged.endswith("  - name: net\n    dir: net\n")
+    assert atlantis_text(merged, projects, "h") == merged  # stable
+    emptied = atlantis_text(merged, [], "h")
+    assert emptied is not None and f"  {BEGIN_MARK}\n  {END_MARK}\n" in emptied and yaml.safe_load(emptied)["projects"] == [{"name": "net", "dir": "net"}]
+    assert atlantis_text("version: 2\nprojects: []\n", [], "h") == "version: 2\nprojects: []\n"  # not ours: untouched
+    for text, message in [("version: 3\nprojects: []\n", "inline"), ("version: 2\n", "version: 3"), (f"{END_MARK}\n{BEGIN_MARK}\n", "out of order")]:
+        with pytest.raises(SpecError, match=message):
+            atlantis_text(text, projects, "h")
+    with pytest.raises(SpecError, match="two projects are named 'ssm-profile/live/a'"):
+        atlantis_text("version: 3\nprojects:\n- name: ssm-profile/live/a\n  dir: x\n", projects, "h")

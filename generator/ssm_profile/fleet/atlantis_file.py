@@ -27,8 +27,8 @@ def atlantis_text(current: str | None, projects: Sequence[dict[str, Any]], heade
     """The repository's ``atlantis.yaml`` holding ``projects`` (every fleet's) between the
     markers, and everything else of ``current`` (the file's text now, None when missing) as it
     is. None when there is no file and nothing to put in one."""
-    if current is None and not projects:
-        return None
+    if not projects and (current is None or BEGIN_MARK not in current):
+        return current  # no fleet uses Atlantis, and the file holds nothing of ssm-profile's
     if current is None:
         lines = [
             f"# {header}",

@@ -193,6 +193,8 @@ def _read_text(path: Path) -> str | None:
     """A file of the team's (atlantis.yaml) through the spec reader's bounds; None when missing."""
     if not os.path.lexists(path):
         return None
+    if path.is_symlink():  # replacing it would replace the link, not the file it names
+        raise SpecError(str(path), "is a symbolic link; ssm-profile writes the repository's atlantis.yaml only as a plain file")
     return read_spec_text(path)[0]
 
 
