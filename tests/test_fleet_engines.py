@@ -386,8 +386,8 @@ def test_validate_and_plan_take_one_account_root_with_the_teams_own_files(repo: 
     endpoints = [r["values"] for r in planned if r["type"] == "aws_vpc_endpoint"]
     assert endpoints and {e["vpc_id"] for e in endpoints if e["service_name"].startswith("com.amazonaws.us-east-1.")} == {"vpc-0feedfacecafe0001"}
     assert any("111122223333" in json.dumps(r["values"]) for r in planned if r["type"] == "aws_iam_role")  # account_id reached the trust
-    code, _, err = run("plan", "--offline", str(repo / "live/prod"), str(repo / "live/dev"))
-    assert code == 2 and "plan it on its own" in err
+    code, _, err = run("plan", "--offline", str(repo / "live/prod"), str(repo / "modules/ssm-profile"))
+    assert code == 2 and "plan fleet roots apart from modules" in err
 
 
 def test_atlantis_yaml_merges_keep_every_line_of_the_team() -> None:
@@ -409,3 +409,29 @@ def test_atlantis_yaml_merges_keep_every_line_of_the_team() -> None:
             atlantis_text(text, projects, "h")
     with pytest.raises(SpecError, match="two projects are named 'ssm-profile/live/a'"):
         atlantis_text("version: 3\nprojects:\n- name: ssm-profile/live/a\n  dir: x\n", projects, "h")
+
+
+def test_plan_of_live_plans_each_root_with_its_accounts_inputs(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`plan LIVE`: one plan per account root, each of the shared module with that account's
+    inputs (the real plan of one root runs in the terraform test above)."""
+    from ssm_profile import CheckFailed
+    from ssm_profile.terraform import module_runs
+
+    data = json.loads(json.dumps(fleet_data()))
+    for index, account in enumerate(data["accounts"]):
+        account["inputs"]["vpc_endpoint_network"]["us-east-1"]["vpc_id"] = f"vpc-0feedfacecafe000{index}"
+    assert run("fleet", str(write_fleet(repo, data)), "-o", str(repo / "live"))[0] == 0
+    calls: list[tuple[list[Path], dict[str, Any]]] = []
+
+    def planned(modules: list[Path], runner: Any, **options: Any) -> list[Any]:
+        calls.append((modules, options["inputs"]))
+        return [module_runs.ModuleResult(modules[0], CheckFailed("not planned here"))]
+
+    monkeypatch.setattr(module_runs, "plan_modules", planned)
+    code, out, _ = run("plan", "--offline", str(repo / "live"))
+    assert code == 1 and out.count("FAILED: not planned here") == 3
+    assert [c[0] for c in calls] == [[(repo / "modules/ssm-profile").resolve()]] * 3
+    assert [(c[1]["account_id"], c[1]["vpc_endpoint_network"]["us-east-1"]["vpc_id"]) for c in calls] == [
+        (id, f"vpc-0feedfacecafe000{index}") for index, id in enumerate(ACCOUNTS.values())
+    ]
+    assert [line.split(":")[0] for line in out.splitlines()] == [str(repo / "live" / name) for name in ACCOUNTS]

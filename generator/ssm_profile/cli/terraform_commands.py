@@ -83,15 +83,15 @@ def plan(
     from ..terraform.module_runs import plan_modules
     from ..terraform.plan_summary import summarise_plan
 
-    root = _one_fleet_root(outs, var_file)
-    modules = [root.module_dir] if root is not None else module_folders(outs)
+    roots = _fleet_roots(outs, var_file)
+    modules = [root.module_dir for root in roots] or module_folders(outs)
     for option, given in (("--json", json_out), ("--var-file", var_file)):
         if given is not None and len(modules) > 1:
             raise SpecError(option, f"takes one module; {len(modules)} given (plan them one at a time)")
     checked = read_var_file(var_file, modules[0]) if var_file is not None else None
     runner = terraform_runner(providers)
-    if root is not None:  # the shared module with exactly what this account's root passes it
-        results = [replace(r, module_dir=root.root) for r in plan_modules(modules, runner, offline=offline, inputs=root.inputs)]
+    if roots:  # each root: the shared module with exactly what the root passes it, one after another
+        results = [replace(r, module_dir=root.root) for root in roots for r in plan_modules([root.module_dir], runner, offline=offline, inputs=root.inputs)]
     else:
         results = plan_modules(modules, runner, offline=offline, var_file=checked)
     markdown = []
@@ -114,19 +114,21 @@ def plan(
     raise_worst(results)
 
 
-def _one_fleet_root(outs: tuple[Path, ...], var_file: Path | None) -> Any:
-    """The fleet account root ``plan`` was given (alone), else None."""
+def _fleet_roots(outs: tuple[Path, ...], var_file: Path | None) -> list[Any]:
+    """The fleet account roots ``plan`` was given: each root folder, and every root of each
+    LIVE folder; empty when ``outs`` are modules. Roots are not mixed with modules."""
     from ..errors import SpecError
-    from ..fleet.files import fleet_root
+    from ..fleet.files import fleet_root, live_roots
 
-    roots = [root for root in map(fleet_root, outs) if root is not None]
+    per_out = [[root] if root is not None else live_roots(out) for out, root in ((out, fleet_root(out)) for out in outs)]
+    roots = [root for found in per_out for root in found]
     if not roots:
-        return None
-    if len(outs) > 1:
-        raise SpecError(str(roots[0].root), "is a fleet's account root: plan it on its own (or plan its LIVE folder's shared module)")
+        return []
+    if any(not found for found in per_out):
+        raise SpecError(str(roots[0].root), "is a fleet's account root: plan fleet roots apart from modules")
     if var_file is not None:
         raise SpecError("--var-file", f"{roots[0].root} is a fleet's account root: its inputs come from its fleet file")
-    return roots[0]
+    return roots
 
 
 @click.command()

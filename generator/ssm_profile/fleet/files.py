@@ -225,8 +225,6 @@ class FleetRoot:
 
 def fleet_root(folder: str | Path) -> FleetRoot | None:
     """The account root at ``folder`` (a folder of a LIVE whose manifest lists it), else None."""
-    from ..tfmodule.build import ACCOUNT_ID_VARIABLE
-
     folder = Path(folder)
     live = Path(os.path.abspath(folder)).parent
     if (folder / MANIFEST_FILE).exists() or not (live / MANIFEST_FILE).is_file():
@@ -234,12 +232,32 @@ def fleet_root(folder: str | Path) -> FleetRoot | None:
     manifest = read_manifest(live)
     if manifest is None or manifest.fleet is None or folder.resolve().name not in manifest.accounts:
         return None
-    output = generate_fleet((live / manifest.fleet).resolve(), live)
-    account = next((a for a in output.fleet.accounts if a.name == folder.resolve().name), None)
-    if account is None:
-        raise SpecError(str(folder), f"is an account root of {live}, but its fleet file no longer lists it; run ssm-profile fleet")
+    return _roots(live, manifest, {folder.resolve().name: folder})[0]
+
+
+def live_roots(live: str | Path) -> list[FleetRoot]:
+    """Every account root of the fleet whose LIVE folder is ``live``; empty when it is none."""
+    live = Path(live)
+    manifest = read_manifest(live) if (live / MANIFEST_FILE).is_file() else None
+    if manifest is None or manifest.fleet is None:
+        return []
+    return _roots(Path(os.path.abspath(live)), manifest, {name: live / name for name in manifest.accounts})
+
+
+def _roots(live: Path, manifest: Manifest, folders: dict[str, Path]) -> list[FleetRoot]:
+    """The roots named in ``folders`` (account name: folder as given), from one regeneration."""
+    from ..tfmodule.build import ACCOUNT_ID_VARIABLE
+
+    output = generate_fleet((live / (manifest.fleet or "")).resolve(), live)
+    accounts = {a.name: a for a in output.fleet.accounts}
     variables = {b.labels[0] for b in output.module.document.of_kind("variable")}
-    inputs: dict[str, object] = dict(account.inputs)
-    if ACCOUNT_ID_VARIABLE in variables:  # as the root's own module call passes it
-        inputs[ACCOUNT_ID_VARIABLE] = account.id
-    return FleetRoot(root=folder, live_dir=live, account=account.name, module_dir=output.module_dir, inputs=inputs)
+    roots = []
+    for name, folder in folders.items():
+        account = accounts.get(name)
+        if account is None:
+            raise SpecError(str(folder), f"is an account root of {live}, but its fleet file no longer lists it; run ssm-profile fleet")
+        inputs: dict[str, object] = dict(account.inputs)
+        if ACCOUNT_ID_VARIABLE in variables:  # as the root's own module call passes it
+            inputs[ACCOUNT_ID_VARIABLE] = account.id
+        roots.append(FleetRoot(root=folder, live_dir=live, account=name, module_dir=output.module_dir, inputs=inputs))
+    return roots
