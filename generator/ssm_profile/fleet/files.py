@@ -4,7 +4,14 @@
 the fleet's spec, checks the accounts against that module and lays out LIVE (pure:
 :func:`ssm_profile.fleet.engines.fleet_files`); :func:`write_fleet` writes both through the module
 writer, with its guarantees (hand-edit guard, files of the user kept, byte-identical output),
-and :func:`require_fleet_current` is ``fleet --check``'s drift gate.
+then the repository's ``atlantis.yaml``; :func:`require_fleet_current` is ``fleet --check``'s
+drift gate. :func:`fleet_root` and :func:`live_roots` are what ``validate`` and ``plan`` take
+of a fleet.
+
+The repository is the nearest folder at or above the fleet file holding ``.git`` (a folder, or
+the file of a git worktree), else the fleet file's own folder. The other fleets in it are found
+through their LIVE manifests: no account of theirs may share a state with this fleet's, and
+their Atlantis projects stay in the one ``atlantis.yaml``.
 """
 
 from __future__ import annotations
