@@ -7,7 +7,6 @@ one provider start (:mod:`ssm_profile.terraform.module_runs`), and prints one li
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +76,8 @@ def plan(
     Prints what would change by address and what each policy grants. Several modules share
     one root (one provider start); --json and --var-file take one module.
     """
+    from dataclasses import replace  # not at import: generate's start-up stays without dataclasses
+
     from ..errors import SpecError
     from ..terraform.harness import normalise_plan
     from ..terraform.inputs import read_var_file
