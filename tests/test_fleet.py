@@ -41,8 +41,8 @@ def fleet_data(**changes: Any) -> dict[str, Any]:
         "version": 1,
         "spec": "ssm-profile.toml",
         "module": "modules/ssm-profile",
-        "engines": ["atlantis", "matrix", "terragrunt", "hcp-terraform"],
-        "backend": "s3",
+        "engines": ["atlantis", "matrix", "terragrunt"],
+        "backend": {"type": "s3", "bucket": "acme-terraform-state", "region": "us-east-1"},
         "accounts": [
             {"name": name, "id": id, "role_arn": f"arn:aws:iam::{id}:role/terraform-deployer", "inputs": {"vpc_endpoint_network": network}}
             for name, id in ACCOUNTS.items()
@@ -69,7 +69,8 @@ def test_the_example_generates_roots_and_engine_files(repo: Path) -> None:
     files = set(tree(repo / "live"))
     for name in ACCOUNTS:
         assert {f"{name}/{f}" for f in ("versions.tf", "providers.tf", "main.tf", "backend.tf")} <= files
-    assert {"atlantis.yaml", "fleet-matrix.json", ".ssm-profile.json"} <= files
+    assert {"fleet-matrix.json", ".ssm-profile.json"} <= files
+    assert "atlantis.yaml" not in files and (repo / "atlantis.yaml").is_file()  # one file, at the repository root
     assert (repo / "modules/ssm-profile/main.tf").is_file()
 
 
@@ -82,16 +83,17 @@ def test_each_root_assumes_its_own_role_in_every_region(repo: Path) -> None:
     main = (repo / "live/staging/main.tf").read_text()
     assert 'source     = "../../modules/ssm-profile"' in main and 'account_id = "444455556666"' in main
     assert "aws.eu_west_1 = aws.eu_west_1" in main
-    assert 'backend "s3" {}' in (repo / "live/staging/backend.tf").read_text()
+    backend = (repo / "live/staging/backend.tf").read_text()
+    assert 'key          = "fleet/staging/terraform.tfstate"' in backend and "use_lockfile = true" in backend
 
 
 def test_atlantis_projects_follow_the_repo_config_format(repo: Path) -> None:
     """Repo config version 3: one project per root; ``dir`` relative to the repository root and
     ``when_modified`` relative to the project's dir, matching the files that really exist."""
     assert run("fleet", str(write_fleet(repo, fleet_data())), "-o", str(repo / "live"))[0] == 0
-    config = yaml.safe_load((repo / "live/atlantis.yaml").read_text())
+    config = yaml.safe_load((repo / "atlantis.yaml").read_text())
     assert config["version"] == 3 and set(config) == {"version", "projects"}
-    assert [p["name"] for p in config["projects"]] == list(ACCOUNTS)
+    assert [p["name"] for p in config["projects"]] == [f"ssm-profile/live/{name}" for name in ACCOUNTS]
     module_files = [p for p in (repo / "modules/ssm-profile").rglob("*.tf*")]
     for project in config["projects"]:
         assert set(project) == {"name", "dir", "autoplan"} and set(project["autoplan"]) == {"enabled", "when_modified"}
@@ -106,7 +108,8 @@ def test_atlantis_projects_follow_the_repo_config_format(repo: Path) -> None:
 
 
 def test_matrix_and_workspaces_name_every_root(repo: Path) -> None:
-    assert run("fleet", str(write_fleet(repo, fleet_data())), "-o", str(repo / "live"))[0] == 0
+    data = fleet_data(engines=["matrix", "terragrunt", "hcp-terraform"], backend={"type": "none"})
+    assert run("fleet", str(write_fleet(repo, data)), "-o", str(repo / "live"))[0] == 0
     matrix = json.loads((repo / "live/fleet-matrix.json").read_text())
     assert matrix == [{"name": n, "dir": f"live/{n}", "account_id": i} for n, i in ACCOUNTS.items()]
     workspaces = json.loads((repo / "live/workspaces.tf.json").read_text())["resource"]["tfe_workspace"]
@@ -164,7 +167,8 @@ def _account(**changes: Any) -> dict[str, Any]:
 BAD_FLEETS = [
     ({"version": 2}, "version: 2 is not a fleet file version; allowed: 1"),
     ({"engines": ["jenkins"]}, "engines[0]:"),
-    ({"backend": "gcs"}, "backend:"),
+    ({"backend": {"type": "gcs"}}, "backend.type:"),
+    ({"backend": "s3"}, "backend: 's3': the backend is now a table"),
     ({"accounts": []}, "accounts: needs at least one account"),
     ({"colour": "blue"}, "colour: unknown field"),
     ({"accounts": [_account(), _account(name="prod", id="444455556666", role_arn="arn:aws:iam::444455556666:role/x")]}, "accounts[1].name: 'prod' is also the name of accounts[0]"),

@@ -3,8 +3,8 @@ AWS API emulator, every provider assuming the account's role through the emulato
 
 The generated roots are used exactly as written; the test adds only what Terraform's override
 files are for (https://developer.hashicorp.com/terraform/language/files/override): the
-emulator's endpoints and mock credentials on each provider, a local backend instead of the
-partial S3 one, and the emulator's own network IDs as the module's input. The provider keeps
+emulator's endpoints and mock credentials on each provider, and the emulator's own network
+IDs as the module's input (the fleet keeps local state: ``[backend] type = "none"``). The provider keeps
 ``assume_role`` and ``allowed_account_ids`` from the root, and asks the emulator's STS who it
 is (``skip_requesting_account_id = false``): a root that assumed the wrong account's role
 would stop before planning.
@@ -44,7 +44,7 @@ def write_repo(root: Path) -> Path:
         "version": 1,
         "spec": "ssm-profile.toml",
         "engines": ["matrix"],
-        "backend": "s3",
+        "backend": {"type": "none"},  # local state: test_fleet_state.py proves the S3 backend
         "accounts": [
             {"name": name, "id": id, "role_arn": f"arn:aws:iam::{id}:role/terraform-deployer",
              "inputs": {"vpc_endpoint_network": {REGION: placeholder}}}
@@ -74,7 +74,6 @@ def emulator_override(root: Path, url: str, network: dict[str, Any]) -> None:
     settings = {**emulator_provider(url), "skip_requesting_account_id": False, "skip_credentials_validation": False}
     aliases = ["", REGION.replace("-", "_")]
     override = {
-        "terraform": {"backend": {"local": {}}},
         "provider": {"aws": [{**({"alias": alias} if alias else {}), **settings} for alias in aliases]},
         "module": {"ssm_profile": {"vpc_endpoint_network": network}},
     }
@@ -82,7 +81,7 @@ def emulator_override(root: Path, url: str, network: dict[str, Any]) -> None:
 
 
 def tf(root: Path, *args: str) -> None:
-    """Run terraform in ``root`` as an engine would (backend included: the override's local one)."""
+    """Run terraform in ``root`` as an engine would."""
     command, *rest = args
     result = terraform(root, command, "-input=false", "-no-color", *rest)
     assert result.returncode == 0, (result.stderr or result.stdout)[-3000:]

@@ -394,7 +394,7 @@ def fleet_repo(tmp_path: Path, **fleet: Any) -> Path:
     repo.mkdir(exist_ok=True)
     (repo / ".git").mkdir(exist_ok=True)
     (repo / "spec.toml").write_text(SPEC + '[role]\ndescription = "d"\n[module]\nvariables = ["role.description"]\n')
-    data = {"version": 1, "spec": "spec.toml", "module": "modules/ssm", "backend": "none",
+    data = {"version": 1, "spec": "spec.toml", "module": "modules/ssm", "backend": {"type": "none"},
             "accounts": [{"name": "prod", "id": "111122223333", "role_arn": "arn:aws:iam::111122223333:role/deployer"}], **fleet}
     (repo / "fleet.json").write_text(json.dumps(data))
     return repo / "fleet.json"
@@ -437,14 +437,14 @@ def fleet_of(accounts: int) -> dict[str, Any]:
     """A large fleet as teams write it: each account with a network for four Regions."""
     network = {"vpc_id": "vpc-0123456789abcdef0", "subnet_ids": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
                "security_group_ids": ["sg-0123456789abcdef0"], "route_table_ids": ["rtb-0123456789abcdef0"]}
-    return {"version": 1, "spec": "spec.toml", "module": "modules/ssm", "engines": ["matrix"], "backend": "s3", "accounts": [
+    return {"version": 1, "spec": "spec.toml", "module": "modules/ssm", "engines": ["matrix"], "backend": {"type": "none"}, "accounts": [
         {"name": f"account-{i:05d}", "id": f"{100000000000 + i}", "role_arn": f"arn:aws:iam::{100000000000 + i}:role/terraform-deployer",
          "inputs": {"vpc_endpoint_network": {r: network for r in ("us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2")}}}
         for i in range(accounts)]}
 
 
 def fleet_toml(data: dict[str, Any]) -> str:
-    lines = [f"version = 1\nspec = {json.dumps(data['spec'])}\nmodule = {json.dumps(data['module'])}\nengines = [\"matrix\"]\nbackend = \"s3\""]
+    lines = [f"version = 1\nspec = {json.dumps(data['spec'])}\nmodule = {json.dumps(data['module'])}\nengines = [\"matrix\"]\nbackend = {{ type = \"none\" }}"]
     for account in data["accounts"]:
         lines.append(f"\n[[accounts]]\nname = \"{account['name']}\"\nid = \"{account['id']}\"\nrole_arn = \"{account['role_arn']}\"")
         for region, network in account["inputs"]["vpc_endpoint_network"].items():

@@ -78,8 +78,9 @@ def generate(spec: Path, out: Path, format_: str | None, engine: str, drift_only
 @click.option("--force", is_flag=True, help="Overwrite files edited by hand since they were generated.")
 def fleet(fleet_file: Path, live: Path, drift_only: bool, force: bool) -> None:
     """Generate FLEET's shared module and one Terraform root per account under LIVE, with
-    the files the chosen engines read (atlantis.yaml, fleet-matrix.json, terragrunt.hcl,
-    workspaces.tf.json). Plans and applies are left to those engines."""
+    the files the chosen engines read (fleet-matrix.json, root.hcl and terragrunt.hcl,
+    workspaces.tf.json; the projects of the repository's one atlantis.yaml). Plans and
+    applies are left to those engines."""
     from ..fleet.files import generate_fleet, require_fleet_current, write_fleet
 
     output = generate_fleet(fleet_file, live)
@@ -90,7 +91,9 @@ def fleet(fleet_file: Path, live: Path, drift_only: bool, force: bool) -> None:
     write_fleet(output, force=force)
     engines = ", ".join(output.fleet.engines) or "none"
     click.echo(f"{output.module_dir}: wrote the shared module ({len(output.module.files)} files)")
-    click.echo(f"{live}: wrote {len(output.fleet.accounts)} account roots (engines: {engines}; backend: {output.fleet.backend})")
+    click.echo(f"{live}: wrote {len(output.fleet.accounts)} account roots (engines: {engines}; backend: {output.fleet.backend.type})")
+    if output.atlantis is not None:
+        click.echo(f"{output.atlantis_path}: holds the Atlantis projects of every fleet in the repository")
 
 
 def _fleet_up_to_date(live: Path, accounts: int, module_dir: Path) -> str:

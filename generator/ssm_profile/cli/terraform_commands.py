@@ -24,15 +24,20 @@ def validate(outs: tuple[Path, ...], providers: str | None) -> None:
     Several modules (or folders of modules) share one init and one validate; each is reported
     on its own line. A fleet's LIVE folder validates its account roots.
     """
-    from ..terraform.module_runs import validate_modules
+    from ..fleet.files import fleet_root
+    from ..terraform.module_runs import validate_fleet_root, validate_modules
 
-    modules = module_folders(outs, fleets=True)
+    roots = [root for root in map(fleet_root, outs) if root is not None]  # a fleet's account root, on its own
+    rest = tuple(out for out in outs if out not in {root.root for root in roots})
+    modules = module_folders(rest, fleets=True) if rest else []
     runner = terraform_runner(providers)
-    results = validate_modules(modules, runner)
+    results = validate_modules(modules, runner) if modules else []
+    results += [validate_fleet_root(root.root, root.live_dir, root.account, runner) for root in roots]
     version = runner.version() if any(r.ok for r in results) else ""
     for result in results:
         if result.ok:
-            what = f"{len(result.roots)} account roots valid" if result.roots else "valid"
+            count = len(result.roots)
+            what = f"{count} account root{'' if count == 1 else 's'} valid" if result.roots else "valid"
             click.echo(f"{result.module_dir}: {what} (terraform {version}; {runner.providers.label()})")
         else:
             say_failed(result, len(results))
@@ -71,19 +76,25 @@ def plan(
     Prints what would change by address and what each policy grants. Several modules share
     one root (one provider start); --json and --var-file take one module.
     """
+    from dataclasses import replace  # not at import: generate's start-up stays without dataclasses
+
     from ..errors import SpecError
     from ..terraform.harness import normalise_plan
     from ..terraform.inputs import read_var_file
     from ..terraform.module_runs import plan_modules
     from ..terraform.plan_summary import summarise_plan
 
-    modules = module_folders(outs)
+    roots = _fleet_roots(outs, var_file)
+    modules = [root.module_dir for root in roots] or module_folders(outs)
     for option, given in (("--json", json_out), ("--var-file", var_file)):
         if given is not None and len(modules) > 1:
             raise SpecError(option, f"takes one module; {len(modules)} given (plan them one at a time)")
     checked = read_var_file(var_file, modules[0]) if var_file is not None else None
     runner = terraform_runner(providers)
-    results = plan_modules(modules, runner, offline=offline, var_file=checked)
+    if roots:  # each root: the shared module with exactly what the root passes it, one after another
+        results = [replace(r, module_dir=root.root) for root in roots for r in plan_modules([root.module_dir], runner, offline=offline, inputs=root.inputs)]
+    else:
+        results = plan_modules(modules, runner, offline=offline, var_file=checked)
     markdown = []
     for result in results:
         if result.plan is None:
@@ -102,6 +113,23 @@ def plan(
         markdown_out.parent.mkdir(parents=True, exist_ok=True)
         markdown_out.write_text("\n".join(markdown), encoding="utf-8")
     raise_worst(results)
+
+
+def _fleet_roots(outs: tuple[Path, ...], var_file: Path | None) -> list[Any]:
+    """The fleet account roots ``plan`` was given: each root folder, and every root of each
+    LIVE folder; empty when ``outs`` are modules. Roots are not mixed with modules."""
+    from ..errors import SpecError
+    from ..fleet.files import fleet_root, live_roots
+
+    per_out = [[root] if root is not None else live_roots(out) for out, root in ((out, fleet_root(out)) for out in outs)]
+    roots = [root for found in per_out for root in found]
+    if not roots:
+        return []
+    if any(not found for found in per_out):
+        raise SpecError(str(roots[0].root), "is a fleet's account root: plan fleet roots apart from modules")
+    if var_file is not None:
+        raise SpecError("--var-file", f"{roots[0].root} is a fleet's account root: its inputs come from its fleet file")
+    return roots
 
 
 @click.command()

@@ -3,36 +3,36 @@
 ``ssm-profile fleet FLEET -o LIVE`` generates what the engines teams already run consume
 (Atlantis, a CI job matrix, Terragrunt, HCP Terraform workspaces); it never plans or applies
 a fleet itself. This module is pure: it turns a validated :class:`Fleet` and the facts of the
-shared module (:class:`SharedModule`) into the files of LIVE. Reading the fleet file and
-writing the files happen at the edges (:func:`load_fleet`, the writer).
+shared module (:class:`SharedModule`) into the account roots; :mod:`.engines` adds the engines'
+files. Reading the fleet file and writing the files happen at the edges (:mod:`.files`).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any, Literal
+from typing import Any
 
-import msgspec
-
-from ..adopt.imports import DEFAULT_MODULE_ADDRESS, import_blocks, module_imports
 from ..aws.partitions import suggest
 from ..errors import SpecError
-from ..grants.build import Grants
-from ..render.tfjson import json_value
-from ..spec.shape import check_shape
 from ..tfmodule.build import ACCOUNT_ID_VARIABLE, MIN_AWS_PROVIDER, MIN_TERRAFORM
-from ..tfmodule.document import Bare, Block, nested, var
+from ..tfmodule.document import Bare, Block, nested
+from ..tfmodule.own_variables import NETWORK_VARIABLE
+from .schema import (
+    DEFAULT_STATE_KEY,
+    DEFAULT_WORKSPACE_NAME,
+    S3_BACKEND_DOC,
+    Backend,
+    Fleet,
+    FleetAccount,
+    check_state_key,
+    check_workspace_name,
+    expand,
+    fleet_from_data,
+)
 
-FLEET_VERSION = 1
-ENGINES = ("atlantis", "matrix", "terragrunt", "hcp-terraform")
-#: What each engine reads, in LIVE.
-ATLANTIS_FILE = "atlantis.yaml"
-MATRIX_FILE = "fleet-matrix.json"
-WORKSPACES_FILE = "workspaces.tf.json"
-TERRAGRUNT_FILE = "terragrunt.hcl"
+__all__ = ["Fleet", "FleetAccount", "SharedModule", "check_accounts", "fleet_from_data", "root_files", "state_locations", "workspace_names"]
 
 # A root's folder name: portable on every file system and usable as an Atlantis project
 # name and an HCP Terraform workspace name suffix (letters, digits, `-`, `_`).
@@ -40,42 +40,12 @@ _ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
 # arn:PARTITION:iam::ACCOUNT:role/PATH/NAME (IAM identifiers reference: role ARNs).
 _ROLE_ARN = re.compile(r"arn:(?P<partition>aws(?:-[a-z]+)*):iam::(?P<account>[0-9]{12}):role/(?:[\x21-\x7E]*/)?[A-Za-z0-9+=,.@_-]{1,64}")
+# {fleet} in a name template: the fleet file's name without its suffix, so it must itself be a name.
+_FLEET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+#: S3 native locking (use_lockfile) needs Terraform 1.10 (S3 backend docs, State Locking).
+MIN_TERRAFORM_LOCKFILE = ">= 1.10.0"
 
-ATLANTIS_DOC = "https://www.runatlantis.io/docs/repo-level-atlantis-yaml"
-TFE_WORKSPACE_DOC = "https://registry.terraform.io/providers/hashicorp/tfe/latest/docs/resources/workspace"
-TERRAGRUNT_DOC = "https://terragrunt.gruntwork.io/docs/reference/config-blocks-and-attributes/"
 ASSUME_ROLE_DOC = "https://registry.terraform.io/providers/hashicorp/aws/latest/docs#assume-role"
-
-
-# Subclasses carry `type: ignore[misc]`: mypy reads msgspec's dataclass_transform keywords per class
-# and calls them non-frozen, but msgspec passes a Struct's configuration (frozen included) on to
-# its subclasses (https://jcristharif.com/msgspec/structs.html#struct-configuration).
-class _Table(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
-    pass
-
-
-class FleetAccount(_Table):  # type: ignore[misc]  # msgspec: frozen is inherited
-    """One AWS account of the fleet: its root's folder name, its ID, the role Terraform assumes."""
-
-    name: str
-    id: str
-    role_arn: str
-    inputs: dict[str, Any] = {}
-    # Adopt what already exists in the account: its root gets imports.tf (ssm-profile imports).
-    # None: the fleet's own `adopt`.
-    adopt: bool | None = None
-
-
-class Fleet(_Table):  # type: ignore[misc]  # msgspec: frozen is inherited
-    """A fleet file: the base spec, where its shared module goes, the engines and the accounts."""
-
-    version: int
-    spec: str
-    accounts: list[FleetAccount]
-    module: str = "modules/ssm-profile"
-    engines: list[Literal["atlantis", "matrix", "terragrunt", "hcp-terraform"]] = msgspec.field(default_factory=lambda: ["matrix"])
-    backend: Literal["s3", "remote", "none"] = "s3"
-    adopt: bool = False  # every account's root gets imports.tf, unless the account says otherwise
 
 
 @dataclass(frozen=True)
@@ -84,7 +54,8 @@ class SharedModule:
 
     Paths are POSIX and relative: ``module_from_live`` from LIVE to the module folder,
     ``live_from_repo`` from the repository root to LIVE, ``spec_from_live`` and
-    ``fleet_from_live`` from LIVE to the spec and the fleet file.
+    ``fleet_from_live`` from LIVE to the spec and the fleet file. ``fleet_name`` is the fleet
+    file's name without its suffix: ``{fleet}`` in name templates.
     """
 
     partition: str
@@ -96,35 +67,16 @@ class SharedModule:
     live_from_repo: str
     spec_from_live: str
     fleet_from_live: str
+    fleet_name: str = "fleet"
 
 
-# -- reading and checking --------------------------------------------------------------------
+# -- checks that need the shared module ----------------------------------------------------
 
 
-def fleet_from_data(data: Any, source: str) -> Fleet:
-    """Validate plain data (as parsed from a fleet file) into a :class:`Fleet`."""
-    if not isinstance(data, dict):
-        raise SpecError(source, "the top level must be a table of settings (version, spec, accounts ...)")
-    check_shape(data, Fleet, {})  # the spec's own shape checker: field paths, allowed values
-    try:
-        fleet = msgspec.convert(data, Fleet, strict=True)
-    except msgspec.ValidationError as exc:  # check_shape knows every type the structs use
-        raise SpecError(source, str(exc)) from None
-    if fleet.version != FLEET_VERSION:
-        raise SpecError("version", f"{fleet.version} is not a fleet file version; allowed: {FLEET_VERSION}")
-    if not fleet.accounts:
-        raise SpecError("accounts", "needs at least one account")
-    if len(set(fleet.engines)) != len(fleet.engines):
-        raise SpecError("engines", "lists an engine twice")
-    for field, value in (("spec", fleet.spec), ("module", fleet.module)):
-        if not value or "\x00" in value or any(c in value for c in "\n\r\t"):
-            raise SpecError(field, "must be a relative path to a file or folder")
-    return fleet
-
-
-def check_accounts(fleet: Fleet, partition: str, variables: tuple[str, ...], required: tuple[str, ...]) -> None:
+def check_accounts(fleet: Fleet, partition: str, variables: tuple[str, ...], required: tuple[str, ...], regions: tuple[str, ...] = ()) -> None:
     """Check what the structs cannot express: unique names and IDs, each role ARN in its own
-    account and the spec's partition, and inputs the shared module has."""
+    account and the spec's partition, and inputs the shared module has (``vpc_endpoint_network``
+    keyed by the spec's Regions)."""
     names: dict[str, int] = {}
     ids: dict[str, int] = {}
     settable = [v for v in variables if v != ACCOUNT_ID_VARIABLE]
@@ -140,13 +92,7 @@ def check_accounts(fleet: Fleet, partition: str, variables: tuple[str, ...], req
         if account.id in ids:
             raise SpecError(f"{at}.id", f"{account.id} is also the ID of accounts[{ids[account.id]}] (IDs must be unique)")
         ids[account.id] = index
-        arn = _ROLE_ARN.fullmatch(account.role_arn)
-        if arn is None:
-            raise SpecError(f"{at}.role_arn", f"{account.role_arn!r} is not an IAM role ARN (arn:{partition}:iam::{account.id}:role/NAME)")
-        if arn["partition"] != partition:
-            raise SpecError(f"{at}.role_arn", f"is in partition {arn['partition']}, but the spec's Regions are in {partition}")
-        if arn["account"] != account.id:
-            raise SpecError(f"{at}.role_arn", f"is a role of account {arn['account']}, not of this account ({account.id})")
+        _check_role(account, at, partition)
         for key in account.inputs:
             if key == ACCOUNT_ID_VARIABLE:
                 raise SpecError(f'{at}.inputs["{key}"]', f"is set from {at}.id; remove it")
@@ -156,6 +102,21 @@ def check_accounts(fleet: Fleet, partition: str, variables: tuple[str, ...], req
         for key in required:
             if key != ACCOUNT_ID_VARIABLE and key not in account.inputs:
                 raise SpecError(f'{at}.inputs["{key}"]', "is required: the shared module has no default for it")
+        network = account.inputs.get(NETWORK_VARIABLE)
+        if regions and isinstance(network, dict):
+            for region in network:
+                if region not in regions:
+                    raise SpecError(f'{at}.inputs["{NETWORK_VARIABLE}"]["{region}"]', f"is not a Region of the spec{suggest(region, regions)}; allowed: {', '.join(regions)}")
+
+
+def _check_role(account: FleetAccount, at: str, partition: str) -> None:
+    arn = _ROLE_ARN.fullmatch(account.role_arn)
+    if arn is None:
+        raise SpecError(f"{at}.role_arn", f"{account.role_arn!r} is not an IAM role ARN (arn:{partition}:iam::{account.id}:role/NAME)")
+    if arn["partition"] != partition:
+        raise SpecError(f"{at}.role_arn", f"is in partition {arn['partition']}, but the spec's Regions are in {partition}")
+    if arn["account"] != account.id:
+        raise SpecError(f"{at}.role_arn", f"is a role of account {arn['account']}, not of this account ({account.id})")
 
 
 def _check_value(value: Any, at: str) -> None:
@@ -170,49 +131,69 @@ def _check_value(value: Any, at: str) -> None:
         raise SpecError(at, f"{type(value).__name__} values are not supported; use a string, a whole number, true/false, a list or a table")
 
 
-# -- the files of LIVE -----------------------------------------------------------------------
+def state_locations(fleet: Fleet, fleet_name: str) -> dict[str, str]:
+    """Where each account's state lives, by account name: ``s3://BUCKET/KEY`` or
+    ``cloud://HOST/ORGANIZATION/WORKSPACE``; empty for ``type = "none"``.
 
-
-def fleet_files(fleet: Fleet, shared: SharedModule, header: str, grants: Grants | None = None) -> dict[str, str]:
-    """Every file of LIVE: one root per account and the engines' files, keyed by relative path.
-
-    An account that adopts (``adopt = true``) gets ``imports.tf`` from ``grants``, the shared
-    module's: import blocks belong in the root (:mod:`ssm_profile.adopt.imports`).
+    Raises :class:`SpecError` when a name is invalid or two accounts share one (naming both).
     """
-    from ..render.hcl import render_blocks
+    backend = fleet.backend
+    if backend.type == "cloud":
+        host = backend.hostname or "app.terraform.io"
+        return {account: f"cloud://{host}/{backend.organization}/{name}" for account, name in workspace_names(fleet, fleet_name).items()}
+    if backend.type == "none":
+        return {}
+    keys = _expanded(fleet, fleet_name, "backend.key", backend.key or DEFAULT_STATE_KEY)
+    for key in keys.values():
+        check_state_key(key)
+    return {account: f"s3://{backend.bucket}/{key}" for account, key in keys.items()}
 
-    files: dict[str, str] = {}
+
+def workspace_names(fleet: Fleet, fleet_name: str) -> dict[str, str]:
+    """Each account's HCP Terraform workspace name (``backend.workspace_name``, or the default
+    template when the hcp-terraform engine runs without a cloud backend); each valid and unique."""
+    template = fleet.backend.workspace_name if fleet.backend.type == "cloud" else None
+    names = _expanded(fleet, fleet_name, "backend.workspace_name", template or DEFAULT_WORKSPACE_NAME)
+    for name in names.values():
+        check_workspace_name(name, "backend.workspace_name")
+    return names
+
+
+def _expanded(fleet: Fleet, fleet_name: str, field: str, template: str) -> dict[str, str]:
+    """``template`` for every account; two accounts with one name (ignoring case) are refused."""
+    if "{fleet}" in template and not _FLEET_NAME.fullmatch(fleet_name):
+        raise SpecError(field, f"{{fleet}} is the fleet file's name, {fleet_name!r}, which is not 1 to 64 letters, digits, '-' or '_': rename the file or spell the name without {{fleet}}")
+    names: dict[str, str] = {}
+    seen: dict[str, str] = {}
     for account in fleet.accounts:
-        for name, blocks in _root_blocks(fleet, account, shared).items():
-            files[f"{account.name}/{name}.tf"] = render_blocks(blocks, header)
-        if grants is not None and (account.adopt if account.adopt is not None else fleet.adopt):
-            files[f"{account.name}/imports.tf"] = render_blocks(import_blocks(module_imports(grants, account.id), DEFAULT_MODULE_ADDRESS), header)
-        if "terragrunt" in fleet.engines:
-            files[f"{account.name}/{TERRAGRUNT_FILE}"] = _terragrunt(header)
-    if "atlantis" in fleet.engines:
-        files[ATLANTIS_FILE] = _atlantis(fleet, shared, header)
-    if "matrix" in fleet.engines:
-        files[MATRIX_FILE] = json.dumps(_matrix(fleet, shared), indent=2) + "\n"
-    if "hcp-terraform" in fleet.engines:
-        files[WORKSPACES_FILE] = json.dumps(_workspaces(fleet, shared, header), indent=2) + "\n"
-    return dict(sorted(files.items()))
+        name = expand(template, fleet_name, account.name)
+        if name.lower() in seen:
+            raise SpecError(field, f"accounts {seen[name.lower()]!r} and {account.name!r} both get {name!r}")
+        seen[name.lower()] = account.name
+        names[account.name] = name
+    return names
 
 
-def _root_blocks(fleet: Fleet, account: FleetAccount, shared: SharedModule) -> dict[str, list[Block]]:
+# -- the account roots -----------------------------------------------------------------------
+
+
+def root_files(fleet: Fleet, account: FleetAccount, shared: SharedModule) -> dict[str, list[Block]]:
+    """The blocks of each file of ``account``'s root, by file name without ``.tf``."""
     aliases = shared.provider_aliases
+    lockfile = fleet.backend.type == "s3" and _uses_lockfile(fleet.backend)
     terraform = Block(
         "terraform",
         body={
-            "required_version": MIN_TERRAFORM,
+            "required_version": MIN_TERRAFORM_LOCKFILE if lockfile else MIN_TERRAFORM,
             "required_providers": nested(Block("required_providers", body={"aws": {"source": "hashicorp/aws", "version": MIN_AWS_PROVIDER}})),
         },
     )
-    providers = [_provider(shared.regions[0], "", account, comment=(
+    providers = [_provider(fleet, shared.regions[0], "", account, comment=(
         "Global IAM resources. Every provider assumes the account's deployment role; the",
         "credentials allowed to assume it come from the engine that runs this root",
         f"({ASSUME_ROLE_DOC}).",
     ))]
-    providers += [_provider(region, alias, account) for region, alias in aliases]
+    providers += [_provider(fleet, region, alias, account) for region, alias in aliases]
     call: dict[str, Any] = {"source": _relative(f"{account.name}", shared.module_from_live)}
     if ACCOUNT_ID_VARIABLE in shared.variables:  # only modules with account-scoped ARNs declare it
         call[ACCOUNT_ID_VARIABLE] = account.id
@@ -224,17 +205,60 @@ def _root_blocks(fleet: Fleet, account: FleetAccount, shared: SharedModule) -> d
         "providers": providers,
         "main": [Block("module", ("ssm_profile",), body=call, comment=(f"The shared module, generated from {shared.spec_from_live.rsplit('/', 1)[-1]}.",))],
     }
-    if fleet.backend != "none":
-        blocks["backend"] = [
-            Block(
-                "terraform",
-                body={"backend": nested(Block("backend", (fleet.backend,), comment=(
-                    "Partial configuration: the engine supplies the rest with -backend-config",
-                    "(https://developer.hashicorp.com/terraform/language/backend#partial-configuration).",
-                )))},
-            )
-        ]
+    backend = _backend_block(fleet.backend, shared.fleet_name, account)
+    if backend is not None:
+        blocks["backend"] = [Block("terraform", body={backend.kind: nested(backend)})]
     return blocks
+
+
+def _uses_lockfile(backend: Backend) -> bool:
+    """S3 native locking unless the fleet chose DynamoDB alone (``use_lockfile`` unset)."""
+    return backend.use_lockfile if backend.use_lockfile is not None else backend.dynamodb_table is None
+
+
+def s3_backend_settings(backend: Backend, key: str) -> dict[str, Any]:
+    """The s3 backend's arguments, as its docs name them (Terraform 1.10/1.11), without
+    ``assume_role``: shared by the roots' backend block and Terragrunt's ``remote_state``."""
+    body: dict[str, Any] = {"bucket": backend.bucket, "key": key, "region": backend.region}
+    if backend.encrypt is not None:
+        body["encrypt"] = backend.encrypt
+    if backend.kms_key_id is not None:
+        body["kms_key_id"] = backend.kms_key_id
+    if _uses_lockfile(backend):
+        body["use_lockfile"] = True
+    if backend.dynamodb_table is not None:
+        body["dynamodb_table"] = backend.dynamodb_table
+    return body
+
+
+def backend_role(backend: Backend) -> dict[str, str]:
+    """The backend's ``assume_role`` arguments; empty when it assumes no role."""
+    if backend.role_arn is not None:
+        return {"role_arn": backend.role_arn}
+    if backend.assume_role is None:
+        return {}
+    role = backend.assume_role
+    return {k: v for k, v in (("role_arn", role.role_arn), ("session_name", role.session_name), ("external_id", role.external_id)) if v is not None}
+
+
+def _backend_block(backend: Backend, fleet_name: str, account: FleetAccount) -> Block | None:
+    if backend.type == "s3":
+        body = s3_backend_settings(backend, expand(backend.key or DEFAULT_STATE_KEY, fleet_name, account.name))
+        role = backend_role(backend)
+        if role:  # the assume_role block of Terraform >= 1.6 (the top-level role_arn is deprecated)
+            body["assume_role"] = nested(Block("assume_role", body=role))
+        return Block("backend", ("s3",), body=body, comment=(
+            f"This account's state ({S3_BACKEND_DOC}). Credentials come from the environment;",
+            "a CI may add -backend-config settings (an endpoint, a profile) to terraform init.",
+        ))
+    if backend.type == "cloud":
+        body = {"organization": backend.organization}
+        if backend.hostname is not None:
+            body = {"hostname": backend.hostname, **body}
+        name = expand(backend.workspace_name or DEFAULT_WORKSPACE_NAME, fleet_name, account.name)
+        body["workspaces"] = nested(Block("workspaces", body={"name": name}))
+        return Block("cloud", body=body, comment=("This account's HCP Terraform workspace (https://developer.hashicorp.com/terraform/cli/cloud/settings).",))
+    return None
 
 
 def _providers_map(addresses: list[str]) -> dict[Bare, Bare]:
@@ -242,12 +266,28 @@ def _providers_map(addresses: list[str]) -> dict[Bare, Bare]:
     return {Bare(address): Bare(address) for address in addresses}
 
 
-def _provider(region: str, alias: str, account: FleetAccount, comment: tuple[str, ...] = ()) -> Block:
+def _provider(fleet: Fleet, region: str, alias: str, account: FleetAccount, comment: tuple[str, ...] = ()) -> Block:
+    settings = fleet.provider
     body: dict[str, Any] = {"region": region}
     if alias:
         body = {"alias": alias, **body}
-    body["assume_role"] = nested(Block("assume_role", body={"role_arn": account.role_arn}))
+    role: dict[str, Any] = {"role_arn": account.role_arn}
+    if settings.session_name is not None:
+        role["session_name"] = settings.session_name
+    if settings.external_id is not None:
+        role["external_id"] = settings.external_id
+    body["assume_role"] = nested(Block("assume_role", body=role))
     body["allowed_account_ids"] = [account.id]
+    if settings.max_retries is not None:
+        body["max_retries"] = settings.max_retries
+    if settings.retry_mode is not None:
+        body["retry_mode"] = settings.retry_mode
+    tags = {**settings.default_tags, **account.default_tags}
+    if tags:
+        body["default_tags"] = nested(Block("default_tags", body={"tags": dict(sorted(tags.items()))}))
+    ignore = settings.ignore_tags
+    if ignore is not None and (ignore.keys or ignore.key_prefixes):
+        body["ignore_tags"] = nested(Block("ignore_tags", body={k: v for k, v in (("keys", ignore.keys), ("key_prefixes", ignore.key_prefixes)) if v}))
     return Block("provider", ("aws",), body=body, comment=comment)
 
 
@@ -256,86 +296,3 @@ def _relative(from_dir: str, to: str) -> str:
     depth = len(PurePosixPath(from_dir).parts)
     path = "/".join([".."] * depth + [to]) if depth else to
     return path if path.startswith("../") else f"./{path}"
-
-
-def _from_repo(shared: SharedModule, path_from_live: str) -> str:
-    """A path relative to LIVE, made relative to the repository root (what Atlantis and CI call ``dir``)."""
-    return _normal(f"{shared.live_from_repo}/{path_from_live}") or "."
-
-
-def _atlantis(fleet: Fleet, shared: SharedModule, header: str) -> str:
-    import yaml
-
-    projects = []
-    for account in fleet.accounts:
-        # when_modified paths are relative to the project's dir, which is LIVE/<name>.
-        watched = ["*.tf", "*.tf.json", ".terraform.lock.hcl"]
-        watched += [f"../{shared.module_from_live}/**/*.tf*", f"../{shared.spec_from_live}", f"../{shared.fleet_from_live}"]
-        projects.append(
-            {
-                "name": account.name,
-                "dir": _from_repo(shared, account.name),
-                "autoplan": {"enabled": True, "when_modified": [_normal(w) for w in watched]},
-            }
-        )
-    document = {"version": 3, "projects": projects}
-    lines = [
-        f"# {header}",
-        f"# Atlantis repo config, version 3 ({ATLANTIS_DOC}):",
-        "# one project per account root; each plans when its root, the shared module, the spec or",
-        "# the fleet file changes. Atlantis reads this file at the repository root (or where the",
-        "# server-side repo_config_file setting points).",
-    ]
-    return "\n".join(lines) + "\n" + yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=120)
-
-
-def _normal(path: str) -> str:
-    """Collapse ``a/../b`` and ``./`` in a relative POSIX path, keeping leading ``..``."""
-    out: list[str] = []
-    for part in path.split("/"):
-        if part in ("", "."):
-            continue
-        if part == ".." and out and out[-1] != "..":
-            out.pop()
-        else:
-            out.append(part)
-    return "/".join(out)
-
-
-def _matrix(fleet: Fleet, shared: SharedModule) -> list[dict[str, str]]:
-    return [{"name": a.name, "dir": _from_repo(shared, a.name), "account_id": a.id} for a in fleet.accounts]
-
-
-def _workspaces(fleet: Fleet, shared: SharedModule, header: str) -> dict[str, Any]:
-    """A bootstrap root (Terraform JSON) that creates one HCP Terraform workspace per account root."""
-    workspaces = {}
-    for account in fleet.accounts:
-        root = _from_repo(shared, account.name)
-        workspaces[account.name.replace("-", "_")] = {
-            "name": f"ssm-profile-{account.name}",
-            "organization": var("organization"),
-            "description": f"ssm-profile instance profile for account {account.id}.",
-            "working_directory": root,
-            "trigger_prefixes": sorted({root, *(_from_repo(shared, p) for p in (shared.module_from_live, shared.spec_from_live, shared.fleet_from_live))}),
-            "tag_names": ["ssm-profile"],
-        }
-    return {
-        "//": f"{header} HCP Terraform workspaces ({TFE_WORKSPACE_DOC}): apply this root with the tfe provider.",
-        "terraform": {"required_providers": {"tfe": {"source": "hashicorp/tfe", "version": ">= 0.51"}}},
-        "variable": {"organization": {"type": "string", "description": "The HCP Terraform organization that holds the workspaces."}},
-        # Paths come from the user's folder names: through the one escaping path, as every value.
-        "resource": {"tfe_workspace": json_value(workspaces)},
-    }
-
-
-def _terragrunt(header: str) -> str:
-    return "\n".join(
-        [
-            f"# {header}",
-            f"# Terragrunt ({TERRAGRUNT_DOC}) runs Terraform in this folder: the root is plain Terraform,",
-            "# so this file needs no terraform { source }. `terragrunt run --all plan` in LIVE plans every",
-            "# account (`terragrunt run-all plan` before Terragrunt 0.73). Add a remote_state block here, or",
-            "# include a parent file of yours, to supply the partial backend's settings.",
-            "",
-        ]
-    )

@@ -2,9 +2,16 @@
 
 ``generate_fleet`` is what ``ssm-profile fleet`` calls: it generates the shared module from
 the fleet's spec, checks the accounts against that module and lays out LIVE (pure:
-:func:`ssm_profile.fleet.build.fleet_files`); :func:`write_fleet` writes both through the module
+:func:`ssm_profile.fleet.engines.fleet_files`); :func:`write_fleet` writes both through the module
 writer, with its guarantees (hand-edit guard, files of the user kept, byte-identical output),
-and :func:`require_fleet_current` is ``fleet --check``'s drift gate.
+then the repository's ``atlantis.yaml``; :func:`require_fleet_current` is ``fleet --check``'s
+drift gate. :func:`fleet_root` and :func:`live_roots` are what ``validate`` and ``plan`` take
+of a fleet.
+
+The repository is the nearest folder at or above the fleet file holding ``.git`` (a folder, or
+the file of a git worktree), else the fleet file's own folder. The other fleets in it are found
+through their LIVE manifests: no account of theirs may share a state with this fleet's, and
+their Atlantis projects stay in the one ``atlantis.yaml``.
 """
 
 from __future__ import annotations
@@ -15,15 +22,20 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath, PureWindowsPath
 
 from .._version import __version__
-from ..errors import SpecError
+from ..errors import CheckFailed, OutputError, SpecError
 from ..intake import FLEET_FILE
-from ..output.manifest import MANIFEST_FILE, Manifest
+from ..intake.reader import ATLANTIS_CONFIG, read_text
+from ..output import transaction
+from ..output.manifest import MANIFEST_FILE, Manifest, manifests_under, read_manifest
 from ..output.transaction import Notify
 from ..output.writer import require_module_current, write_module
 from ..pipeline import GeneratedModule, generate, header_line
 from ..spec.parse import parse_text, read_spec_text
 from ..spec.shape import field_path
-from .build import Fleet, SharedModule, check_accounts, fleet_files, fleet_from_data
+from .atlantis_file import ATLANTIS_FILE, atlantis_text
+from .build import SharedModule, check_accounts, state_locations, workspace_names
+from .engines import atlantis_projects, fleet_files
+from .schema import Fleet, fleet_from_data
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,9 @@ class FleetOutput:
     module_dir: Path
     live: GeneratedModule
     live_dir: Path
+    #: The repository's atlantis.yaml and its text with every fleet's projects (None: no file).
+    atlantis_path: Path | None = None
+    atlantis: str | None = None
 
 
 def load_fleet(path: str | Path) -> Fleet:
@@ -58,7 +73,8 @@ def generate_fleet(fleet_path: str | Path, live_dir: str | Path) -> FleetOutput:
     module = generate(spec_path, out=module_dir)
     manifest = module.manifest
     variables = tuple(b.labels[0] for b in module.document.of_kind("variable"))
-    check_accounts(fleet, manifest.partition, variables, tuple(manifest.required_inputs))
+    check_accounts(fleet, manifest.partition, variables, tuple(manifest.required_inputs), tuple(manifest.regions))
+    repository = _repository_of(fleet_path, live_dir)
     shared = SharedModule(
         partition=manifest.partition,
         regions=tuple(manifest.regions),
@@ -66,20 +82,34 @@ def generate_fleet(fleet_path: str | Path, live_dir: str | Path) -> FleetOutput:
         variables=variables,
         required_inputs=tuple(manifest.required_inputs),
         module_from_live=_relative(module_dir, live_dir),
-        live_from_repo=_relative(live_dir, _repository_of(fleet_path, live_dir)),
+        live_from_repo=_relative(live_dir, repository),
         spec_from_live=_relative(spec_path, live_dir),
         fleet_from_live=_relative(fleet_path, live_dir),
+        fleet_name=fleet_name(fleet_path),
     )
+    if "hcp-terraform" in fleet.engines:
+        workspace_names(fleet, shared.fleet_name)  # each valid and unique before anything is laid out
+    others = _other_fleets(repository, live_dir)
+    _check_states_apart(fleet, shared.fleet_name, others)
     files = fleet_files(fleet, shared, header_line(shared.fleet_from_live), grants=module.grants)
     files[MANIFEST_FILE] = _live_manifest(files, shared, [a.name for a in fleet.accounts])
     live = GeneratedModule(files=dict(sorted(files.items())), grants=module.grants, document=module.document, format="hcl")
-    return FleetOutput(fleet=fleet, module=module, module_dir=module_dir, live=live, live_dir=live_dir)
+    atlantis_path = repository / ATLANTIS_FILE
+    by_fleet = [(shared.live_from_repo, atlantis_projects(
+        fleet.atlantis, tuple(a.name for a in fleet.accounts), shared.live_from_repo, shared.module_from_live, shared.spec_from_live, shared.fleet_from_live
+    ))] if "atlantis" in fleet.engines else []
+    by_fleet += [(layout[1], atlantis_projects(other.fleet.atlantis, *layout)) for other in others if "atlantis" in other.fleet.engines for layout in [other.layout(repository)]]
+    projects = [project for _, fleet_projects in sorted(by_fleet, key=lambda pair: pair[0]) for project in fleet_projects]  # fleets by LIVE folder
+    atlantis = atlantis_text(_read_text(atlantis_path), projects, f"Written by ssm-profile {__version__}: the projects of every fleet in this repository.")
+    return FleetOutput(fleet=fleet, module=module, module_dir=module_dir, live=live, live_dir=live_dir, atlantis_path=atlantis_path, atlantis=atlantis)
 
 
 def write_fleet(output: FleetOutput, *, force: bool = False, notify: Notify | None = None) -> None:
     """Write the shared module, then LIVE (see :func:`ssm_profile.output.writer.write_module`)."""
     write_module(output.module, output.module_dir, force=force, notify=notify)
     write_module(output.live, output.live_dir, force=force, notify=notify)
+    if output.atlantis is not None and output.atlantis_path is not None and _read_text(output.atlantis_path) != output.atlantis:
+        _replace_file(output.atlantis_path, output.atlantis, notify or (lambda message: None))
 
 
 def require_fleet_current(output: FleetOutput) -> None:
@@ -87,6 +117,8 @@ def require_fleet_current(output: FleetOutput) -> None:
     differs from ``output`` (the shared module is compared first); write nothing."""
     require_module_current(output.module, output.module_dir)
     require_module_current(output.live, output.live_dir)
+    if output.atlantis is not None and output.atlantis_path is not None and _read_text(output.atlantis_path) != output.atlantis:
+        raise CheckFailed(f"{output.atlantis_path} is out of date with the fleets of its repository: the ssm-profile projects differ")
 
 
 def _live_manifest(files: dict[str, str], shared: SharedModule, accounts: list[str]) -> str:
@@ -144,3 +176,125 @@ def _repository_of(fleet_path: Path, live_dir: Path) -> Path:
 def _relative(target: Path, start: Path) -> str:
     """``target`` relative to the folder ``start``, POSIX; stable whatever the working folder is."""
     return Path(os.path.relpath(os.path.abspath(target), os.path.abspath(start))).as_posix()
+
+
+def fleet_name(fleet_path: Path) -> str:
+    """``{fleet}`` in name templates: the fleet file's name without its suffix."""
+    return fleet_path.name.rsplit(".", 1)[0] if "." in fleet_path.name[1:] else fleet_path.name
+
+
+@dataclass(frozen=True)
+class _OtherFleet:
+    """Another fleet of the repository, found through its LIVE folder's manifest."""
+
+    live_dir: Path
+    manifest: Manifest
+    fleet: Fleet
+    name: str
+
+    def layout(self, repository: Path) -> tuple[tuple[str, ...], str, str, str, str]:
+        """Accounts and paths as :func:`~ssm_profile.fleet.engines.atlantis_projects` takes them."""
+        return (tuple(self.manifest.accounts), _relative(self.live_dir, repository), self.manifest.module or "", self.manifest.spec, self.manifest.fleet or "")
+
+
+def _other_fleets(repository: Path, live_dir: Path) -> list[_OtherFleet]:
+    """Every other fleet whose LIVE folder is in ``repository``, with its fleet file read."""
+    here = Path(os.path.abspath(live_dir))
+    found = []
+    for folder in manifests_under(repository):
+        if Path(os.path.abspath(folder)) == here:
+            continue
+        manifest = read_manifest(folder)
+        if manifest is None or manifest.fleet is None:
+            continue
+        fleet_path = folder / manifest.fleet
+        try:
+            other = load_fleet(fleet_path)
+        except SpecError as error:
+            raise SpecError(str(fleet_path), f"(the fleet of {folder}, another fleet of this repository) {error}") from None
+        found.append(_OtherFleet(folder, manifest, other, fleet_name(fleet_path)))
+    return found
+
+
+def _check_states_apart(fleet: Fleet, name: str, others: list[_OtherFleet]) -> None:
+    """No two accounts of the repository's fleets keep their state in one place."""
+    ours = {location.lower(): account for account, location in state_locations(fleet, name).items()}
+    field = "backend.key" if fleet.backend.type == "s3" else "backend.workspace_name"
+    for other in others:
+        for account, location in state_locations(other.fleet, other.name).items():
+            if location.lower() in ours:
+                raise SpecError(field, f"account {ours[location.lower()]!r} would keep its state at {location}, as account {account!r} of the fleet in {other.live_dir} does")
+
+
+def _read_text(path: Path) -> str | None:
+    """A file of the team's (atlantis.yaml) through the bounded reader; None when missing."""
+    if not os.path.lexists(path):
+        return None
+    if path.is_symlink():  # replacing it would replace the link, not the file it names
+        raise SpecError(str(path), "is a symbolic link; ssm-profile writes the repository's atlantis.yaml only as a plain file")
+    return read_text(path, ATLANTIS_CONFIG)
+
+
+def _replace_file(path: Path, text: str, say: Notify) -> None:
+    """Replace ``path`` atomically (temporary file beside it, fsync, rename) under the folder's lock."""
+    folder = path.parent
+    with transaction.exclusive_lock(folder, transaction.LOCK_WAIT_SECONDS, say):
+        temporary = folder / transaction.write_temporary(folder, path.name, text.encode())
+        try:
+            with transaction.signals_deferred():
+                os.replace(temporary, path)
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+@dataclass(frozen=True)
+class FleetRoot:
+    """One account root of a fleet's LIVE folder, as ``validate`` and ``plan`` take it."""
+
+    root: Path
+    live_dir: Path
+    account: str
+    module_dir: Path
+    #: What the root passes the shared module (account_id and the account's inputs).
+    inputs: dict[str, object]
+
+
+def fleet_root(folder: str | Path) -> FleetRoot | None:
+    """The account root at ``folder`` (a folder of a LIVE whose manifest lists it), else None."""
+    folder = Path(folder)
+    live = Path(os.path.abspath(folder)).parent
+    if (folder / MANIFEST_FILE).exists() or not (live / MANIFEST_FILE).is_file():
+        return None
+    manifest = read_manifest(live)
+    if manifest is None or manifest.fleet is None or folder.resolve().name not in manifest.accounts:
+        return None
+    return _roots(live, manifest, {folder.resolve().name: folder})[0]
+
+
+def live_roots(live: str | Path) -> list[FleetRoot]:
+    """Every account root of the fleet whose LIVE folder is ``live``; empty when it is none."""
+    live = Path(live)
+    manifest = read_manifest(live) if (live / MANIFEST_FILE).is_file() else None
+    if manifest is None or manifest.fleet is None:
+        return []
+    return _roots(Path(os.path.abspath(live)), manifest, {name: live / name for name in manifest.accounts})
+
+
+def _roots(live: Path, manifest: Manifest, folders: dict[str, Path]) -> list[FleetRoot]:
+    """The roots named in ``folders`` (account name: folder as given), from one regeneration."""
+    from ..tfmodule.build import ACCOUNT_ID_VARIABLE
+
+    output = generate_fleet((live / (manifest.fleet or "")).resolve(), live)
+    accounts = {a.name: a for a in output.fleet.accounts}
+    variables = {b.labels[0] for b in output.module.document.of_kind("variable")}
+    roots = []
+    for name, folder in folders.items():
+        account = accounts.get(name)
+        if account is None:
+            raise SpecError(str(folder), f"is an account root of {live}, but its fleet file no longer lists it; run ssm-profile fleet")
+        inputs: dict[str, object] = dict(account.inputs)
+        if ACCOUNT_ID_VARIABLE in variables:  # as the root's own module call passes it
+            inputs[ACCOUNT_ID_VARIABLE] = account.id
+        roots.append(FleetRoot(root=folder, live_dir=live, account=name, module_dir=output.module_dir, inputs=inputs))
+    return roots

@@ -72,8 +72,11 @@ ACCOUNT_DETAILS = FileKind(
 )
 #: ``imports --vpc-endpoint-ids``: a Region -> service -> endpoint ID table.
 ENDPOINT_IDS = FileKind("VPC endpoint ID file", "give a JSON file of VPC endpoint IDs", 1 * MIB, 8)
+#: The repository's ``atlantis.yaml``, the team's file that `fleet` keeps a marked block in.
+ATLANTIS_CONFIG = FileKind("Atlantis repo config", "atlantis.yaml at the repository root must be a plain file", 4 * MIB, 32)
 KINDS = (
     SPEC_FILE, FLEET_FILE, MANIFEST, RELEASE_RECORD, VAR_FILE, SUPPRESSIONS_FILE, MODULE_FILE, ACCOUNT_DETAILS, ENDPOINT_IDS,
+    ATLANTIS_CONFIG,
 )
 
 #: "The file is not there": the reader's ``missing_ok`` answers None for these.

@@ -23,8 +23,9 @@ from .runner import TerraformRunner, default_runner
 ROOT_FILES = (".tf", ".tf.json")
 
 
-def validate_fleet(live_dir: str | Path, runner: TerraformRunner | None = None) -> list[str]:
-    """``init`` and ``validate`` every account root of the fleet in ``live_dir`` in one go.
+def validate_fleet(live_dir: str | Path, runner: TerraformRunner | None = None, only: tuple[str, ...] = ()) -> list[str]:
+    """``init`` and ``validate`` every account root of the fleet in ``live_dir`` in one go
+    (those named in ``only``, when given).
 
     Returns the account roots validated. LIVE and the shared module are copied with their
     relative layout, so each root's relative ``source`` still finds the module.
@@ -34,13 +35,14 @@ def validate_fleet(live_dir: str | Path, runner: TerraformRunner | None = None) 
     info = module_info(live_dir)
     if not info.fleet:
         raise SpecError(str(live_dir), "holds a module, not a fleet's LIVE folder (its manifest names no fleet file)")
-    roots, module_dir = list(info.accounts), (live_dir / info.module).resolve()
+    roots, module_dir = [a for a in info.accounts if not only or a in only], (live_dir / info.module).resolve()
     top = Path(os.path.commonpath([live_dir, module_dir]))
     with tempfile.TemporaryDirectory(prefix="ssm-profile-fleet-") as tmp:
         scratch = Path(tmp) / "tree"
         for folder in (live_dir, module_dir):
             _copy_config(folder, scratch / folder.relative_to(top))
-        calls = {name: {"source": "./" + (live_dir / name).relative_to(top).as_posix()} for name in roots}
+        # Call names: an account name may start with a digit, which a module name may not.
+        calls = {f"root_{name}": {"source": "./" + (live_dir / name).relative_to(top).as_posix()} for name in roots}
         root = {"//": "Throwaway root written by ssm-profile to validate every account root of a fleet.", "module": calls}
         (scratch / "main.tf.json").write_text(json.dumps(root, indent=2) + "\n", encoding="utf-8")
         runner.init(scratch)

@@ -71,6 +71,15 @@ def _validated_fleet(live: Path, runner: TerraformRunner) -> ModuleResult:
         return ModuleResult(live, error)
 
 
+def validate_fleet_root(root: Path, live_dir: Path, account: str, runner: TerraformRunner | None = None) -> ModuleResult:
+    """``init`` and ``validate`` of one account root of the fleet in ``live_dir``, as written."""
+    runner = runner or default_runner()
+    try:
+        return ModuleResult(root, roots=tuple(validate_fleet(live_dir, runner, only=(account,))))
+    except TerraformError as error:
+        return ModuleResult(root, error)
+
+
 def plan_modules(
     module_dirs: Sequence[Path],
     runner: TerraformRunner | None = None,
