@@ -369,3 +369,18 @@ def test_the_architecture_page_maps_the_stages_the_architecture_test_enforces() 
     documented = [tuple(re.findall(r"`([\w.]+)`", names)) for _, names in rows]
     assert [int(n) for n, _ in rows] == list(range(len(rows)))
     assert documented == [names if names != ("",) else ("ssm_profile",) for names in STAGES]
+
+
+def test_blocks_are_found_by_fence_language_with_their_not_run_marker(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "Intro.\n\n```sh\nssm-profile schema\n```\n\n<!-- not-run: needs a real AWS account -->\n"
+        "```python\nimport boto3\n```\n\n```TOML\nversion = 1\n```\n",
+        encoding="utf-8",
+    )
+    found = [(b.line, b.language, b.text, b.not_run) for b in code_blocks(page)]
+    assert found == [
+        (3, "sh", "ssm-profile schema\n", ""),
+        (8, "python", "import boto3\n", "needs a real AWS account"),
+        (12, "toml", "version = 1\n", ""),
+    ]
