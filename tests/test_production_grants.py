@@ -379,3 +379,9 @@ def test_parliament_finds_no_invalid_arn_in_what_policy_account_id_prints() -> N
     placeholder = spec_policies(EXAMPLES["multi-region-full"], account_id="444455556666").document("SSMSessionManagerFullPolicy")
     text = json.dumps(placeholder).replace("444455556666", "<account-id>")
     assert invalid_arns(json.loads(text)), "parliament must flag the placeholder, or this test proves nothing"
+
+
+def test_policy_name_of_a_document_without_the_account_needs_no_account_id() -> None:
+    # The S3 policy names no account, even when the Session Manager policy of the same spec does.
+    code, out, _ = run("policy", str(EXAMPLES["multi-region-full"]), "--name", "SSMInstanceProfileFullS3Policy")
+    assert code == 0 and "<account-id>" not in out
