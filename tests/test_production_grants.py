@@ -17,8 +17,10 @@ from conftest import EXAMPLES, grants_of, run
 from ssm_profile import SpecError, generate, spec_policies
 from ssm_profile.aws.agent_buckets import agent_buckets
 from ssm_profile.errors import GenerationError
+from ssm_profile.judges import find_judges, judge_policies_with_parliament
 from ssm_profile.release.publish import assess_release, release_record
 from ssm_profile.release.versions import Level
+from test_judges import plan_with_policies
 
 LOG_KEY = "arn:aws:kms:us-east-2:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321"
 BUCKET_KEY = "arn:aws:kms:us-east-2:111122223333:key/4567def0-45de-67f0-89ab-4567890123de"
@@ -360,3 +362,26 @@ def test_a_log_prefix_without_slash_narrows_the_grant_and_is_classified_major() 
     assert "major: grant removed: SSMSessionManagerPolicy no longer allows s3:PutObject on arn:aws:s3:::org-session-logs/sessions*" in [
         r.line() for r in result.reasons
     ]
+
+
+@pytest.mark.terraform
+@pytest.mark.slow
+def test_parliament_finds_no_invalid_arn_in_what_policy_account_id_prints() -> None:
+    # Issue 24 item 7: parliament (a judge that is not ours) on the printed documents. Without
+    # the account the placeholder is an invalid ARN; with --account-id none is.
+
+    def invalid_arns(document: dict[str, Any]) -> list[str]:
+        _, findings = judge_policies_with_parliament(plan_with_policies({"session_manager": document}), find_judges())
+        return [f.check for f in findings if "ARN" in f.check]
+
+    code, out, _ = run("policy", str(EXAMPLES["multi-region-full"]), "--name", "SSMSessionManagerFullPolicy", "--account-id", "444455556666")
+    assert code == 0 and invalid_arns(json.loads(out)) == []
+    placeholder = spec_policies(EXAMPLES["multi-region-full"], account_id="444455556666").document("SSMSessionManagerFullPolicy")
+    text = json.dumps(placeholder).replace("444455556666", "<account-id>")
+    assert invalid_arns(json.loads(text)), "parliament must flag the placeholder, or this test proves nothing"
+
+
+def test_policy_name_of_a_document_without_the_account_needs_no_account_id() -> None:
+    # The S3 policy names no account, even when the Session Manager policy of the same spec does.
+    code, out, _ = run("policy", str(EXAMPLES["multi-region-full"]), "--name", "SSMInstanceProfileFullS3Policy")
+    assert code == 0 and "<account-id>" not in out

@@ -160,6 +160,7 @@ class SpecPolicies(msgspec.Struct, frozen=True):
 
     def listing(self) -> list[dict[str, Any]]:
         """Every policy as ``{"PolicyName", "PolicyDocument"}``; ``[]`` when the spec grants none."""
+        _require_account(self.policies)
         return [{"PolicyName": p.name, "PolicyDocument": p.document()} for p in self.policies]
 
     def document(self, name: str) -> dict[str, Any]:
@@ -167,6 +168,7 @@ class SpecPolicies(msgspec.Struct, frozen=True):
         the spec grants no policy of that name."""
         for policy in self.policies:
             if policy.name == name:
+                _require_account((policy,))
                 return policy.document()
         allowed = ", ".join(p.name for p in self.policies) or "none"
         raise SpecError("--name", f"{name!r} is not a policy of this spec; allowed: {allowed}")
@@ -177,22 +179,26 @@ def spec_policies(spec: ValidatedSpec | Spec | dict[str, Any] | str | Path, acco
 
     Documents that name the account (CloudWatch Logs groups, the instance ARNs of Session
     Manager's channels) get ``account_id`` written in, so the IAM console takes every ARN as
-    valid; without it such a spec is a :class:`SpecError` at ``--account-id``.
+    valid; without it, printing such a document is a :class:`SpecError` at ``--account-id``.
     """
     grants = build_grants(as_validated(spec))
     policies = tuple(grants.custom_policies)
     if account_id is not None and not ACCOUNT_ID.fullmatch(account_id):
         raise SpecError("--account-id", f"{account_id!r} is not an AWS account ID (12 digits, e.g. 123456789012)")
+    if account_id is not None:
+        policies = tuple(_with_account(p, account_id) for p in policies)
+    return SpecPolicies(policies=policies, warnings=tuple(grants.warnings))
+
+
+def _require_account(policies: tuple[CustomPolicy, ...]) -> None:
+    """:class:`SpecError` at ``--account-id`` when a document to print still names the account by placeholder."""
     needing = [p.name for p in policies if any(ACCOUNT in r for s in p.statements for r in s.resources)]
-    if needing and account_id is None:
+    if needing:
         raise SpecError(
             "--account-id",
             f"is required: {', '.join(needing)} names the account in its ARNs (CloudWatch Logs groups, instance ARNs); "
             "give the account the role lives in, e.g. --account-id 123456789012",
         )
-    if account_id is not None:
-        policies = tuple(_with_account(p, account_id) for p in policies)
-    return SpecPolicies(policies=policies, warnings=tuple(grants.warnings))
 
 
 #: An AWS account ID: 12 digits (IAM identifiers reference).

@@ -221,9 +221,9 @@ def _notes(grants: Grants) -> list[str]:
     sids = {s.sid for p in grants.custom_policies for s in p.statements}
     if "SessionManagerS3LogsEncryption" in sids and "SessionManagerS3LogsKms" not in sids:
         notes.append(
-            "**Encrypted session log bucket**: `s3_log_encrypted` without `s3_log_kms_key_arn` grants no KMS "
-            "action, which is right for SSE-S3. If the bucket uses SSE-KMS, set `s3_log_kms_key_arn` to its "
-            "key: S3 denies uploads without `kms:GenerateDataKey` on it."
+            "**Session log bucket encryption**: without `s3_log_kms_key_arn` no KMS action is granted, which is "
+            "right for SSE-S3 (every bucket's default since January 2023). If the bucket uses SSE-KMS, set "
+            "`s3_log_kms_key_arn` to its key: S3 denies uploads without `kms:GenerateDataKey` and `kms:Decrypt` on it."
         )
     if any(s.endpoints for s in grants.regional):
         notes.append(
