@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
 from conftest import invoke
@@ -363,7 +363,9 @@ def test_any_record_value_is_accepted_as_data_or_refused_in_one_line(tmp_path_fa
         parsed = ReleaseRecord.from_json(json.dumps(record))
     except OutputError as error:
         assert "\n" not in str(error) and str(error).startswith(f"{RELEASE_FILE}: not a valid release record (")
+        event("refused")
         return
+    event("accepted")
     import re
 
     for move in parsed.moved:  # what reaches moved.tf is an address, and nothing else
@@ -499,7 +501,9 @@ def test_any_fleet_generates_or_fails_in_one_line(tmp_path_factory: pytest.TempP
         output = generate_fleet(fleet, fleet.parent / "live")
     except SsmProfileError as error:
         assert "\n" not in str(error) and error.exit_code == 2
+        event("refused")
         return
+    event("generated")
     assert output.module_dir.resolve().is_relative_to(fleet.parent.resolve())
     main = output.live.files["prod/main.tf"]
     # Outside quoted strings the call holds only what the generator wrote: no template opener.
@@ -519,7 +523,9 @@ def test_any_var_file_is_read_or_refused_in_one_line(tmp_path_factory: pytest.Te
         var_file = read_var_file(path, module)
     except SpecError as error:
         assert str(error).startswith(f"{path}") and "\n" not in str(error)
+        event("refused")
         return
+    event("read")
     assert set(var_file.names) <= {"tags"}
 
 
