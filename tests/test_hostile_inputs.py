@@ -612,3 +612,20 @@ def test_hostile_text_from_spec_and_fleet_is_literal_in_the_plan(tmp_path_factor
     role = _planned_role(plan_module(out, offline=True, runner=runner, inputs={"tags": tags}))
     assert role["tags"] == _nfc(tags)
     assert role["description"] == SPEC_DESCRIPTION
+
+
+@pytest.mark.cdk
+def test_the_cdk_engine_writes_hostile_text_as_the_native_json_does(tmp_path: Path) -> None:
+    # Both engines write values through the same Terraform JSON body (literal defaults and
+    # descriptions, escaped templates elsewhere): the modules hold the same JSON (CDK sorts keys).
+    from ssm_profile.pipeline import generate
+
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC + f"[role]\ndescription = {json.dumps(SPEC_DESCRIPTION)}\n[module]\nvariables = [\"role.description\"]\n")
+    native = generate(spec, format="json", source="spec.toml")
+    cdk = generate(spec, engine="cdk", source="spec.toml")
+    assert json.loads(cdk.files["variables.tf.json"])["variable"]["role_description"]["default"] == SPEC_DESCRIPTION
+    def tf_json(files: dict[str, str]) -> dict[str, Any]:
+        return {name: json.loads(text) for name, text in files.items() if name.endswith(".tf.json")}
+
+    assert tf_json(cdk.files) == tf_json(native.files)
