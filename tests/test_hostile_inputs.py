@@ -629,3 +629,8 @@ def test_the_cdk_engine_writes_hostile_text_as_the_native_json_does(tmp_path: Pa
         return {name: json.loads(text) for name, text in files.items() if name.endswith(".tf.json")}
 
     assert tf_json(cdk.files) == tf_json(native.files)
+
+
+def test_an_empty_fleet_file_says_what_a_fleet_file_needs(tmp_path: Path) -> None:
+    (tmp_path / "fleet.toml").write_text("\n")
+    one_line_exit_2(invoke("fleet", str(tmp_path / "fleet.toml"), "-o", str(tmp_path / "live")), "a fleet file needs at least `version = 1`, `spec` and `accounts`")
