@@ -65,7 +65,9 @@ SUPPRESSIONS_FILE = FileKind("suppressions file", "give the suppressions file (T
 #: A generated module's own file, read back (its variable names): the largest generated file is
 #: a README of a few hundred kilobytes.
 MODULE_FILE = FileKind("module file", "regenerate the module", 64 * MIB, 64)
-KINDS = (SPEC_FILE, FLEET_FILE, MANIFEST, RELEASE_RECORD, VAR_FILE, SUPPRESSIONS_FILE, MODULE_FILE)
+#: The user's Terraform CLI configuration, read only to key the provider lock file it implies.
+TERRAFORM_CLI_CONFIG = FileKind("Terraform CLI configuration", "give Terraform's CLI configuration file", 1 * MIB, 64)
+KINDS = (SPEC_FILE, FLEET_FILE, MANIFEST, RELEASE_RECORD, VAR_FILE, SUPPRESSIONS_FILE, MODULE_FILE, TERRAFORM_CLI_CONFIG)
 
 #: "The file is not there": the reader's ``missing_ok`` answers None for these.
 _MISSING = (errno.ENOENT, errno.ENOTDIR)
