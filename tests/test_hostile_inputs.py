@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
 from conftest import invoke
@@ -363,7 +363,9 @@ def test_any_record_value_is_accepted_as_data_or_refused_in_one_line(tmp_path_fa
         parsed = ReleaseRecord.from_json(json.dumps(record))
     except OutputError as error:
         assert "\n" not in str(error) and str(error).startswith(f"{RELEASE_FILE}: not a valid release record (")
+        event("refused")
         return
+    event("accepted")
     import re
 
     for move in parsed.moved:  # what reaches moved.tf is an address, and nothing else
@@ -499,7 +501,9 @@ def test_any_fleet_generates_or_fails_in_one_line(tmp_path_factory: pytest.TempP
         output = generate_fleet(fleet, fleet.parent / "live")
     except SsmProfileError as error:
         assert "\n" not in str(error) and error.exit_code == 2
+        event("refused")
         return
+    event("generated")
     assert output.module_dir.resolve().is_relative_to(fleet.parent.resolve())
     main = output.live.files["prod/main.tf"]
     # Outside quoted strings the call holds only what the generator wrote: no template opener.
@@ -519,7 +523,9 @@ def test_any_var_file_is_read_or_refused_in_one_line(tmp_path_factory: pytest.Te
         var_file = read_var_file(path, module)
     except SpecError as error:
         assert str(error).startswith(f"{path}") and "\n" not in str(error)
+        event("refused")
         return
+    event("read")
     assert set(var_file.names) <= {"tags"}
 
 
@@ -606,3 +612,25 @@ def test_hostile_text_from_spec_and_fleet_is_literal_in_the_plan(tmp_path_factor
     role = _planned_role(plan_module(out, offline=True, runner=runner, inputs={"tags": tags}))
     assert role["tags"] == _nfc(tags)
     assert role["description"] == SPEC_DESCRIPTION
+
+
+@pytest.mark.cdk
+def test_the_cdk_engine_writes_hostile_text_as_the_native_json_does(tmp_path: Path) -> None:
+    # Both engines write values through the same Terraform JSON body (literal defaults and
+    # descriptions, escaped templates elsewhere): the modules hold the same JSON (CDK sorts keys).
+    from ssm_profile.pipeline import generate
+
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC + f"[role]\ndescription = {json.dumps(SPEC_DESCRIPTION)}\n[module]\nvariables = [\"role.description\"]\n")
+    native = generate(spec, format="json", source="spec.toml")
+    cdk = generate(spec, engine="cdk", source="spec.toml")
+    assert json.loads(cdk.files["variables.tf.json"])["variable"]["role_description"]["default"] == SPEC_DESCRIPTION
+    def tf_json(files: dict[str, str]) -> dict[str, Any]:
+        return {name: json.loads(text) for name, text in files.items() if name.endswith(".tf.json")}
+
+    assert tf_json(cdk.files) == tf_json(native.files)
+
+
+def test_an_empty_fleet_file_says_what_a_fleet_file_needs(tmp_path: Path) -> None:
+    (tmp_path / "fleet.toml").write_text("\n")
+    one_line_exit_2(invoke("fleet", str(tmp_path / "fleet.toml"), "-o", str(tmp_path / "live")), "a fleet file needs at least `version = 1`, `spec` and `accounts`")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conftest import EXAMPLES, run
+from conftest import EXAMPLES, MODULES, run
 from ssm_profile import generate, release_module, write_module
 from ssm_profile.errors import CheckFailed, OutputError, SpecError
 from ssm_profile.release.interface import Input, Interface, interface_reasons, module_interface

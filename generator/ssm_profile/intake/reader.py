@@ -74,9 +74,11 @@ ACCOUNT_DETAILS = FileKind(
 ENDPOINT_IDS = FileKind("VPC endpoint ID file", "give a JSON file of VPC endpoint IDs", 1 * MIB, 8)
 #: The repository's ``atlantis.yaml``, the team's file that `fleet` keeps a marked block in.
 ATLANTIS_CONFIG = FileKind("Atlantis repo config", "atlantis.yaml at the repository root must be a plain file", 4 * MIB, 32)
+#: The user's Terraform CLI configuration, read only to key the provider lock file it implies.
+TERRAFORM_CLI_CONFIG = FileKind("Terraform CLI configuration", "give Terraform's CLI configuration file", 1 * MIB, 64)
 KINDS = (
     SPEC_FILE, FLEET_FILE, MANIFEST, RELEASE_RECORD, VAR_FILE, SUPPRESSIONS_FILE, MODULE_FILE, ACCOUNT_DETAILS, ENDPOINT_IDS,
-    ATLANTIS_CONFIG,
+    ATLANTIS_CONFIG, TERRAFORM_CLI_CONFIG,
 )
 
 #: "The file is not there": the reader's ``missing_ok`` answers None for these.

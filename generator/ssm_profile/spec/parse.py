@@ -84,7 +84,8 @@ def parse_text(text: str, kind: str, source: str, path_of: PathOf = plain_path, 
     """
     text = text.removeprefix("\ufeff")
     if not text.strip():
-        raise SpecError(source, "the file is empty; a spec needs at least `version = 1` and `regions`")
+        needs = "`version = 1` and `regions`" if limits is SPEC_FILE else "`version = 1`, `spec` and `accounts`"
+        raise SpecError(source, f"the file is empty; a {limits.name} needs at least {needs}")
     try:
         if kind == "YAML":
             return _from_yaml(text, source, path_of, limits)

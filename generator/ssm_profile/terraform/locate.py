@@ -189,10 +189,13 @@ def _users_lock_file() -> Path:
     # serve other versions and checksums.
     import hashlib
 
+    from ..errors import SpecError
+    from ..intake import TERRAFORM_CLI_CONFIG, read_text
+
     config = Path(os.environ.get("TF_CLI_CONFIG_FILE") or Path.home() / ".terraformrc")
-    try:
-        text = config.read_text(encoding="utf-8")
-    except OSError:
+    try:  # the bounded reader: a FIFO or device there never hangs the run
+        text = read_text(config, TERRAFORM_CLI_CONFIG, missing_ok=True) or ""
+    except SpecError:  # unreadable: Terraform itself says what is wrong with it
         text = ""
     key = hashlib.sha256(f"{config}|{text}|{os_arch()}".encode()).hexdigest()[:16]
     return cache_dir() / f"providers-user-{key}.lock.hcl"
