@@ -205,7 +205,7 @@ def test_a_fleet_that_adopts_writes_imports_in_each_root_with_the_account_s_id(t
     for name in ("fleet.toml", "ssm-profile.toml"):
         (tmp_path / name).write_text((fleet_dir / name).read_text(), encoding="utf-8")
     text = (tmp_path / "fleet.toml").read_text()
-    text = text.replace('backend = "s3"', 'backend = "s3"\nadopt = true', 1).replace('name = "staging"', 'name = "staging"\nadopt = false', 1)
+    text = text.replace("version = 1\n", "version = 1\nadopt = true\n", 1).replace('name = "staging"', 'name = "staging"\nadopt = false', 1)
     (tmp_path / "fleet.toml").write_text(text, encoding="utf-8")
     live = tmp_path / "live"
     code, _, err = run("fleet", str(tmp_path / "fleet.toml"), "-o", str(live))
