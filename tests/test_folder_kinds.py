@@ -388,3 +388,13 @@ def test_judges_install_refuses_a_real_folder_at_its_target_and_leaves_no_links(
         assert one_line_breach(result, (2,), "a folder ssm-profile did not create") == []
     assert (target / "mine.txt").read_text() == "a venv of my own\n"
     assert sorted(p.name for p in (cache / "judges").iterdir()) == [".lock", environment_key()]  # no build, no dangling link
+
+
+@pytest.mark.terraform
+def test_a_latin_1_file_of_the_users_makes_real_terraform_fail_in_one_line(repo: Path) -> None:
+    """A ``café.tf`` saved in Latin-1 beside the module: Terraform 1.11 echoes its bytes back
+    (not UTF-8) in the diagnostic; the run ends with exit 3 and one line, not a UnicodeDecodeError."""
+    ok(ssm_profile("generate", "spec.toml", "-o", "mod", cwd=repo))
+    (repo / "mod" / "café.tf").write_bytes('locals {\n  note = "caf\xe9 \xe0 la carte"\n  broken =\n}\n'.encode("latin-1"))
+    result = ssm_profile("validate", "mod", cwd=repo)
+    assert one_line_breach(result, (3,), "terraform") == [], result.stderr

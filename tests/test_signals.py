@@ -85,23 +85,27 @@ def test_a_signal_in_the_first_moments_of_a_command_is_one_line_and_its_code(tmp
 
 
 FAKE_CHILD = """#!/bin/sh
-# A child that starts, says so, and takes its time (as terraform init, or pip, can).
+# A child that starts, says so, and takes its time (as terraform init, or pip, can) when its
+# command is one of $FAKE_SLOW; else it answers at once.
 {ignore_term}
-case "$1" in
-  version) echo '{{"terraform_version": "1.11.0"}}'; exit 0;;
-  fmt) exit 0;;
+case " $FAKE_SLOW " in
+  *" $1 "*) echo $$ > "{pids}/$1.pid"; exec sleep 30;;
 esac
-echo $$ > "{pid_file}"
-exec sleep 30
+case "$1" in
+  version) echo '{{"terraform_version": "1.11.0"}}';;
+esac
+exit 0
 """
 
 
 def fake_child(tmp_path: Path, ignore_term: bool) -> tuple[Path, Path]:
-    pid_file = tmp_path / "child.pid"
+    """The fake executable, and the folder where each slow command writes its process id."""
+    pids = tmp_path / "pids"
+    pids.mkdir()
     script = tmp_path / "fake-child"
-    script.write_text(FAKE_CHILD.format(pid_file=pid_file, ignore_term="trap '' TERM INT" if ignore_term else ""))
+    script.write_text(FAKE_CHILD.format(pids=pids, ignore_term="trap '' TERM INT" if ignore_term else ""))
     script.chmod(0o755)
-    return script, pid_file
+    return script, pids
 
 
 def wait_for(path: Path, process: subprocess.Popen[str]) -> int:
@@ -123,19 +127,28 @@ def alive(pid: int) -> bool:
 
 
 @pytest.mark.parametrize(
-    "signum, ignore_term",
+    "signum, ignore_term, command, slow",
     # Not Ctrl-C with a child ignoring it: an interrupted Terraform gets 15 s to stop its providers.
-    [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGTERM, True)],
-    ids=["SIGINT", "SIGTERM", "SIGTERM-child-ignores-it"],
+    [
+        (signal.SIGINT, False, ("validate", "mod"), ("init",)),
+        (signal.SIGTERM, False, ("validate", "mod"), ("init",)),
+        (signal.SIGTERM, True, ("validate", "mod"), ("init",)),
+        # validate runs in a worker thread beside plan: the signal reaches the main thread only
+        (signal.SIGTERM, False, ("plan", "mod", "--offline"), ("validate", "plan")),
+        (signal.SIGINT, False, ("plan", "mod", "--offline"), ("validate", "plan")),
+    ],
+    ids=["SIGINT-init", "SIGTERM-init", "SIGTERM-init-ignoring-it", "SIGTERM-validate-beside-plan", "SIGINT-validate-beside-plan"],
 )
-def test_a_signal_while_terraform_runs_stops_it_and_the_run(tmp_path: Path, signum: int, ignore_term: bool) -> None:
-    """``validate`` waits in ``terraform init`` (a fake $TERRAFORM): the signal reaches the
-    child's process group; SIGTERM ends everything within 2 s, even a child that ignores it."""
+def test_a_signal_while_terraform_runs_stops_it_and_the_run(
+    tmp_path: Path, signum: int, ignore_term: bool, command: tuple[str, ...], slow: tuple[str, ...]
+) -> None:
+    """A fake $TERRAFORM whose ``slow`` commands wait: the signal reaches every child's process
+    group; the run ends within 2 s (SIGTERM, even for a child that ignores it) and no child outlives it."""
     assert invoke("generate", str(_spec(tmp_path)), "-o", str(tmp_path / "mod")).exit_code == 0
-    script, pid_file = fake_child(tmp_path, ignore_term)
-    env = {**cli_env(), "TERRAFORM": str(script), "SSM_PROFILE_PROVIDERS": "terraform"}
-    process = ssm_profile("validate", str(tmp_path / "mod"), env=env)
-    child = wait_for(pid_file, process)
+    script, pids = fake_child(tmp_path, ignore_term)
+    env = {**cli_env(), "TERRAFORM": str(script), "SSM_PROFILE_PROVIDERS": "terraform", "FAKE_SLOW": " ".join(slow)}
+    process = ssm_profile(*(str(tmp_path / part) if part == "mod" else part for part in command), env=env)
+    children = [wait_for(pids / f"{name}.pid", process) for name in slow]
     sent = time.monotonic()
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=30)
@@ -143,15 +156,15 @@ def test_a_signal_while_terraform_runs_stops_it_and_the_run(tmp_path: Path, sign
     assert breaches(process, signum, stderr) == [] and process.returncode == CODES[signum][0], stderr
     assert took < 2.0, f"{signal.Signals(signum).name} took {took:.2f} s to end the run"
     time.sleep(0.1)
-    assert not alive(child), "the Terraform child outlived ssm-profile"
+    assert not [pid for pid in children if alive(pid)], "a Terraform child outlived ssm-profile"
 
 
 def test_sigterm_while_pip_installs_the_judges_stops_within_2_s(tmp_path: Path) -> None:
     """``judges install --python FAKE``: the fake's ``-m venv`` sleeps; SIGTERM stops it and the run."""
-    script, pid_file = fake_child(tmp_path, ignore_term=False)
-    env = {**cli_env(), "SSM_PROFILE_CACHE": str(tmp_path / "cache")}
+    script, pids = fake_child(tmp_path, ignore_term=False)
+    env = {**cli_env(), "SSM_PROFILE_CACHE": str(tmp_path / "cache"), "FAKE_SLOW": "-m"}
     process = ssm_profile("judges", "install", "--python", str(script), env=env)
-    child = wait_for(pid_file, process)
+    child = wait_for(pids / "-m.pid", process)
     sent = time.monotonic()
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=30)

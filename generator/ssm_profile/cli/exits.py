@@ -16,7 +16,7 @@ from typing import NoReturn
 
 import click
 
-from .._signals import exit_on_signals
+from .._signals import exit_on_signal, exit_on_signals
 from ..errors import Terminated, one_line
 
 __all__ = ["ErrorGroup", "Terminated", "os_error_text", "run_console"]
@@ -74,7 +74,7 @@ def run_console(command: Callable[[], object]) -> None:
     _console = True
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_terminated)
-    sys.unraisablehook = _redeliver_stop
+    sys.unraisablehook = _stop_where_dropped
     # What the imports so far made (click, the CLI) lives as long as the process: the cyclic
     # collector need not walk it again in every full collection and at exit (start-up, issue 16).
     gc.freeze()
@@ -86,15 +86,19 @@ def run_console(command: Callable[[], object]) -> None:
         exit_on_signals()
 
 
-def _redeliver_stop(unraisable: sys.UnraisableHookArgs) -> None:
-    """Deliver Ctrl-C or SIGTERM again when its exception was raised where Python drops it (a
-    weakref callback, a ``__del__`` during garbage collection): the run still stops, quietly."""
-    if isinstance(unraisable.exc_value, KeyboardInterrupt):
-        signal.raise_signal(signal.SIGINT)
-    elif isinstance(unraisable.exc_value, Terminated):
-        signal.raise_signal(signal.SIGTERM)
-    else:
+def _stop_where_dropped(unraisable: sys.UnraisableHookArgs) -> None:
+    """Ctrl-C or SIGTERM raised where Python drops the exception (a weakref callback, a
+    ``__del__`` during garbage collection) still stops the run: its children are stopped and
+    the process ends at once with 130 or 143. What a write left is cleaned up by the next run,
+    as after a kill (the rename of a commit holds signals back, so it is never half done)."""
+    stop = unraisable.exc_value
+    if not isinstance(stop, (KeyboardInterrupt, Terminated)):
         sys.__unraisablehook__(unraisable)
+        return
+    from ..terraform.child_process import stop_children
+
+    stop_children(stop)
+    exit_on_signal(signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT, None)
 
 
 def _stopped(stop: BaseException) -> int:

@@ -25,7 +25,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import JudgeError, OutputError
-from ..terraform.child_process import stop_child
+from ..terraform.child_process import stop_child, tracked
 
 REQUIREMENTS_RESOURCE = "judges-requirements.txt"
 SUPPRESSIONS_RESOURCE = "judges-suppressions.toml"
@@ -177,7 +177,7 @@ def _run(argv: list[str], what: str, progress: Progress, echo: bool) -> None:
     except OSError as error:
         raise JudgeError(f"judges install: {what} could not start: {error}") from None
     tail: list[str] = []
-    with process:
+    with process, tracked(process):
         assert process.stdout is not None
         try:
             for line in process.stdout:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import TerraformError
-from .child_process import stop_child
+from .child_process import run_child, stop_child, tracked
 from .diagnostics import first_error, planned_changes
 from .locate import (
     TerraformBinary,
@@ -109,7 +109,7 @@ class BinaryRunner:
                 errors="replace",  # a user's Latin-1 file name or content echoed back: never a traceback
                 stdin=subprocess.DEVNULL,
                 process_group=0,  # Ctrl-C and SIGTERM reach it through stop_child
-            ) as process:
+            ) as process, tracked(process):
                 try:
                     stdout, stderr = process.communicate()
                 except BaseException as stop:
@@ -148,19 +148,15 @@ class BinaryRunner:
 
     def fmt_check(self, workdir: Path) -> list[str]:
         # fmt installs nothing: the user's configuration as it is, never a mirror search.
-        result = subprocess.run(
-            [str(self.binary), "fmt", "-check", "-list=true", "-recursive", "-no-color"],
-            cwd=workdir, env=self._env("terraform"), capture_output=True, text=True, errors="replace", stdin=subprocess.DEVNULL,
+        result = run_child(
+            [str(self.binary), "fmt", "-check", "-list=true", "-recursive", "-no-color"], cwd=workdir, env=self._env("terraform"), stdin=subprocess.DEVNULL
         )
         if result.returncode not in (0, 3):
             raise TerraformError(f"terraform fmt failed: {_first_error(result.stderr)}", result.stderr)
         return [line for line in result.stdout.splitlines() if line.strip()]
 
     def version(self) -> str:
-        result = subprocess.run(
-            [str(self.binary), "version", "-json"], env=self._env("terraform"), capture_output=True, text=True, errors="replace",
-            stdin=subprocess.DEVNULL,
-        )
+        result = run_child([str(self.binary), "version", "-json"], env=self._env("terraform"), stdin=subprocess.DEVNULL)
         if result.returncode != 0:
             raise TerraformError(f"terraform version failed: {_first_error(result.stderr or result.stdout)}", result.stderr)
         version = json_output(result.stdout, "version -json", "terraform_version")["terraform_version"]
