@@ -382,6 +382,7 @@ def test_judges_install_refuses_a_real_folder_at_its_target_and_leaves_no_links(
     target = cache / "judges" / environment_key()
     target.mkdir(parents=True)
     (target / "mine.txt").write_text("a venv of my own\n")
+    (cache / "judges" / f".{environment_key()}.link-4242").symlink_to(f"{environment_key()}.build-gone")  # a killed install's
     env = {**cli_env(), "SSM_PROFILE_CACHE": str(cache)}
     for _ in range(2):
         result = subprocess.run(cli_command("judges", "install"), capture_output=True, text=True, env=env, timeout=60)

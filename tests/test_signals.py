@@ -15,6 +15,7 @@ from __future__ import annotations
 import collections
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -24,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from conftest import invoke
-from faultkit import cli_env
+from faultkit import ROOT, cli_env
 
 SEED = 20261206
 EARLY_RUNS = 24
@@ -42,10 +43,23 @@ def ssm_profile(*args: str, env: dict[str, str] | None = None) -> subprocess.Pop
     )
 
 
+#: The line of ssm_profile/__init__.py that installs the first handlers: a traceback ending
+#: at or before it comes from Python loading the package, before any handler could exist.
+HANDLERS_LINE = next(
+    number for number, line in enumerate((ROOT / "generator" / "ssm_profile" / "__init__.py").read_text().splitlines(), 1)
+    if line.strip() == "exit_on_signals()"
+)
+
+
 def before_our_code(stderr: str) -> bool:
-    """Whether a traceback is Python's own, from its start-up before any ssm-profile code ran
-    (``site``, ``runpy``): no frame of ours, nothing a program can install a handler for."""
-    return "Traceback" in stderr and "ssm_profile" not in stderr and "click" not in stderr
+    """Whether a traceback is Python's own, from its start-up before ssm-profile's first handler
+    (``site``, ``runpy``, the import of the package itself): nothing a program can handle there."""
+    if "Traceback" not in stderr:
+        return False
+    for path, line in re.findall(r'File "([^"]+)", line (\d+)', stderr):
+        if "click" in path or ("ssm_profile" in path and not (path.endswith("ssm_profile/__init__.py") and int(line) <= HANDLERS_LINE)):
+            return False
+    return True
 
 
 def breaches(process: subprocess.Popen[str], signum: int, stderr: str) -> list[str]:
