@@ -27,12 +27,12 @@ def mount(*args: str) -> None:
 
 
 def generate(lab: Path, spec: str, out: Path, *extra: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cli_command("generate", str(lab / spec), "-o", str(out), *extra), capture_output=True, text=True, env=cli_env(), cwd=cwd)
+    return subprocess.run(cli_command("generate", str(lab / spec), "-o", str(out), "--force", *extra), capture_output=True, text=True, env=cli_env(), cwd=cwd)
 
 
 def generate_here(lab: Path, spec: str, out: Path) -> list[str]:
     """A run in this process (the set-up, and the next run after a fault)."""
-    result = invoke("generate", str(lab / spec), "-o", str(out))
+    result = invoke("generate", str(lab / spec), "-o", str(out), "--force")  # B over A: another spec
     return [] if result.exit_code == 0 else [f"run in process: exit {result.exit_code}: {result.output!r}"]
 
 

@@ -34,8 +34,9 @@ def cli_env() -> dict[str, str]:
 
 
 def cli_command(*args: str) -> list[str]:
-    """The real console entry point (``ssm_profile.cli.main:main``) as a subprocess command line."""
-    return [sys.executable, "-m", "ssm_profile.cli.main", *args]
+    """The real console entry point (``ssm_profile.__main__:main``, what the ``ssm-profile``
+    script runs) as a subprocess command line."""
+    return [sys.executable, "-m", "ssm_profile", *args]
 
 
 def expected_module(spec: Path, out: Path, format: str = "hcl") -> dict[str, bytes]:

@@ -363,3 +363,38 @@ def test_a_batch_root_points_each_modules_providers_at_its_own_account() -> None
     assert len([alias for alias in accounts if alias.startswith(full)]) == 4  # its default and three Region aliases
     assert config["module"][full]["vpc_endpoint_network"] == network["vpc_endpoint_network"]
     assert "vpc_endpoint_network" not in config["module"][basic]
+
+
+class _EmulatorDiesOnApply:
+    """A TerraformRunner whose apply kills the emulator (as an OOM kill would): the read-back after it finds no API."""
+
+    name = "fake"
+    concurrent_steps = False
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+        self.providers = None
+
+    def init(self, workdir: Path) -> None: ...
+    def plan(self, workdir: Path, plan_file: str) -> None: ...
+    def destroy(self, workdir: Path) -> None: ...
+
+    def show(self, workdir: Path, plan_file: str) -> dict:
+        return {"format_version": "1.2", "resource_changes": []}
+
+    def apply(self, workdir: Path, plan_file: str) -> None:
+        assert self.emulator.process is not None
+        self.emulator.process.kill()
+        self.emulator.process.wait()
+
+
+def test_the_emulator_dying_during_read_back_is_one_terraform_error(tmp_path: Path) -> None:
+    """Issue 23: a 132-line traceback before; now TerraformError (exit 3) naming the emulator."""
+    from ssm_profile import generate, write_module
+    from ssm_profile.errors import TerraformError
+    from ssm_profile.terraform.apply.run import apply_module
+
+    write_module(generate(EXAMPLES["basic"], out=tmp_path / "mod"), tmp_path / "mod")
+    died = r"^the AWS API emulator at http://127\.0\.0\.1:\d+ exited \(code -9\) \(EndpointConnectionError: "
+    with Emulator() as running, pytest.raises(TerraformError, match=died):
+        apply_module(tmp_path / "mod", _EmulatorDiesOnApply(running), running)

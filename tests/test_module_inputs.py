@@ -237,7 +237,7 @@ def test_a_terraform_docs_rewrite_of_the_block_is_harmless(tmp_path: Path, rewri
     readme.write_text(text.replace(_tfdocs_block(text), f"{BEGIN}\n{rewrite}\n{END}"), encoding="utf-8")
     assert run("generate", str(spec), "-o", str(out), "--check") == (0, f"{out}: up to date\n", "")
     code, stdout, err = run("drift", str(tmp_path))
-    assert code == 0 and "1 modules up to date" in stdout, err
+    assert code == 0 and "1 module up to date" in stdout, err
     assert run("generate", str(spec), "-o", str(out))[0] == 0  # no --force needed
     # Outside the block, an edit is still an edit.
     readme.write_text(readme.read_text(encoding="utf-8").replace("## Usage", "## Use it"), encoding="utf-8")

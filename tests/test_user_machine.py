@@ -169,7 +169,7 @@ def test_the_wheel_runs_the_whole_pipeline_with_the_users_terraform_configuratio
     rewritten = re.sub(r"<!-- BEGIN_TF_DOCS -->.*<!-- END_TF_DOCS -->", lambda _: TERRAFORM_DOCS_BLOCK, text, flags=re.DOTALL)
     assert rewritten != text
     readme.write_text(rewritten, encoding="utf-8")
-    assert ssm_profile("drift", "modules").endswith("1 modules up to date\n")
+    assert ssm_profile("drift", "modules").endswith("1 module up to date\n")
 
     assert config.read_text(encoding="utf-8") == config_before
     assert not (user_machine["cache"] / "terraform.rc").exists(), "ssm-profile's own CLI config was used"

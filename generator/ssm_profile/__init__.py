@@ -13,7 +13,16 @@ Every command of the ``ssm-profile`` CLI is one call here: ``generate`` + ``writ
 modules in one root.
 """
 
-from __future__ import annotations
+import sys as _sys
+
+if _sys.argv and _sys.argv[0].rpartition("/")[2] in ("ssm-profile", "-m"):
+    # Run as the ssm-profile command (its script, or `python -m ssm_profile` while runpy imports
+    # this package): Ctrl-C or SIGTERM before the CLI has loaded ends the run with 130 or 143
+    # and one line, not a traceback from the middle of an import (issue 23). First of all, so
+    # no `from __future__` here; a library user's process keeps its own handlers.
+    from ._signals import exit_on_signals
+
+    exit_on_signals()
 
 from typing import TYPE_CHECKING, Any
 

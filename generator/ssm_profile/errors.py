@@ -66,6 +66,14 @@ class JudgeError(SsmProfileError):
     exit_code = 3
 
 
+# -- how a run is stopped by a signal -------------------------------------------------------
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised (by the CLI's handler) so the writer and child processes are cleaned up
+    before the process ends with 143. Not an :class:`SsmProfileError`: nothing catches it by mistake."""
+
+
 # -- showing a user's text inside a one-line message -----------------------------------------
 
 #: How much of a user's value or key a message echoes before it is cut.

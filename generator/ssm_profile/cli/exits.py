@@ -16,7 +16,10 @@ from typing import NoReturn
 
 import click
 
-from ..errors import one_line
+from .._signals import exit_on_signal, exit_on_signals
+from ..errors import Terminated, one_line
+
+__all__ = ["ErrorGroup", "Terminated", "os_error_text", "run_console"]
 
 
 def os_error_text(error: OSError) -> str:
@@ -24,10 +27,6 @@ def os_error_text(error: OSError) -> str:
     paths = [os.fsdecode(p) for p in (error.filename, error.filename2) if p is not None]
     reason = error.strerror or str(error) or type(error).__name__
     return f"{' -> '.join(paths)}: {reason}" if paths else reason
-
-
-class Terminated(BaseException):
-    """SIGTERM, raised so the writer can clean up before the process ends."""
 
 
 def _raise_terminated(signum: int, frame: object) -> NoReturn:
@@ -58,10 +57,24 @@ class ErrorGroup(click.Group):
             ctx.exit(_stopped(stop))
 
 
+#: Whether :func:`run_console` runs this process (not a test's CliRunner): only then are the
+#: process's signal handlers the CLI's to change.
+_console = False
+
+
 def run_console(command: Callable[[], object]) -> None:
-    """Run ``command`` as the console entry point: SIGTERM raises :class:`Terminated`, and an
-    interruption outside a command (click's own parsing) still ends in one line."""
+    """Run ``command`` as the console entry point: Ctrl-C raises KeyboardInterrupt and SIGTERM
+    :class:`Terminated`, so the writer and child processes clean up; an interruption outside a
+    command (click's own parsing) still ends in one line.
+
+    Before this (while Python loads the CLI) and after it, there is nothing to clean up: a
+    signal ends the process at once (:func:`~ssm_profile._signals.exit_on_signal`).
+    """
+    global _console
+    _console = True
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_terminated)
+    sys.unraisablehook = _stop_where_dropped
     # What the imports so far made (click, the CLI) lives as long as the process: the cyclic
     # collector need not walk it again in every full collection and at exit (start-up, issue 16).
     gc.freeze()
@@ -69,10 +82,29 @@ def run_console(command: Callable[[], object]) -> None:
         command()
     except (KeyboardInterrupt, Terminated) as stop:
         sys.exit(_stopped(stop))
+    finally:
+        exit_on_signals()
+
+
+def _stop_where_dropped(unraisable: sys.UnraisableHookArgs) -> None:
+    """Ctrl-C or SIGTERM raised where Python drops the exception (a weakref callback, a
+    ``__del__`` during garbage collection) still stops the run: its children are stopped and
+    the process ends at once with 130 or 143. What a write left is cleaned up by the next run,
+    as after a kill (the rename of a commit holds signals back, so it is never half done)."""
+    stop = unraisable.exc_value
+    if not isinstance(stop, (KeyboardInterrupt, Terminated)):
+        sys.__unraisablehook__(unraisable)
+        return
+    from ..terraform.child_process import stop_children
+
+    stop_children(stop)
+    exit_on_signal(signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT, None)
 
 
 def _stopped(stop: BaseException) -> int:
     """Say that Ctrl-C or SIGTERM stopped the run; the exit code for it (130 or 143)."""
+    if _console:  # a second signal while this one is reported ends the process at once
+        exit_on_signals()
     if isinstance(stop, Terminated):
         click.echo("ssm-profile: terminated", err=True)
         return 143

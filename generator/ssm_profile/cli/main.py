@@ -43,7 +43,7 @@ for _command in (validate, plan, check, test_command, imports, spec_from):
     "format_",
     type=click.Choice(["hcl", "json"]),
     default=None,
-    help="Output format.  [default: hcl; json with --engine cdk]",
+    help="Output format.  [default: the format of the module in OUT; else hcl, json with --engine cdk]",
 )
 @click.option(
     "--engine",
@@ -53,7 +53,7 @@ for _command in (validate, plan, check, test_command, imports, spec_from):
     help="cdk: synthesise through CDK for Terraform (Terraform JSON; needs the cdk extra).",
 )
 @click.option("--check", "drift_only", is_flag=True, help="Write nothing; exit 1 when OUT differs from what SPEC generates.")
-@click.option("--force", is_flag=True, help="Overwrite files edited by hand since they were generated.")
+@click.option("--force", is_flag=True, help="Overwrite files edited by hand since they were generated, and a folder of another spec or kind (docs/folders.md).")
 def generate(spec: Path, out: Path, format_: str | None, engine: str, drift_only: bool, force: bool) -> None:
     """Generate the Terraform module for SPEC into OUT."""
     from ..output.writer import require_module_current, write_module
@@ -75,7 +75,7 @@ def generate(spec: Path, out: Path, format_: str | None, engine: str, drift_only
 @click.option(
     "--check", "drift_only", is_flag=True, help="Write nothing; exit 1 when the shared module or LIVE differs from what FLEET generates."
 )
-@click.option("--force", is_flag=True, help="Overwrite files edited by hand since they were generated.")
+@click.option("--force", is_flag=True, help="Overwrite files edited by hand since they were generated, and a folder of another spec or kind (docs/folders.md).")
 def fleet(fleet_file: Path, live: Path, drift_only: bool, force: bool) -> None:
     """Generate FLEET's shared module and one Terraform root per account under LIVE, with
     the files the chosen engines read (fleet-matrix.json, root.hcl and terragrunt.hcl,
@@ -109,7 +109,7 @@ def _fleet_up_to_date(live: Path, accounts: int, module_dir: Path) -> str:
     default=None,
     help="Instead of --version: auto picks the smallest version the change allows; major|minor|patch bump that number.",
 )
-@click.option("--force", is_flag=True, help="Overwrite files edited by hand since they were generated.")
+@click.option("--force", is_flag=True, help="Overwrite files edited by hand since they were generated, and a folder of another spec or kind (docs/folders.md).")
 def release(out: Path, version: str | None, bump: str | None, force: bool) -> None:
     """Release the module in OUT: classify the change since the last release (major, minor,
     patch), check or pick the version, regenerate OUT from its spec, stamp the version, add a
@@ -176,14 +176,14 @@ def drift(roots: tuple[Path, ...]) -> None:
     """Check every generated module under ROOTS (default: .) against its spec.
 
     Finds each module by its manifest, regenerates it from the spec the manifest names, and
-    reports every module: exit 1 when any is stale, 2 when a module's spec is missing, its
+    reports every module: exit 1 when any is stale, 2 when a folder cannot be searched, a module's spec is missing, its
     manifest is malformed, or a ROOT given holds no module. The pre-commit hook runs this.
     """
-    from ..drift import find_stale
+    from ..drift import find_stale, modules
 
     report = find_stale(roots, progress=lambda i, n, out: click.echo(f"[{i}/{n}] {out}", err=True), on_module=_print_drift)
     report.raise_for_failure()
-    click.echo(f"{report.found} modules up to date")
+    click.echo(f"{modules(report.found)} up to date")
 
 
 def _print_drift(module: ModuleDrift) -> None:

@@ -99,6 +99,8 @@ def plan(
     for result in results:
         if result.plan is None:
             say_failed(result, len(results))
+            # The report says so too: a pull request comment must not show an earlier run's plan.
+            markdown.append(f"### ssm-profile plan: {result.module_dir}\n\n**Plan failed:** {markdown_text(str(result.error))}\n")
             continue
         if json_out is not None:
             payload = normalise_plan(result.plan) if normalised else result.plan
@@ -109,7 +111,7 @@ def plan(
         click.echo(f"{result.module_dir}: plan ok: {summary.counts()} ({runner.providers.label()})")
         for line in summary.text():
             click.echo(line)
-    if markdown_out is not None and markdown:
+    if markdown_out is not None:
         markdown_out.parent.mkdir(parents=True, exist_ok=True)
         markdown_out.write_text("\n".join(markdown), encoding="utf-8")
     raise_worst(results)
@@ -130,6 +132,13 @@ def _fleet_roots(outs: tuple[Path, ...], var_file: Path | None) -> list[Any]:
     if var_file is not None:
         raise SpecError("--var-file", f"{roots[0].root} is a fleet's account root: its inputs come from its fleet file")
     return roots
+
+
+def markdown_text(text: str) -> str:
+    """An error's text as one Markdown paragraph, its markup characters shown as they are."""
+    from ..errors import one_line
+
+    return "".join(f"\\{char}" if char in "\\`*_[]<>#|" else char for char in one_line(text))
 
 
 @click.command()

@@ -28,7 +28,7 @@ from ..intake.reader import ATLANTIS_CONFIG, read_text
 from ..output import transaction
 from ..output.manifest import MANIFEST_FILE, Manifest, manifests_under, read_manifest
 from ..output.transaction import Notify
-from ..output.writer import require_module_current, write_module
+from ..output.writer import check_writable, require_module_current, write_module
 from ..pipeline import GeneratedModule, generate, header_line
 from ..spec.parse import parse_text, read_spec_text
 from ..spec.shape import field_path
@@ -94,6 +94,7 @@ def generate_fleet(fleet_path: str | Path, live_dir: str | Path) -> FleetOutput:
     files = fleet_files(fleet, shared, header_line(shared.fleet_from_live), grants=module.grants)
     files[MANIFEST_FILE] = _live_manifest(files, shared, [a.name for a in fleet.accounts])
     live = GeneratedModule(files=dict(sorted(files.items())), grants=module.grants, document=module.document, format="hcl")
+    _refuse_overlap(fleet, module_dir, module.files, live_dir, files)
     atlantis_path = repository / ATLANTIS_FILE
     by_fleet = [(shared.live_from_repo, atlantis_projects(
         fleet.atlantis, tuple(a.name for a in fleet.accounts), shared.live_from_repo, shared.module_from_live, shared.spec_from_live, shared.fleet_from_live
@@ -105,7 +106,14 @@ def generate_fleet(fleet_path: str | Path, live_dir: str | Path) -> FleetOutput:
 
 
 def write_fleet(output: FleetOutput, *, force: bool = False, notify: Notify | None = None) -> None:
-    """Write the shared module, then LIVE (see :func:`ssm_profile.output.writer.write_module`)."""
+    """Write the shared module, then LIVE (see :func:`ssm_profile.output.writer.write_module`).
+
+    Both folders are checked before either is written: a LIVE that cannot be written (a folder
+    of another kind, a file of the user's at a generated name, a dangling link) stops the run
+    with the shared module untouched.
+    """
+    check_writable(output.module, output.module_dir, force=force)
+    check_writable(output.live, output.live_dir, force=force)
     write_module(output.module, output.module_dir, force=force, notify=notify)
     write_module(output.live, output.live_dir, force=force, notify=notify)
     if output.atlantis is not None and output.atlantis_path is not None and _read_text(output.atlantis_path) != output.atlantis:
@@ -135,6 +143,23 @@ def _live_manifest(files: dict[str, str], shared: SharedModule, accounts: list[s
         module=shared.module_from_live,
         accounts=accounts,
     ).to_json()
+
+
+def _refuse_overlap(fleet: Fleet, module_dir: Path, module_files: dict[str, str], live_dir: Path, live_files: dict[str, str]) -> None:
+    """:class:`SpecError` when the shared module's folder is LIVE, lies in an account root, or
+    shares a file with LIVE: one write would replace the other's files."""
+    module_at, live_at = Path(os.path.realpath(module_dir)), Path(os.path.realpath(live_dir))
+    roots = {live_at / account.name: account.name for account in fleet.accounts}
+    if module_at == live_at:
+        raise SpecError("module", f"{fleet.module!r} is LIVE ({live_dir}) itself; the shared module needs a folder of its own")
+    for root, name in roots.items():
+        if module_at == root or module_at.is_relative_to(root):
+            raise SpecError("module", f"{fleet.module!r} is inside the root of account {name!r} ({live_dir / name}); choose a folder outside LIVE's account roots")
+    module_paths = {module_at / name for name in module_files}
+    live_paths = {live_at / name for name in live_files}
+    shared = sorted(module_paths & live_paths) or sorted(p for p in live_paths if any(m in p.parents for m in module_paths))
+    if shared:
+        raise SpecError("module", f"{fleet.module!r} and LIVE ({live_dir}) would both write {shared[0]}; choose folders that do not overlap")
 
 
 def _repository_root(fleet_path: Path) -> Path:

@@ -24,7 +24,8 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from ..errors import JudgeError
+from ..errors import JudgeError, OutputError
+from ..terraform.child_process import stop_child, tracked
 
 REQUIREMENTS_RESOURCE = "judges-requirements.txt"
 SUPPRESSIONS_RESOURCE = "judges-suppressions.toml"
@@ -88,6 +89,7 @@ def install_judges(progress: Progress, python: str | None = None) -> tuple[Path,
         if is_installed(target):  # built by the run that held the lock
             return target, False
         _remove_leftover_builds(target, progress)
+        _refuse_foreign_target(target)
         previous = target.resolve() if target.is_symlink() else None  # an environment no longer usable
         build = Path(tempfile.mkdtemp(prefix=f"{target.name}.build-", dir=target.parent))
         try:
@@ -132,11 +134,26 @@ def _build(build: Path, python: str, progress: Progress) -> None:
     (build / STATE_FILE).write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
 
 
+def _refuse_foreign_target(target: Path) -> None:
+    """:class:`OutputError` when ``target`` is anything but the link an install publishes: a
+    folder (or file) there is not ssm-profile's to replace, and replacing a link over it fails,
+    so each run would build again for nothing."""
+    if os.path.lexists(target) and not target.is_symlink():
+        raise OutputError(
+            f"{target}: a {'folder' if target.is_dir() else 'file'} ssm-profile did not create (judges install publishes a "
+            "symbolic link there); move it away and install again, or name your own venv with $SSM_PROFILE_JUDGES_VENV"
+        )
+
+
 def _publish(build: Path, target: Path) -> None:
     link = target.parent / f".{target.name}.link-{os.getpid()}"
     link.unlink(missing_ok=True)
     link.symlink_to(build.name)
-    os.replace(link, target)
+    try:
+        os.replace(link, target)
+    except BaseException:
+        link.unlink(missing_ok=True)
+        raise
 
 
 def _remove_leftover_builds(target: Path, progress: Progress) -> None:
@@ -145,22 +162,33 @@ def _remove_leftover_builds(target: Path, progress: Progress) -> None:
         if leftover.resolve() != current:
             progress(f"removing {leftover}, left by an install that did not finish")
             shutil.rmtree(leftover, ignore_errors=True)
+    # The links _publish makes, named by it, of a run killed before it renamed one.
+    for link in target.parent.glob(f".{target.name}.link-*"):
+        if link.is_symlink() and link.name.removeprefix(f".{target.name}.link-").isdecimal():
+            link.unlink(missing_ok=True)
 
 
 def _run(argv: list[str], what: str, progress: Progress, echo: bool) -> None:
     try:
-        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", stdin=subprocess.DEVNULL,
+            process_group=0,  # Ctrl-C and SIGTERM reach pip through stop_child, and stop it at once
+        )
     except OSError as error:
         raise JudgeError(f"judges install: {what} could not start: {error}") from None
     tail: list[str] = []
-    with process:
+    with process, tracked(process):
         assert process.stdout is not None
-        for line in process.stdout:
-            line = line.rstrip()
-            if not line:
-                continue
-            tail = ([*tail, line])[-5:]
-            if echo:
-                progress(f"  {line}")
+        try:
+            for line in process.stdout:
+                line = line.rstrip()
+                if not line:
+                    continue
+                tail = ([*tail, line])[-5:]
+                if echo:
+                    progress(f"  {line}")
+        except BaseException as stop:
+            stop_child(process, stop)
+            raise
     if process.returncode != 0:
         raise JudgeError(f"judges install: {what} failed (exit {process.returncode}): {' | '.join(tail) or 'no output'}")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import JudgeError
+from ..terraform.child_process import run_child, track, untrack
 from .env import is_installed, managed_venv
 
 JUDGES_VENV = ".venv-judges"
@@ -79,9 +80,7 @@ def find_judges() -> JudgeTools:
 
 def run_tool(tools: JudgeTools, argv: list[str], *, ok_codes: tuple[int, ...], what: str) -> str:
     try:
-        result = subprocess.run(
-            argv, capture_output=True, text=True, stdin=subprocess.DEVNULL, env=tools.env, timeout=TIMEOUT_SECONDS
-        )
+        result = run_child(argv, stdin=subprocess.DEVNULL, env=tools.env, timeout=TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
         raise JudgeError(f"{what} did not finish within {TIMEOUT_SECONDS} s") from None
     except OSError as error:
@@ -124,8 +123,11 @@ class WaitingCheckov:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
+                errors="replace",  # a judge echoing a user's Latin-1 file: never a traceback
                 env=tools.env,
+                process_group=0,  # Ctrl-C and SIGTERM stop it through stop_child
             )
+            track(self._process)
 
     def run(self, argv: list[str], what: str) -> str:
         """Run checkov with ``argv``; return what it printed."""
@@ -138,6 +140,8 @@ class WaitingCheckov:
             process.kill()
             process.communicate()
             raise JudgeError(f"{what} did not finish within {TIMEOUT_SECONDS} s") from None
+        finally:
+            untrack(process)
         if process.returncode not in (0, 1):
             tail = (err or out).strip().splitlines()[-1:] or ["no output"]
             raise JudgeError(f"{what} failed (exit {process.returncode}): {tail[0]}")
@@ -147,7 +151,10 @@ class WaitingCheckov:
         """End the process if it was never given its arguments."""
         process, self._process = self._process, None
         if process is not None:
-            process.communicate("\n", timeout=TIMEOUT_SECONDS)
+            try:
+                process.communicate("\n", timeout=TIMEOUT_SECONDS)
+            finally:
+                untrack(process)
 
 
 def _script_interpreter(script: Path) -> Path | None:

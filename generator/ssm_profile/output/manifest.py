@@ -69,6 +69,23 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True):
             if problem:
                 raise ValueError(f"files: {_printable(name)} {problem}")
 
+    @property
+    def kind(self) -> str:
+        """What the folder is: ``module`` (``generate``, ``release``) or ``fleet`` (a fleet's LIVE
+        folder, ``ssm-profile fleet``).
+
+        Inferred from the content, not a field of its own: every manifest since 0.1.0 says it
+        already (only LIVE's has ``fleet``), so manifests written by any version read the same
+        and no generated file changes.
+        """
+        return "fleet" if self.fleet is not None else "module"
+
+    def describe(self) -> str:
+        """The folder's kind and source for a message: ``a module generated from spec.toml``."""
+        if self.kind == "fleet":
+            return f"a fleet's LIVE folder (fleet file {_printable(self.fleet or '')})"
+        return f"a module generated from {_printable(self.spec)}"
+
     def to_json(self) -> str:
         """The manifest file's text: indented JSON, keys in field order, byte-stable."""
         data = msgspec.to_builtins(self)
@@ -138,10 +155,19 @@ def read_manifest(out: str | Path) -> Manifest | None:
     return None if data is None else decode_manifest(data, path)
 
 
-def manifests_under(root: str | Path) -> list[Path]:
-    """Module folders below ``root`` holding a manifest, skipping hidden folders and node_modules."""
+def manifests_under(root: str | Path, unreadable: list[str] | None = None) -> list[Path]:
+    """Module folders below ``root`` holding a manifest, skipping hidden folders and node_modules.
+
+    ``unreadable`` receives one line (``folder: reason``) per folder that could not be listed:
+    a module inside it could not be found, which a caller must say rather than skip.
+    """
     found = []
-    for folder, subfolders, files in os.walk(root):
+
+    def failed(error: OSError) -> None:
+        if unreadable is not None:
+            unreadable.append(f"{error.filename}: cannot be searched for modules ({error.strerror or error})")
+
+    for folder, subfolders, files in os.walk(root, onerror=failed):
         # A manifest that is not a file is found too, so the reader can say what is wrong with it.
         if MANIFEST_FILE in files or MANIFEST_FILE in subfolders:
             found.append(Path(folder))

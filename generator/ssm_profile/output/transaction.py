@@ -338,19 +338,38 @@ def finish_interrupted_write(out: str | Path, notify: Notify | None = None, *, l
         manifest = read_manifest(out)
     except OutputError:
         manifest = None
-    folders = {out} | {(out / name).parent for name in [*names, *(manifest.files if manifest else ())]}
-    removed = []
-    for folder in sorted(folders):
+    known = [*names, *(manifest.files if manifest else ())]
+    removed = _remove_temporary_files_under(out, max((name.count("/") for name in known), default=0))
+    if removed:
+        say(f"{out}: removed {removed} temporary file(s) of an interrupted ssm-profile run")
+
+
+def _remove_temporary_files_under(out: Path, depth: int) -> int:
+    """Remove every temporary file (by its name) in ``out`` and its folders ``depth`` levels down,
+    hidden folders aside; a folder that held nothing else is removed too. How many files went.
+
+    Not only the folders of today's names: a run killed while writing an account root that the
+    fleet file no longer lists left temporary files (and the folder made for them) where no
+    generated name leads any more.
+    """
+    removed = 0
+    pending = [(out, 0)]
+    while pending:
+        folder, level = pending.pop()
         try:
             entries = list(os.scandir(folder))
-        except (FileNotFoundError, NotADirectoryError):
+        except (FileNotFoundError, NotADirectoryError, PermissionError):
             continue
-        for entry in entries:
-            if _is_temporary(entry.name) and entry.is_file(follow_symlinks=False):
-                os.unlink(entry.path)
-                removed.append(entry.path)
-    if removed:
-        say(f"{out}: removed {len(removed)} temporary file(s) of an interrupted ssm-profile run")
+        mine = [entry for entry in entries if _is_temporary(entry.name) and entry.is_file(follow_symlinks=False)]
+        for entry in mine:
+            os.unlink(entry.path)
+        removed += len(mine)
+        if mine and len(mine) == len(entries) and folder != out:
+            with suppress(OSError):
+                os.rmdir(folder)
+        if level < depth:
+            pending += [(Path(e.path), level + 1) for e in entries if not e.name.startswith(".") and e.is_dir(follow_symlinks=False)]
+    return removed
 
 
 def _read_journal(out: Path, say: Notify) -> Journal | None:

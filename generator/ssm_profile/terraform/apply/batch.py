@@ -26,7 +26,7 @@ from ...errors import TerraformError
 from ...spec.load import Spec
 from ..batch import PLAN_FILE, BatchModule, batch_config, batch_modules, batch_root, module_plan, write_root
 from ..runner import TerraformRunner, default_runner
-from .emulator import SESSION_NAME, Emulator, account_role_arn, emulator_provider
+from .emulator import SESSION_NAME, Emulator, account_role_arn, emulator_answers, emulator_provider
 from .readback import ClientFactory, inventory
 from .run import (
     ApplyReport,
@@ -80,7 +80,8 @@ def apply_modules(
             return [apply_module(modules[0].module_dir, runner, emulator, progress)]
         say(f"AWS API emulator listening on {emulator.url}")
         try:
-            return _apply_together(modules, runner, emulator, say)
+            with emulator_answers(emulator):
+                return _apply_together(modules, runner, emulator, say)
         except TerraformError as error:
             say(f"the batch failed ({str(error).splitlines()[0]}); applying each module on its own to find which")
             return [_apply_alone(m.module_dir, runner, emulator, progress) for m in modules]

@@ -8,13 +8,14 @@ configuration a throwaway root uses to talk to it; it never appears in a generat
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import selectors
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -64,6 +65,22 @@ def emulator_provider(url: str) -> dict[str, Any]:
 def account_role_arn(account: str, partition: str) -> str:
     """The role to assume to act in emulator account ``account``."""
     return f"arn:{partition}:iam::{account}:role/{ACCOUNT_ROLE}"
+
+
+@contextlib.contextmanager
+def emulator_answers(emulator: Emulator) -> Iterator[None]:
+    """Turn the emulator not answering (it died, its port closed: botocore's connection errors)
+    into :class:`TerraformError`, exit 3 with one line, as for Terraform failing to run."""
+    try:
+        yield
+    except Exception as error:
+        from botocore.exceptions import BotoCoreError
+
+        if not isinstance(error, BotoCoreError):
+            raise
+        died = emulator.process is not None and emulator.process.poll() is not None
+        state = f"exited (code {emulator.process.returncode})" if died and emulator.process else "stopped answering"
+        raise TerraformError(f"the AWS API emulator at {emulator.url} {state} ({type(error).__name__}: {error})") from None
 
 
 class Emulator:

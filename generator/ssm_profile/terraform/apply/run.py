@@ -30,7 +30,7 @@ from ...spec.load import Spec, load_spec
 from ...tfmodule.build import ACCOUNT_ID_VARIABLE, NETWORK_VARIABLE
 from ..harness import PLAN_FILE, ModuleInfo, module_info, root_config, throwaway_root
 from ..runner import TerraformRunner, default_runner
-from .emulator import EMULATOR_ACCOUNT, Emulator, emulator_provider
+from .emulator import EMULATOR_ACCOUNT, Emulator, emulator_answers, emulator_provider
 from .probes import ProbeResult, probe_table, role_probes, run_probes
 from .readback import ClientFactory, check_applied, inventory, leftovers, role_policy_documents
 
@@ -174,7 +174,8 @@ def apply_module(
         if emulator is None:
             emulator = stack.enter_context(Emulator())
         say(f"AWS API emulator listening on {emulator.url}")
-        return _apply_cycle(module_dir, info, spec, runner, emulator, say)
+        with emulator_answers(emulator):
+            return _apply_cycle(module_dir, info, spec, runner, emulator, say)
 
 
 def _apply_cycle(module_dir: Path, info: ModuleInfo, spec: Spec, runner: TerraformRunner, emulator: Emulator, say: Callable[[str], None]) -> ApplyReport:
