@@ -4,7 +4,7 @@ Imports nothing but two built-in modules (``signal`` itself imports ``enum``, ~1
 ``ssm-profile`` command installs it before anything else it imports (issue 23).
 """
 
-import _signal
+import _signal  # type: ignore[import-not-found]  # the C module behind `signal`, which has no stub of its own
 import os
 
 
