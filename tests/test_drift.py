@@ -19,7 +19,7 @@ def spec_file(path: Path, regions: str = '"us-east-2"') -> Path:
 
 
 def generated(spec: Path, out: Path) -> Path:
-    write_module(generate(spec, out=out), out)
+    write_module(generate(spec, module_dir=out), out)
     return out
 
 
@@ -38,7 +38,9 @@ def test_a_stale_and_a_fresh_module(tmp_path: Path) -> None:
     assert "main.tf: differs" in drift.modules[1].reason and drift.modules[0].reason == ""
     # Progress before each module, its result after, so a caller reports as it goes.
     assert events == [(1, 2, "fresh"), drift.modules[0], (2, 2, "stale"), drift.modules[1]]
-    with pytest.raises(CheckFailed, match=r"^1 of 2 modules are stale; run ssm-profile generate: .*stale is out of date"):
+    # The hint is the exact command to run, flags included (issue 25).
+    assert drift.modules[1].command == f"ssm-profile generate {stale_spec} -o {stale}"
+    with pytest.raises(CheckFailed, match=r"^1 of 2 modules are stale: .*stale is out of date.*; run: ssm-profile generate .*stale\.toml -o "):
         drift.raise_for_failure()
 
 

@@ -306,7 +306,7 @@ def generated_module(tmp_path: Path, data: dict[str, Any]) -> tuple[Path, Path]:
     spec_path = tmp_path / "spec.json"
     spec_path.write_text(json.dumps(data), encoding="utf-8")
     module = tmp_path / "mod"
-    write_module(generate(spec_path, out=module), module)
+    write_module(generate(spec_path, module_dir=module), module)
     return spec_path, module
 
 

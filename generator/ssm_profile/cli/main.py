@@ -58,7 +58,7 @@ def generate(spec: Path, out: Path, format_: str | None, engine: str, drift_only
     from ..output.writer import require_module_current, write_module
     from ..pipeline import generate as generate_module
 
-    module = generate_module(spec, out=out, format=format_, engine=engine)
+    module = generate_module(spec, module_dir=out, format=format_, engine=engine)
     warn(module.grants.warnings)
     if drift_only:
         require_module_current(module, out)

@@ -106,7 +106,14 @@ def plan(
 
 @click.command()
 @OUTS_ARG
-@click.option("--judges/--no-judges", default=True, show_default=True, help="Run checkov, parliament and policy_sentry too.")
+@click.option(
+    "--skip",
+    "skip",
+    multiple=True,
+    metavar="STEPS",
+    help="Leave these steps to other jobs: a comma-separated list of drift, tests, judges (each reported as skipped).",
+)
+@click.option("--judges/--no-judges", default=True, show_default=True, help="Run checkov, parliament and policy_sentry too (--no-judges: --skip judges).")
 @click.option(
     "--terraform-version",
     type=click.Choice(["binary", "library", "both"]),
@@ -121,18 +128,25 @@ def plan(
     "[default: the nearest judges-suppressions.toml at or above each module]",
 )
 @PROVIDERS_OPTION
-def check(outs: tuple[Path, ...], judges: bool, terraform_version: str, suppressions: Path | None, providers: str | None) -> None:
-    """Every offline gate on each module in OUT...: fmt, init, validate, plan, show, and the judges.
+def check(
+    outs: tuple[Path, ...], skip: tuple[str, ...], judges: bool, terraform_version: str, suppressions: Path | None, providers: str | None
+) -> None:
+    """The one offline gate on each module in OUT...: drift against its spec (hand edits
+    included), terraform fmt, init, validate, plan, the module's own terraform test files, and
+    the judges (checkov, parliament, policy_sentry).
 
     A folder without a manifest stands for every module below it; all modules share one
-    Terraform root (one provider start). Exit 1 on an unsuppressed finding or unformatted HCL,
-    3 when Terraform or a judge cannot run (the worst over all modules). Progress goes to
-    stderr, one summary line per step and judge to stdout.
+    Terraform root and one init. Exit 1 on any finding (drift, unformatted HCL, a failed test
+    assertion, an unsuppressed judge's finding), 3 only when Terraform or a judge cannot run
+    (the worst over all modules). Progress goes to stderr; one line per step to stdout, each
+    naming its source, then one line per finding. A step with nothing to check says "not
+    applicable", never "ok".
     """
-    from ..check import check_modules
+    from ..check import check_modules, skipped_steps
     from ..errors import SsmProfileError
     from ..terraform.module_runs import ModuleResult
 
+    skipped_steps(skip)  # a bad --skip is exit 2 before anything runs
     modules = module_folders(outs)
     prefix = f"{modules[0]}: " if len(modules) == 1 else ""
     reports = check_modules(
@@ -143,13 +157,14 @@ def check(outs: tuple[Path, ...], judges: bool, terraform_version: str, suppress
         suppressions_file=suppressions,
         progress=lambda message: click.echo(f"ssm-profile: {prefix}{message}", err=True),
         providers=providers,
+        skip=skip,
     )
     results = []
     for report in reports:
         for step in report.steps:
             click.echo(f"{report.module_dir}: {_step_line(step)}")
-            for finding in step.findings:
-                click.echo(f"  {finding.line()}")
+            for line in (*(finding.line() for finding in step.findings), *step.problems):
+                click.echo(f"  {line}")
         try:
             report.raise_for_failure()
         except SsmProfileError as error:
@@ -185,7 +200,8 @@ def test_command(outs: tuple[Path, ...], providers: str | None, apply_: bool) ->
     With --apply: start a local AWS API emulator (moto) on 127.0.0.1, apply the modules in one
     throwaway root (each module in an emulator account of its own), read every resource back
     from the emulator's API, print each instance role's effective S3 access, destroy, and stop
-    the emulator. Exit 1 when a check or probe fails, 3 when Terraform fails.
+    the emulator. Exit 1 when an assertion, a check or a probe fails (each failed assertion is
+    named with its file and run), 3 when Terraform fails to run.
     """
     modules = module_folders(outs)
     if apply_:
@@ -199,8 +215,7 @@ def test_command(outs: tuple[Path, ...], providers: str | None, apply_: bool) ->
         if not result.ok:
             say_failed(result, len(results))
             continue
-        summary = [line for line in result.report.splitlines() if line.startswith(("Success!", "Failure!"))]
-        click.echo(f"{result.module_dir}: {summary[-1] if summary else 'terraform test passed'} ({runner.providers.label()})")
+        click.echo(f"{result.module_dir}: {result.report or 'terraform test passed'} ({runner.providers.label()})")
     raise_worst(results)
 
 

@@ -22,6 +22,7 @@ from ..render.tfjson import json_value
 from ..tfmodule.document import var
 from ..tfmodule.example_values import EXAMPLE_ACCOUNT, OFFLINE_PROVIDER, example_inputs
 from .inputs import VarFile
+from .module_tests import TestOutcome, run_tests
 from .runner import TerraformRunner, default_runner
 
 PLAN_FILE = "ssm-profile.tfplan"
@@ -168,8 +169,10 @@ def plan_module(
         return runner.show(root, PLAN_FILE)
 
 
-def run_module_tests(module_dir: Path, runner: TerraformRunner | None = None) -> str:
-    """Run the module's own ``terraform test`` files offline; return Terraform's report."""
+def run_module_tests(module_dir: Path, runner: TerraformRunner | None = None) -> TestOutcome:
+    """Run the module's own ``terraform test`` files offline; their outcome. A failed
+    assertion is :class:`~ssm_profile.errors.CheckFailed` (exit 1) naming its file and run;
+    Terraform failing to run a test, :class:`~ssm_profile.errors.TerraformError` (exit 3)."""
     module_dir = Path(module_dir)
     module_info(module_dir)  # a generated module, or a clear error, before Terraform is looked for
     runner = runner or default_runner()
@@ -179,7 +182,9 @@ def run_module_tests(module_dir: Path, runner: TerraformRunner | None = None) ->
         root = Path(tmp) / "module"
         shutil.copytree(module_dir, root, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", ".terraform.lock.hcl"))
         runner.init(root)
-        return runner.test(root)
+        outcome = run_tests(runner, root)
+    outcome.raise_for_failure(module_dir)
+    return outcome
 
 
 POLICY_ATTRIBUTES = ("policy", "assume_role_policy")
