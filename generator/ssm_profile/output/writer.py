@@ -51,6 +51,7 @@ __all__ = [
     "module_differences",
     "output_folder",
     "require_module_current",
+    "update_module",
     "write_module",
 ]
 
@@ -184,7 +185,21 @@ def write_module(
     notify: Notify | None = None,
     lock_wait: float | None = None,
 ) -> Path:
-    """Write ``module`` into the folder ``out`` (created with the umask's mode if missing). Returns ``out``.
+    """Write ``module`` into the folder ``out``: :func:`update_module`, returning ``out``."""
+    update_module(module, out, force=force, notify=notify, lock_wait=lock_wait)
+    return Path(out)
+
+
+def update_module(
+    module: GeneratedModule,
+    out: str | Path,
+    *,
+    force: bool = False,
+    notify: Notify | None = None,
+    lock_wait: float | None = None,
+) -> tuple[str, ...]:
+    """Write ``module`` into the folder ``out`` (created with the umask's mode if missing).
+    Returns the names written or removed: empty when ``out`` already held the module.
 
     Files in ``out`` that the module does not generate are never touched. Refuses with
     :class:`OutputError`, writing nothing, when a file at a generated name was not generated
@@ -203,7 +218,7 @@ def write_module(
         finish_interrupted_write(out, say, locked=True, names=module.files)
         plan = _plan_write(module, out, force, say)
         if not plan.writes and not plan.removals:
-            return out
+            return ()
         journal = Journal(remove=plan.removals)
         try:
             for name, data in plan.writes.items():
@@ -220,7 +235,7 @@ def write_module(
                 remove_temporary_files(out, journal)
                 raise
             apply_journal(out, journal)
-    return out
+    return (*plan.writes, *(name for name, _ in plan.removals))
 
 
 def module_differences(module: GeneratedModule, out: str | Path) -> list[str]:

@@ -55,6 +55,14 @@ BUMPS = ("auto", "major", "minor", "patch")
 # -- Choosing the version ---------------------------------------------------------------------
 
 
+def require_one_version_choice(version: str | None, bump: str | None) -> None:
+    """:class:`SpecError` unless exactly one of ``version`` and ``bump`` is given, saying which fault it is."""
+    if version is None and bump is None:
+        raise SpecError("--version", "give the release's version: --version X.Y.Z, or --bump auto|major|minor|patch to pick it")
+    if version is not None and bump is not None:
+        raise SpecError("--version", "give either --version X.Y.Z or --bump auto|major|minor|patch, not both")
+
+
 def choose_version(
     previous: ReleaseRecord | None, assessment: Assessment, version: str | None = None, bump: str | None = None
 ) -> str:
@@ -65,8 +73,7 @@ def choose_version(
     increasing version, and :class:`CheckFailed` (exit 1) when the version is too low for the
     change, with one line per reason. The first release may be any version.
     """
-    if (version is None) == (bump is None):
-        raise SpecError("--version", "give either --version X.Y.Z or --bump auto|major|minor|patch, not both")
+    require_one_version_choice(version, bump)
     last = Version.parse(previous.version, "version") if previous else None
     if bump is not None:
         if bump not in BUMPS:
@@ -271,8 +278,7 @@ def release_module(
     :class:`CheckFailed` when the version is too low for the change, and :class:`OutputError`
     when a CHANGELOG.md or moved file of the user's is in the way and ``force`` is not given.
     """
-    if (version is None) == (bump is None):
-        raise SpecError("--version", "give either --version X.Y.Z or --bump auto|major|minor|patch, not both")
+    require_one_version_choice(version, bump)
     if version is not None:
         Version.parse(version)
     out = Path(out)
