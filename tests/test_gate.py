@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run
+from conftest import MODULES, run
 from ssm_profile.terraform.module_tests import FailedAssertion, TestOutcome, read_test_output
+from ssm_profile.terraform.providers import ProviderSources
 
 SSM_PROFILE = str(Path(sys.executable).with_name("ssm-profile"))
 
@@ -120,3 +121,46 @@ def test_terraform_test_json_is_read_as_runs_and_failed_assertions() -> None:
         "Failure! 1 passed, 1 failed.",
     )
     assert read_test_output("Error: Failed to load plugin schemas\n") == (None, 0)
+
+
+class PlanOnlyRunner:
+    """A TerraformRunner whose plan changes nothing: the plan command's own words are under test."""
+
+    name = "terraform"
+    concurrent_steps = False
+
+    def __init__(self) -> None:
+        self.providers = ProviderSources("terraform")
+
+    def init(self, workdir: Path) -> None:
+        pass
+
+    def validate(self, workdir: Path) -> None:
+        pass
+
+    def plan(self, workdir: Path, plan_file: str) -> None:
+        return None
+
+    def show(self, workdir: Path, plan_file: str) -> dict:
+        return {"resource_changes": []}
+
+    def version(self) -> str:
+        return "0.0.0-fake"
+
+
+def test_a_plan_with_placeholder_inputs_says_so_once_on_stderr(tmp_path: Path) -> None:
+    # all-options needs account_id and vpc_endpoint_network; basic needs no input.
+    code, out, err = run("plan", str(MODULES / "all-options"), str(MODULES / "basic"), runner=PlanOnlyRunner())
+    assert code == 0 and "111122223333" not in out
+    assert err.count("warning") == 1 and err.startswith(
+        "ssm-profile: warning: the plan uses placeholder values for account_id, vpc_endpoint_network (no --var-file given); "
+        "every ARN shows the placeholder account 111122223333 (AWS's documentation account), not yours\n"
+    )
+    var_file = tmp_path / "dev.tfvars.json"
+    var_file.write_text('{"account_id": "444455556666"}', encoding="utf-8")
+    code, _, err = run("plan", str(MODULES / "all-options"), "--var-file", str(var_file), runner=PlanOnlyRunner())
+    assert code == 0 and err.startswith(
+        "ssm-profile: warning: the plan uses placeholder values for vpc_endpoint_network (the --var-file does not set them)\n"
+    )
+    code, _, err = run("plan", str(MODULES / "basic"), runner=PlanOnlyRunner())
+    assert code == 0 and "warning" not in err

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from .options import OUTS_ARG, PROVIDERS_OPTION, given_runner, module_folders, raise_worst, say_failed, terraform_runner
+from .options import OUTS_ARG, PROVIDERS_OPTION, given_runner, module_folders, raise_worst, say_failed, terraform_runner, warn
 
 
 @click.command()
@@ -72,7 +72,7 @@ def plan(
     one root (one provider start); --json and --var-file take one module.
     """
     from ..errors import SpecError
-    from ..terraform.harness import normalise_plan
+    from ..terraform.harness import module_info, normalise_plan, placeholder_warning
     from ..terraform.inputs import read_var_file
     from ..terraform.module_runs import plan_modules
     from ..terraform.plan_summary import summarise_plan
@@ -82,6 +82,7 @@ def plan(
         if given is not None and len(modules) > 1:
             raise SpecError(option, f"takes one module; {len(modules)} given (plan them one at a time)")
     checked = read_var_file(var_file, modules[0]) if var_file is not None else None
+    warn(tuple(filter(None, [placeholder_warning([module_info(m) for m in modules], checked)])))  # once, not per module
     runner = terraform_runner(providers)
     results = plan_modules(modules, runner, offline=offline, var_file=checked)
     markdown = []

@@ -34,6 +34,18 @@ MODULE_SUFFIXES = (".tf", ".tf.json", ".tftest.hcl", ".tftest.json")
 PLACEHOLDER_ACCOUNT = EXAMPLE_ACCOUNT
 
 
+def placeholder_warning(infos: list[ModuleInfo], var_file: VarFile | None) -> str:
+    """One line saying which required inputs a plan of ``infos`` fills with placeholders
+    (those ``var_file`` does not set), naming the placeholder account; empty when none."""
+    given = set(var_file.names) if var_file is not None else set()
+    used = sorted({name for info in infos for name in info.required_inputs if name not in given})
+    if not used:
+        return ""
+    where = "the --var-file does not set them" if var_file is not None else "no --var-file given"
+    account = f"; every ARN shows the placeholder account {PLACEHOLDER_ACCOUNT} (AWS's documentation account), not yours" if "account_id" in used else ""
+    return f"the plan uses placeholder values for {', '.join(used)} ({where}){account}"
+
+
 def placeholder_inputs(info: ModuleInfo) -> dict[str, Any]:
     """Documentation-style values (AWS's example account, example IDs) for every required input."""
     return example_inputs(info.required_inputs, info.regions)
