@@ -25,7 +25,7 @@ from ..pipeline import generate
 from ..spec.load import load_spec
 from ..tfmodule.build import module_document
 from ..tfmodule.document import Document
-from .changes import Assessment, assess, diff_releases
+from .changes import Assessment, assess, describe_tag_change, diff_releases
 from .interface import module_interface
 from .inventory import grant_pairs, inventory
 from .record import CHANGELOG_FILE, ChangelogEntry, Move, ReleaseRecord, read_release_record
@@ -119,6 +119,7 @@ def assess_release(document: Document, grants: Grants, previous: ReleaseRecord |
         previous.interface if previous else None,
         module_interface(document, grants),
         previous.version if previous else "",
+        tag_change=describe_tag_change(previous.tags if previous else None, grants.tags),
     )
 
 
@@ -151,6 +152,7 @@ def release_record(
         moved=moved,
         changelog=(entry, *(previous.changelog if previous else ())),
         interface=module_interface(document, grants),
+        tags=dict(grants.tags),
     )
     return record, assessment
 
@@ -191,7 +193,7 @@ def changelog_lines(assessment: Assessment, moved_file: str, previous_version: s
     section(
         "Changed",
         [
-            f"- `{address}`: {', '.join(attributes)}" + (" (Terraform replaces it)" if replaced else "")
+            f"- `{address}`: {assessment.attribute_text(attributes)}" + (" (Terraform replaces it)" if replaced else "")
             for address, attributes, replaced in changes.changed
         ],
     )

@@ -71,6 +71,9 @@ class ReleaseRecord:
     moved: tuple[Move, ...] = ()
     changelog: tuple[ChangelogEntry, ...] = ()
     interface: Interface | None = None  # None: a format 1 record, written before interfaces were kept
+    #: The spec's tags at this release (what the changelog compares tag by tag); None in records
+    #: written before they were kept.
+    tags: dict[str, str] | None = None
 
     def to_json(self) -> str:
         """The record file's text: stable, so regenerating reproduces it byte for byte."""
@@ -84,6 +87,7 @@ class ReleaseRecord:
         data.update(
             inventory={address: self.inventory[address].to_data() for address in sorted(self.inventory)},
             grants={name: list(self.grants[name]) for name in sorted(self.grants)},
+            **({"tags": dict(sorted(self.tags.items()))} if self.tags is not None else {}),
             moved=[{"from": m.source, "to": m.target, "since": m.version} for m in self.moved],
             changelog=[{"version": e.version, "lines": list(e.lines)} for e in self.changelog],
         )
@@ -109,10 +113,11 @@ class ReleaseRecord:
             moved = tuple(Move(str(m["from"]), str(m["to"]), str(m["since"])) for m in data["moved"])
             changelog = tuple(ChangelogEntry(str(e["version"]), tuple(str(line) for line in e["lines"])) for e in data["changelog"])
             interface = Interface.from_data(data["interface"]) if data["format"] >= 2 else None
+            tags = {str(k): str(v) for k, v in data["tags"].items()} if "tags" in data else None
         except (ValueError, KeyError, TypeError, AttributeError, SpecError) as exc:
             raise OutputError(f"{path}: not a valid release record ({exc}); restore it from version control") from None
         return cls(
-            version=data["version"], inventory=inventory, grants=grants, moved=moved, changelog=changelog, interface=interface
+            version=data["version"], inventory=inventory, grants=grants, moved=moved, changelog=changelog, interface=interface, tags=tags
         )
 
 
