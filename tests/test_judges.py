@@ -243,7 +243,7 @@ def test_check_returns_one_structured_result_per_step(edited_basic: Path) -> Non
     assert (fmt.name, fmt.status, fmt.note) == ("terraform fmt", "ok", "HCL as generated")
     assert (terraform.status, terraform.did, terraform.detail) == ("ok", "init, validate, plan, show", "no changes")
     assert terraform.seconds is not None and terraform.note == ProviderSources("terraform").label()
-    assert (tests.name, tests.status, tests.detail) == ("terraform test", "ok", "2 passed, 0 failed")
+    assert (tests.name, tests.status, tests.detail, tests.note) == ("terraform test", "ok", "2 passed, 0 failed", "on the shared init")
     assert (judges.status, judges.note) == ("skipped", "--skip judges")
 
 
@@ -254,4 +254,4 @@ def test_check_prints_each_step_on_one_line(edited_basic: Path) -> None:
     assert lines[1] == f"{edited_basic}: terraform fmt: FAILED: not formatted: main.tf, variables.tf"
     assert lines[2].startswith(f"{edited_basic}: terraform 0.0.0-fake: init, validate, plan, show ok: no changes (")
     assert lines[2].endswith(f" s; {ProviderSources('terraform').label()})")
-    assert lines[3] == f"{edited_basic}: terraform test: ok: 2 passed, 0 failed"
+    assert lines[3].startswith(f"{edited_basic}: terraform test: ok: 2 passed, 0 failed (")

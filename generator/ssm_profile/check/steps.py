@@ -70,9 +70,12 @@ def tests_step(outcome: ModuleOutcome, module_dir: Path) -> StepResult:
         return StepResult("terraform test", "not run", note="Terraform failed before")
     counts = f"{tests.passed} passed, {tests.failed} failed"
     if tests.ok:
-        return StepResult("terraform test", "ok", counts)
+        return StepResult("terraform test", "ok", counts, seconds=tests.seconds, note=_SHARED_INIT)
     lines = tuple(f.line() for f in tests.failures) or (tests.summary,)
-    return StepResult("terraform test", "FAILED", counts, problems=lines)
+    return StepResult("terraform test", "FAILED", counts, seconds=tests.seconds, note=_SHARED_INIT, problems=lines)
+
+
+_SHARED_INIT = "on the shared init"
 
 
 def fmt_step(runner: TerraformRunner, module_dir: Path) -> tuple[StepResult, tuple[str, ...], TerraformError | None]:

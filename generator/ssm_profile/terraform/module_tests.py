@@ -13,8 +13,10 @@ folder; inside a batch root (:mod:`.batch`) that folder borrows the root's initi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +49,8 @@ class TestOutcome:
     failures: tuple[FailedAssertion, ...] = ()
     #: Terraform's own summary line (``Success! 2 passed, 0 failed.``).
     summary: str = ""
+    #: Wall time of the ``terraform test`` run.
+    seconds: float | None = None
 
     __test__ = False  # not a pytest test class
 
@@ -90,17 +94,18 @@ def read_test_output(output: str) -> tuple[TestOutcome | None, int]:
 def run_tests(runner: TerraformRunner, workdir: Path, data_dir: Path | None = None) -> TestOutcome:
     """``terraform test`` in ``workdir`` (initialised, or borrowing ``data_dir``): its outcome,
     failed assertions included; :class:`TerraformError` when Terraform could not run a test."""
+    start = time.perf_counter()
     try:
         output = runner.test(workdir, data_dir)
     except TerraformError as error:
         outcome, errored = read_test_output(error.output)
         if outcome is None or errored or not outcome.failed:
             raise
-        return outcome
-    outcome, errored = read_test_output(output)
-    if outcome is None:
-        raise TerraformError("terraform test failed: it printed no summary", output)
-    return outcome
+    else:
+        outcome, errored = read_test_output(output)
+        if outcome is None:
+            raise TerraformError("terraform test failed: it printed no summary", output)
+    return dataclasses.replace(outcome, seconds=time.perf_counter() - start)
 
 
 def borrow_init(module_dir: Path, target: Path, root: Path) -> None:
