@@ -13,9 +13,11 @@ provider included) and reporting the median and the spread (min – max) over se
               (not editable, bytecode written by pip) unless ``--here``; wall and CPU time.
 ``engines``   native against the CDK engine on the same spec (goal: native ≥ 5x faster).
 ``scaling``   generate time and peak memory for 1, 10, all Regions and 1, 10, 100 own buckets.
-``check``     ``ssm-profile check`` (without and with the judges) against bare
-              ``terraform init -backend=false && validate && plan`` on the same module (goals:
-              ≤ 1.2x without the judges, issue 16; ≤ 1.3x with them).
+``check``     ``ssm-profile check`` against bare ``terraform init -backend=false && validate &&
+              plan`` on the same module: the Terraform steps alone (issue 16: ≤ 1.2x), the
+              check before issue 25 (judges, no drift or module tests: ≤ 1.3x), and the whole
+              gate (drift, the module's own tests, judges) against the check before it
+              (issue 25: ≤ 1.3x).
 ``batch``     ``ssm-profile check --no-judges`` of four modules in one call against one of them
               (issue 16 goal 2: ≤ 1.6x).
 ``parallel``  ``ssm-profile check --no-judges`` of every module under modules/, one at a time
@@ -573,32 +575,52 @@ def bench_check(args: argparse.Namespace, report: Report) -> None:
         _bench_check_one(args, report, spec, terraform, env, why_not)
 
 
+#: The Terraform-only gate (issue 16's "check without the judges" against bare Terraform), the
+#: gate as it was before issue 25 (no drift, no module tests), and the whole gate.
+CHECK_TERRAFORM_ONLY = "ssm-profile check --skip drift,tests,judges"
+CHECK_BEFORE_25 = "ssm-profile check --skip drift,tests (the check before issue 25)"
+CHECK_WHOLE = "ssm-profile check (drift, tests, judges)"
+CHECK_NO_JUDGES = "ssm-profile check --skip judges"
+#: Issue 25: the whole gate (drift and the module's own tests added) ≤ 1.3x the check before it.
+GOAL_GATE_OVER_CHECK = 1.3
+
+
 def _bench_check_one(args: argparse.Namespace, report: Report, spec: Path, terraform: str, env: dict[str, str], why_not: str) -> None:
     report.lines += [f"## 4. ssm-profile check against bare Terraform ({args.tf_runs} runs, spec {_rel(spec)})", ""]
     with tempfile.TemporaryDirectory(prefix="ssm-profile-bench-module-") as tmp:
         module = generated_module(spec, Path(tmp) / "module")
-        cases = [
-            bare_terraform_case(module, terraform, env),
-            process_case("ssm-profile check --no-judges", lambda s: [*ssm_profile(), "check", str(module), "--no-judges"]),
-        ]
-        if not why_not:
+
+        def check(*flags: str) -> Callable[[Path], list[str]]:
+            return lambda s: [*ssm_profile(), "check", str(module), *flags]
+
+        cases = [bare_terraform_case(module, terraform, env), process_case(CHECK_TERRAFORM_ONLY, check("--skip", "drift,tests,judges"))]
+        if why_not:
+            cases.append(process_case(CHECK_NO_JUDGES, check("--skip", "judges")))
+        else:
             # The suppressions ssm-profile justifies ship in the package and always apply.
-            cases.append(process_case("ssm-profile check (judges)", lambda s: [*ssm_profile(), "check", str(module)]))
+            cases += [process_case(CHECK_BEFORE_25, check("--skip", "drift,tests")), process_case(CHECK_WHOLE, check())]
         series = measure(cases, args.tf_runs)
     bare = series["terraform init + validate + plan"]
     ratios = {label: ratio(series[label], bare) for label in series if label != bare.label}
+    # The whole gate against the gate without what issue 25 added (with the judges when they run).
+    base, whole = (CHECK_BEFORE_25, CHECK_WHOLE) if not why_not else (CHECK_TERRAFORM_ONLY, CHECK_NO_JUDGES)
+    gate = ratio(series[whole], series[base])
     report.lines += [*series_table(series, memory=True), "", "| command | / bare terraform |", "| --- | --- |"]
     report.lines += [f"| {label} | {fmt_ratio(value)} |" for label, value in ratios.items()]
+    report.lines += ["", f"{whole} / {base}: {fmt_ratio(gate)}."]
     if why_not:
         report.lines += ["", f"With judges: not run ({why_not})."]
     report.lines.append("")
     report.data["check"].append({
         "spec": _rel(spec), "runs": args.tf_runs, "series": [s.as_json() for s in series.values()],
-        "ratios_over_bare_terraform": ratios, "judges_skipped": why_not,
+        "ratios_over_bare_terraform": ratios, "gate_over_check": {"whole": whole, "base": base, **gate}, "judges_skipped": why_not,
     })
-    for label, value in ratios.items():
-        goal = GOAL_CHECK_NO_JUDGES_OVER_TERRAFORM if "--no-judges" in label else GOAL_CHECK_OVER_TERRAFORM
-        report.goal(f"{label} / bare terraform ({spec.stem})", value["of_medians"], f"≤ {goal:g}x", value["of_medians"] <= goal)
+    report.goal(f"{CHECK_TERRAFORM_ONLY} / bare terraform ({spec.stem})", ratios[CHECK_TERRAFORM_ONLY]["of_medians"],
+                f"≤ {GOAL_CHECK_NO_JUDGES_OVER_TERRAFORM:g}x", ratios[CHECK_TERRAFORM_ONLY]["of_medians"] <= GOAL_CHECK_NO_JUDGES_OVER_TERRAFORM)
+    if not why_not:
+        before = ratios[CHECK_BEFORE_25]["of_medians"]
+        report.goal(f"{CHECK_BEFORE_25} / bare terraform ({spec.stem})", before, f"≤ {GOAL_CHECK_OVER_TERRAFORM:g}x", before <= GOAL_CHECK_OVER_TERRAFORM)
+    report.goal(f"{whole} / {base} ({spec.stem})", gate["of_medians"], f"≤ {GOAL_GATE_OVER_CHECK:g}x", gate["of_medians"] <= GOAL_GATE_OVER_CHECK)
 
 
 def bench_batch(args: argparse.Namespace, report: Report) -> None:

@@ -94,7 +94,8 @@ def test_terraform_benchmarks_run(tmp_path: Path) -> None:
 
     [check] = data["check"]
     assert check["spec"] == "examples/basic.toml"
-    assert labels(check) == ["terraform init + validate + plan", "ssm-profile check --no-judges"]
+    assert labels(check) == ["terraform init + validate + plan", "ssm-profile check --skip drift,tests,judges", "ssm-profile check --skip judges"]
+    assert check["gate_over_check"]["whole"] == "ssm-profile check --skip judges" and check["gate_over_check"]["of_medians"] > 0
     assert check["judges_skipped"] == "--no-judges given"
     assert data["parallel"]["modules"] == ["basic"]
     assert labels(data["parallel"]) == ["one at a time", "2 at a time"]

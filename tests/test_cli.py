@@ -137,3 +137,31 @@ def test_real_subprocess(tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert bad.stderr.strip().endswith("missing.toml: no such file")
     assert bad.stderr.count("\n") == 1
+
+
+def test_generate_twice_says_up_to_date_and_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "m"
+    assert run("generate", str(EXAMPLES["basic"]), "-o", str(out))[0] == 0
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    code, again, _ = run("generate", str(EXAMPLES["basic"]), "-o", str(out))
+    assert (code, again) == (0, f"{out}: up to date, nothing written\n")
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
+    (out / "variables.tf").unlink()
+    code, partly, _ = run("generate", str(EXAMPLES["basic"]), "-o", str(out))
+    assert (code, partly) == (0, f"{out}: wrote 1 of 8 files (variables.tf)\n")
+
+
+def test_release_without_a_version_or_a_bump_says_to_give_one(tmp_path: Path) -> None:
+    out = tmp_path / "m"
+    assert run("generate", str(EXAMPLES["basic"]), "-o", str(out))[0] == 0
+    code, _, err = run("release", str(out))
+    assert (code, err) == (2, "ssm-profile: error: --version: give the release's version: --version X.Y.Z, or --bump auto|major|minor|patch to pick it\n")
+    code, _, err = run("release", str(out), "--version", "1.0.0", "--bump", "auto")
+    assert (code, err) == (2, "ssm-profile: error: --version: give either --version X.Y.Z or --bump auto|major|minor|patch, not both\n")
+
+
+def test_a_folder_given_as_the_spec_is_named_as_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "specs").mkdir()
+    code, _, err = run("generate", str(tmp_path / "specs"), "-o", str(tmp_path / "m"))
+    assert (code, err) == (2, f"ssm-profile: error: {tmp_path / 'specs'}: is a folder; give the spec file itself (*.toml, *.yaml, *.yml, *.json)\n")
+    assert not (tmp_path / "m").exists()

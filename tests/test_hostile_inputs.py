@@ -578,7 +578,7 @@ def test_hostile_text_from_spec_and_fleet_is_literal_in_the_plan(tmp_path_factor
     """Two plans: a fleet's account root (HCL root calling the HCL module) and the module as
     Terraform JSON planned through the harness. The spec's description reaches Terraform as
     a variable default (literal in JSON, escaped in HCL); the fleet's tags as keys and values."""
-    from ssm_profile.terraform.harness import plan_module
+    from ssm_profile.terraform.module_runs import plan_modules
     from ssm_profile.terraform.runner import default_runner
     from ssm_profile.tfmodule.example_values import OFFLINE_PROVIDER
 
@@ -609,7 +609,9 @@ def test_hostile_text_from_spec_and_fleet_is_literal_in_the_plan(tmp_path_factor
     # 2. Terraform JSON: the module's default literal, the tags through the harness's root.
     out = tmp / "json"
     assert invoke("generate", str(spec), "-o", str(out), "--format", "json").exit_code == 0
-    role = _planned_role(plan_module(out, offline=True, runner=runner, inputs={"tags": tags}))
+    (result,) = plan_modules([out], runner, offline=True, inputs={"tags": tags})
+    assert result.error is None and result.plan is not None, result.error
+    role = _planned_role(result.plan)
     assert role["tags"] == _nfc(tags)
     assert role["description"] == SPEC_DESCRIPTION
 

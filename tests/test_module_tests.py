@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, MODULES, run
-from ssm_profile import TerraformError, generate
+from ssm_profile import CheckFailed, generate
 from ssm_profile.terraform.harness import run_module_tests
 
 pytestmark = pytest.mark.terraform
@@ -43,7 +43,7 @@ def test_module_tests_catch_a_wildcard_region(tmp_path: Path) -> None:
     text = main.read_text()
     assert '"arn:aws:s3:::aws-ssm-eu-west-1/*"' in text
     main.write_text(text.replace('"arn:aws:s3:::aws-ssm-eu-west-1/*"', '"arn:aws:s3:::aws-ssm-*/*"'))
-    with pytest.raises(TerraformError, match="wildcard in a bucket name"):
+    with pytest.raises(CheckFailed, match="wildcard in a bucket name"):
         run_module_tests(module)
 
 
@@ -51,7 +51,7 @@ def test_module_tests_catch_an_unexpected_action(tmp_path: Path) -> None:
     module = mutable_copy("existing-role", tmp_path)
     main = module / "main.tf"
     main.write_text(main.read_text().replace('["s3:GetObject", "s3:PutObject"]', '["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]'))
-    with pytest.raises(TerraformError, match="other actions than expected"):
+    with pytest.raises(CheckFailed, match="other actions than expected"):
         run_module_tests(module)
 
 
@@ -62,5 +62,5 @@ def test_module_tests_catch_the_old_china_endpoint_name(tmp_path: Path) -> None:
     text = main.read_text()
     assert '"com.amazonaws.cn-north-1.ssm"' in text
     main.write_text(text.replace('"com.amazonaws.cn-north-1.ssm"', '"cn.com.amazonaws.cn-north-1.ssm"'))
-    with pytest.raises(TerraformError, match=r"Test assertion failed.* com\.amazonaws\.cn-north-1\.ssm\."):
+    with pytest.raises(CheckFailed, match=r"tests/policies.tftest.hcl: run \"\w+\": .*com\.amazonaws\.cn-north-1\.ssm\."):
         run_module_tests(module)

@@ -102,16 +102,16 @@ def test_generate_for_a_folder_works_out_the_labels_and_keeps_its_release(name: 
         release=read_release_record(out),
         module_source=module_source(EXAMPLES[name], out),
     )
-    assert generate(EXAMPLES[name], out=out).files == explicit.files
-    assert f"from ../../examples/{EXAMPLES[name].name}." in generate(EXAMPLES[name], out=out).files["main.tf"].splitlines()[0]
+    assert generate(EXAMPLES[name], module_dir=out).files == explicit.files
+    assert f"from ../../examples/{EXAMPLES[name].name}." in generate(EXAMPLES[name], module_dir=out).files["main.tf"].splitlines()[0]
 
 
 def test_generate_for_a_released_folder_carries_its_release(tmp_path: Path) -> None:
-    released = generate(EXAMPLES["basic"], out=MODULES / "basic")
+    released = generate(EXAMPLES["basic"], module_dir=MODULES / "basic")
     record = read_release_record(MODULES / "basic")
     assert record is not None and released.manifest.module_version == record.version
     assert released.files["CHANGELOG.md"] == (MODULES / "basic" / "CHANGELOG.md").read_text(encoding="utf-8")
-    assert "CHANGELOG.md" not in generate(EXAMPLES["basic"], out=tmp_path / "new").files
+    assert "CHANGELOG.md" not in generate(EXAMPLES["basic"], module_dir=tmp_path / "new").files
 
 
 def test_spec_policies_lists_every_custom_policy_and_picks_one_by_name() -> None:

@@ -408,3 +408,19 @@ def test_a_json_release_with_moved_blocks_plans_the_move(tmp_path: Path, v1_stat
         "module.ssm_profile.aws_iam_role_policy_attachment.cloudwatch_agent",
         "module.ssm_profile.aws_iam_role_policy_attachment.hybrid_cloudwatch_agent",
     }
+
+
+def test_the_changelog_names_each_tag_changed_and_how(tmp_path: Path) -> None:
+    # Issue 25: "tags" changed is not enough for a reviewer; the entry names the keys and values.
+    spec_path, out = tmp_path / "prod.toml", tmp_path / "modules" / "prod"
+    role = '[role]\nname = "RelRole"\n'
+    spec_path.write_text(f'version = 1\nregions = ["us-east-2"]\n{role}tags = {{ Team = "platform", CostCenter = "1234" }}\n', encoding="utf-8")
+    assert run("generate", str(spec_path), "-o", str(out))[0] == 0
+    assert run("release", str(out), "--version", "1.0.0")[0] == 0
+    spec_path.write_text(f'version = 1\nregions = ["us-east-2"]\n{role}tags = {{ Team = "ops", Owner = "sre" }}\n', encoding="utf-8")
+    code, said, err = run("release", str(out), "--bump", "auto")
+    assert code == 0, err
+    assert said.startswith(f"{out}: released 1.0.1: patch change")
+    entry = (out / "CHANGELOG.md").read_text(encoding="utf-8").split("## 1.0.0")[0]
+    how = 'tags (Team "platform" -> "ops"; Owner = "sre" added; CostCenter removed (was "1234"))'
+    assert f"- `aws_iam_role.this`: {how}\n" in entry, entry

@@ -306,5 +306,5 @@ def test_cli_maps_os_errors_and_interrupts_to_one_line(tmp_path: Path, monkeypat
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(writer, "write_module", interrupted)
+    monkeypatch.setattr(writer, "update_module", interrupted)
     assert run("generate", str(spec), "-o", str(tmp_path / "out")) == (130, "", "ssm-profile: interrupted\n")

@@ -57,17 +57,17 @@ SLOW_CLI = """
 import os, random, sys, time
 rng = random.Random(os.environ["FAULT_SEED"])
 import ssm_profile.output.writer as writer
-real = writer.write_module
+real = writer.update_module
 def slowed(function):
     def call(*args, **kwargs):
         time.sleep(rng.uniform(0, 0.008))
         return function(*args, **kwargs)
     return call
-def write_module(*args, **kwargs):
+def update_module(*args, **kwargs):
     os.write, os.fsync, os.replace = slowed(os.write), slowed(os.fsync), slowed(os.replace)
     sys.stderr.write("FAULT-MARK\\n"); sys.stderr.flush()
     return real(*args, **kwargs)
-writer.write_module = write_module
+writer.update_module = update_module
 from ssm_profile.cli.main import main
 sys.argv[0] = "ssm-profile"
 main()

@@ -37,8 +37,8 @@ _LAZY = {
     "generate": "pipeline",
     "load_spec": "pipeline",
     "spec_policies": "pipeline",
-    "require_module_current": "output.writer",
-    "write_module": "output.writer",
+    "require_module_current": "pipeline",
+    "write_module": "pipeline",
     "release_module": "release.publish",
     "find_stale": "drift",
     "generate_fleet": "fleet.files",
@@ -61,8 +61,7 @@ if TYPE_CHECKING:
     from .fleet.files import generate_fleet, require_fleet_current, write_fleet
     from .judges import find_judges
     from .judges.env import install_judges
-    from .output.writer import require_module_current, write_module
-    from .pipeline import FORMATS, GeneratedModule, generate, load_spec, spec_policies
+    from .pipeline import FORMATS, GeneratedModule, generate, load_spec, require_module_current, spec_policies, write_module
     from .release.publish import release_module
     from .spec.load import json_schema
     from .terraform.module_runs import plan_modules, run_all_module_tests, validate_modules

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ from ._version import __version__
 from .errors import OutputError, SpecError
 from .grants.build import ACCOUNT, CustomPolicy, Grants, build_grants
 from .output import paths
-from .output.generated import GeneratedModule
+from .output.generated import GeneratedModule, Origin
 from .output.manifest import MANIFEST_FILE, RELEASE_FILE, Manifest, read_manifest, sha256_hex
 from .render.tfdocs import comparable_text
 from .spec.load import Spec, ValidatedSpec, as_validated, load_spec
@@ -31,7 +32,18 @@ ENGINES = ("native", "cdk")
 #: The usage snippet's module source when the module's place is not known (library use).
 MODULE_SOURCE_PLACEHOLDER = "<path or registry address of this module>"
 
-__all__ = ["ENGINES", "FORMATS", "GeneratedModule", "SpecPolicies", "generate", "header_line", "load_spec", "spec_policies"]
+__all__ = [
+    "ENGINES",
+    "FORMATS",
+    "GeneratedModule",
+    "SpecPolicies",
+    "generate",
+    "header_line",
+    "load_spec",
+    "require_module_current",
+    "spec_policies",
+    "write_module",
+]
 
 
 def header_line(source: str) -> str:
@@ -50,6 +62,7 @@ def comment_safe(name: str) -> str:
     return "".join(char if char.isprintable() else f"\\u{ord(char):04x}" for char in quoted)
 
 
+# long: the public API's entry point; most of its length is the docstring of every parameter.
 def generate(
     spec: ValidatedSpec | Spec | dict[str, Any] | str | Path,
     *,
@@ -58,16 +71,20 @@ def generate(
     engine: str = "native",
     release: ReleaseRecord | None = None,
     module_source: str = "",
+    module_dir: str | Path | None = None,
     out: str | Path | None = None,
 ) -> GeneratedModule:
     """Generate the module for ``spec`` (a :class:`ValidatedSpec` or :class:`Spec`, plain spec data, or a spec file path).
 
-    ``out`` is the folder the module is for (what ``ssm-profile generate -o`` names); without
-    ``format``, a module already there keeps its format. Given a
-    spec file, the headers name the spec relative to ``out`` and the README's usage snippet
-    names ``out`` relative to the spec's folder (:mod:`ssm_profile.output.paths`), as ``generate``,
+    Nothing is written (:func:`write_module` writes). ``module_dir`` is the folder the module
+    is for (what ``ssm-profile generate -o`` names); without ``format``, a module already
+    there keeps its format. Given a spec file, the headers name the
+    spec relative to ``module_dir`` and the README's usage snippet names ``module_dir``
+    relative to the spec's folder (:mod:`ssm_profile.output.paths`), as ``generate``,
     ``release``, ``drift`` and ``fleet`` all do; and a module released there keeps its release
-    (the record in ``out`` is read unless ``release`` is given). Nothing is written.
+    (the record in ``module_dir`` is read unless ``release`` is given). Without
+    ``module_dir``, :func:`write_module` regenerates the module for the folder it writes.
+    ``out`` is the old name of ``module_dir`` (deprecated: it wrote nothing, yet read as if).
     ``source`` names the spec in each file's header (default: the path, or ``spec``).
     ``engine`` is ``native`` (HCL by default, or Terraform JSON) or ``cdk``: the same document
     synthesised through CDK for Terraform, always Terraform JSON (needs the ``cdk`` extra).
@@ -76,10 +93,12 @@ def generate(
     ``module_source`` is the module's ``source`` in the README's usage snippet (the CLI passes
     the output folder relative to the spec's folder); empty: :data:`MODULE_SOURCE_PLACEHOLDER`.
     """
-    format = _format_of(format if format or out is None or engine != "native" else _format_in(Path(out)), engine)
-    if out is not None and release is None:
-        release = _release_in(Path(out))
-    source, module_source = _labels(spec, out, source, module_source)
+    module_dir = _module_dir_of(module_dir, out)
+    format = _format_of(format if format or module_dir is None or engine != "native" else _format_in(Path(module_dir)), engine)
+    origin = Origin(str(spec), None if module_dir is None else str(module_dir), release) if _labelled_by_path(spec, source, module_source) else None
+    if module_dir is not None and release is None:
+        release = _release_in(Path(module_dir))
+    source, module_source = _labels(spec, module_dir, source, module_source)
     grants = build_grants(as_validated(spec))
     document = module_document(grants)
     if release is not None:
@@ -108,8 +127,56 @@ def generate(
     files.update(render_test_files(grants, [b.labels[0] for b in document.of_kind("variable")], header, format))
     files[MANIFEST_FILE] = _manifest(files, grants, document, format, source, engine, release.version if release else "")
     return GeneratedModule(
-        files=dict(sorted(files.items())), grants=grants, document=document, format=format, engine=engine
+        files=dict(sorted(files.items())), grants=grants, document=document, format=format, engine=engine, origin=origin
     )
+
+
+def _module_dir_of(module_dir: str | Path | None, out: str | Path | None) -> str | Path | None:
+    """``module_dir``, else ``out`` (its old name) with a DeprecationWarning."""
+    if out is None:
+        return module_dir
+    warnings.warn(
+        "generate(out=...) is deprecated and will be removed in 0.3.0: use module_dir=... (generate writes nothing)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return out if module_dir is None else module_dir
+
+
+def _labelled_by_path(spec: object, source: str, module_source: str) -> bool:
+    """Whether the files name the spec file by its path relative to the module's folder."""
+    return isinstance(spec, (str, Path)) and not source and not module_source
+
+
+def for_folder(module: GeneratedModule, module_dir: str | Path) -> GeneratedModule:
+    """``module`` as generated for ``module_dir``: regenerated from its spec file when it was
+    generated for another folder or none (its headers, manifest and README name the spec and
+    the module relative to their folders), else ``module`` itself."""
+    origin = module.origin
+    if origin is None or (origin.module_dir is not None and _same_folder(origin.module_dir, module_dir)):
+        return module
+    return generate(origin.spec_file, format=module.format, engine=module.engine, release=origin.release, module_dir=module_dir)
+
+
+def _same_folder(a: str | Path, b: str | Path) -> bool:
+    return os.path.abspath(a) == os.path.abspath(b)
+
+
+def write_module(module: GeneratedModule, out: str | Path, **options: Any) -> Path:
+    """Write ``module`` into the folder ``out`` (:func:`ssm_profile.output.writer.write_module`,
+    same options), first regenerated for ``out`` (:func:`for_folder`) when it was generated
+    for another folder: its manifest names the spec relative to ``out``, whatever the working
+    folder was, so ``ssm-profile drift`` finds the spec."""
+    from .output.writer import write_module as write_files
+
+    return write_files(for_folder(module, out), out, **options)
+
+
+def require_module_current(module: GeneratedModule, out: str | Path) -> None:
+    """:func:`ssm_profile.output.writer.require_module_current` of ``module`` as generated for ``out``."""
+    from .output.writer import require_module_current as require_current
+
+    require_current(for_folder(module, out), out)
 
 
 def _labels(spec: object, out: str | Path | None, source: str, module_source: str) -> tuple[str, str]:

@@ -56,17 +56,21 @@ for _command in (validate, plan, check, test_command, imports, spec_from):
 @click.option("--force", is_flag=True, help="Overwrite files edited by hand since they were generated, and a folder of another spec or kind (docs/folders.md).")
 def generate(spec: Path, out: Path, format_: str | None, engine: str, drift_only: bool, force: bool) -> None:
     """Generate the Terraform module for SPEC into OUT."""
-    from ..output.writer import require_module_current, write_module
+    from ..output.writer import require_module_current, update_module
     from ..pipeline import generate as generate_module
 
-    module = generate_module(spec, out=out, format=format_, engine=engine)
+    module = generate_module(spec, module_dir=out, format=format_, engine=engine)
     warn(module.grants.warnings)
     if drift_only:
         require_module_current(module, out)
         click.echo(f"{out}: up to date")
         return
-    write_module(module, out, force=force, notify=notify)
-    click.echo(f"{out}: wrote {len(module.files)} files ({', '.join(sorted(module.files))})")
+    changed = update_module(module, out, force=force, notify=notify)
+    if not changed:
+        click.echo(f"{out}: up to date, nothing written")
+        return
+    count = f"{len(changed)} files" if set(changed) == set(module.files) else f"{len(changed)} of {len(module.files)} files"
+    click.echo(f"{out}: wrote {count} ({', '.join(sorted(changed))})")
 
 
 @cli.command()
@@ -176,8 +180,10 @@ def drift(roots: tuple[Path, ...]) -> None:
     """Check every generated module under ROOTS (default: .) against its spec.
 
     Finds each module by its manifest, regenerates it from the spec the manifest names, and
-    reports every module: exit 1 when any is stale, 2 when a folder cannot be searched, a module's spec is missing, its
-    manifest is malformed, or a ROOT given holds no module. The pre-commit hook runs this.
+    reports every module: exit 1 when any is stale (with the exact command that regenerates
+    it), 2 when a folder cannot be searched, a module's spec is missing, its manifest is malformed, or a ROOT holds no
+    module (the default . included: checking nothing is never "up to date"). The pre-commit
+    hook runs this.
     """
     from ..drift import find_stale, modules
 

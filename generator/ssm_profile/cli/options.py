@@ -80,7 +80,8 @@ def module_folders(outs: tuple[Path, ...], fleets: bool = False) -> list[Path]:
 def say_failed(result: Any, of: int) -> None:
     """One line for a module that failed among several (one module's error is the command's)."""
     if of > 1:
-        click.echo(f"{result.module_dir}: FAILED: {one_line(str(result.error))}")
+        text = one_line(str(result.error)).removeprefix(f"{result.module_dir}: ")
+        click.echo(f"{result.module_dir}: FAILED: {text}")
 
 
 def raise_worst(results: Any) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from .options import OUTS_ARG, PROVIDERS_OPTION, given_runner, module_folders, raise_worst, say_failed, terraform_runner
+from .options import OUTS_ARG, PROVIDERS_OPTION, given_runner, module_folders, raise_worst, say_failed, terraform_runner, warn
 
 
 @click.command()
@@ -79,7 +79,7 @@ def plan(
     from dataclasses import replace  # not at import: generate's start-up stays without dataclasses
 
     from ..errors import SpecError
-    from ..terraform.harness import normalise_plan
+    from ..terraform.harness import module_info, normalise_plan, placeholder_warning
     from ..terraform.inputs import read_var_file
     from ..terraform.module_runs import plan_modules
     from ..terraform.plan_summary import summarise_plan
@@ -90,6 +90,7 @@ def plan(
         if given is not None and len(modules) > 1:
             raise SpecError(option, f"takes one module; {len(modules)} given (plan them one at a time)")
     checked = read_var_file(var_file, modules[0]) if var_file is not None else None
+    warn(tuple(filter(None, [placeholder_warning([module_info(m) for m in modules], checked)])))  # once, not per module
     runner = terraform_runner(providers)
     if roots:  # each root: the shared module with exactly what the root passes it, one after another
         results = [replace(r, module_dir=root.root) for root in roots for r in plan_modules([root.module_dir], runner, offline=offline, inputs=root.inputs)]
@@ -143,7 +144,14 @@ def markdown_text(text: str) -> str:
 
 @click.command()
 @OUTS_ARG
-@click.option("--judges/--no-judges", default=True, show_default=True, help="Run checkov, parliament and policy_sentry too.")
+@click.option(
+    "--skip",
+    "skip",
+    multiple=True,
+    metavar="STEPS",
+    help="Leave these steps to other jobs: a comma-separated list of drift, tests, judges (each reported as skipped).",
+)
+@click.option("--judges/--no-judges", default=True, show_default=True, help="Run checkov, parliament and policy_sentry too (--no-judges: --skip judges).")
 @click.option(
     "--terraform-version",
     type=click.Choice(["binary", "library", "both"]),
@@ -158,18 +166,25 @@ def markdown_text(text: str) -> str:
     "[default: the nearest judges-suppressions.toml at or above each module]",
 )
 @PROVIDERS_OPTION
-def check(outs: tuple[Path, ...], judges: bool, terraform_version: str, suppressions: Path | None, providers: str | None) -> None:
-    """Every offline gate on each module in OUT...: fmt, init, validate, plan, show, and the judges.
+def check(
+    outs: tuple[Path, ...], skip: tuple[str, ...], judges: bool, terraform_version: str, suppressions: Path | None, providers: str | None
+) -> None:
+    """The one offline gate on each module in OUT...: drift against its spec (hand edits
+    included), terraform fmt, init, validate, plan, the module's own terraform test files, and
+    the judges (checkov, parliament, policy_sentry).
 
     A folder without a manifest stands for every module below it; all modules share one
-    Terraform root (one provider start). Exit 1 on an unsuppressed finding or unformatted HCL,
-    3 when Terraform or a judge cannot run (the worst over all modules). Progress goes to
-    stderr, one summary line per step and judge to stdout.
+    Terraform root and one init. Exit 1 on any finding (drift, unformatted HCL, a failed test
+    assertion, an unsuppressed judge's finding), 3 only when Terraform or a judge cannot run
+    (the worst over all modules). Progress goes to stderr; one line per step to stdout, each
+    naming its source, then one line per finding. A step with nothing to check says "not
+    applicable", never "ok".
     """
-    from ..check import check_modules
+    from ..check import check_modules, skipped_steps
     from ..errors import SsmProfileError
     from ..terraform.module_runs import ModuleResult
 
+    skipped_steps(skip)  # a bad --skip is exit 2 before anything runs
     modules = module_folders(outs)
     prefix = f"{modules[0]}: " if len(modules) == 1 else ""
     reports = check_modules(
@@ -180,13 +195,14 @@ def check(outs: tuple[Path, ...], judges: bool, terraform_version: str, suppress
         suppressions_file=suppressions,
         progress=lambda message: click.echo(f"ssm-profile: {prefix}{message}", err=True),
         providers=providers,
+        skip=skip,
     )
     results = []
     for report in reports:
         for step in report.steps:
             click.echo(f"{report.module_dir}: {_step_line(step)}")
-            for finding in step.findings:
-                click.echo(f"  {finding.line()}")
+            for line in (*(finding.line() for finding in step.findings), *step.problems):
+                click.echo(f"  {line}")
         try:
             report.raise_for_failure()
         except SsmProfileError as error:
@@ -222,7 +238,8 @@ def test_command(outs: tuple[Path, ...], providers: str | None, apply_: bool) ->
     With --apply: start a local AWS API emulator (moto) on 127.0.0.1, apply the modules in one
     throwaway root (each module in an emulator account of its own), read every resource back
     from the emulator's API, print each instance role's effective S3 access, destroy, and stop
-    the emulator. Exit 1 when a check or probe fails, 3 when Terraform fails.
+    the emulator. Exit 1 when an assertion, a check or a probe fails (each failed assertion is
+    named with its file and run), 3 when Terraform fails to run.
     """
     modules = module_folders(outs)
     if apply_:
@@ -236,8 +253,7 @@ def test_command(outs: tuple[Path, ...], providers: str | None, apply_: bool) ->
         if not result.ok:
             say_failed(result, len(results))
             continue
-        summary = [line for line in result.report.splitlines() if line.startswith(("Success!", "Failure!"))]
-        click.echo(f"{result.module_dir}: {summary[-1] if summary else 'terraform test passed'} ({runner.providers.label()})")
+        click.echo(f"{result.module_dir}: {result.report or 'terraform test passed'} ({runner.providers.label()})")
     raise_worst(results)
 
 

@@ -66,11 +66,12 @@ def generate_fleet(fleet_path: str | Path, live_dir: str | Path) -> FleetOutput:
     fleet_path, live_dir = Path(fleet_path), Path(live_dir)
     fleet = load_fleet(fleet_path)
     base = fleet_path.parent
-    spec_path, module_dir = base / fleet.spec, _module_folder(fleet_path, fleet.module)
+    # Normalised: printed and recorded as the user would type it, never infra/fleets/../modules/x.
+    spec_path, module_dir = Path(os.path.normpath(base / fleet.spec)), Path(os.path.normpath(_module_folder(fleet_path, fleet.module)))
     if not spec_path.is_file():
         raise SpecError("spec", f"{fleet.spec!r} is not a file (relative to {fleet_path})")
     # Generated exactly as `generate SPEC -o MODULE` would, so `drift` finds it up to date.
-    module = generate(spec_path, out=module_dir)
+    module = generate(spec_path, module_dir=module_dir)
     manifest = module.manifest
     variables = tuple(b.labels[0] for b in module.document.of_kind("variable"))
     check_accounts(fleet, manifest.partition, variables, tuple(manifest.required_inputs), tuple(manifest.regions))

@@ -69,6 +69,18 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Checked:
+    """What a judge checked, as it reads (``3 actions in 2 policies``) and as a count: 0 means
+    it checked nothing, so its verdict is "not applicable", never "ok"."""
+
+    text: str
+    count: int
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
 class Suppression:
     """A finding ``ssm-profile check`` accepts, and why."""
 
@@ -100,11 +112,21 @@ class Verdict:
     findings: tuple[Finding, ...] = ()
     suppressed: tuple[tuple[Finding, Suppression], ...] = ()
     seconds: float = 0.0
+    #: How many things it checked (checks, policies, actions); None when not counted.
+    count: int | None = None
 
     @property
     def ok(self) -> bool:
         """True when every finding is suppressed."""
         return not self.findings
+
+    @property
+    def status(self) -> str:
+        """``FAILED`` on a finding left; ``not applicable`` when it checked nothing (0 checks
+        passed is not a pass); else ``ok``."""
+        if self.findings:
+            return "FAILED"
+        return "not applicable" if self.count == 0 and not self.suppressed else "ok"
 
     def detail(self) -> str:
         """What the judge checked and how many findings it had: ``1 policy, 1 finding, 1 suppressed``."""
@@ -115,11 +137,11 @@ class Verdict:
 
     def summary(self) -> str:
         """One line: the judge, what it checked, its findings."""
-        return f"{self.judge}: {'ok' if self.ok else 'FAILED'}: {self.detail()} ({self.seconds:.1f} s)"
+        return f"{self.judge}: {self.status}: {self.detail()} ({self.seconds:.1f} s)"
 
 
 def apply_suppressions(
-    judge: str, checked: str, findings: Iterable[Finding], suppressions: Iterable[Suppression], seconds: float = 0.0
+    judge: str, checked: str | Checked, findings: Iterable[Finding], suppressions: Iterable[Suppression], seconds: float = 0.0
 ) -> Verdict:
     """The verdict of ``judge`` once ``suppressions`` have accepted what they cover."""
     rules = tuple(suppressions)
@@ -131,7 +153,8 @@ def apply_suppressions(
             failing.append(finding)
         else:
             accepted.append((finding, rule))
-    return Verdict(judge, checked, tuple(failing), tuple(accepted), seconds)
+    count = checked.count if isinstance(checked, Checked) else None
+    return Verdict(judge, str(checked), tuple(failing), tuple(accepted), seconds, count)
 
 
 def timed(judge: str, run: Any, suppressions: Iterable[Suppression], *args: Any) -> Verdict:

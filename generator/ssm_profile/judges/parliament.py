@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .findings import Finding
+from .findings import Checked, Finding
 from .plan import permission_policies
 from .tools import JudgeTools, run_tool
 
@@ -37,7 +37,7 @@ def _finding(raw: dict[str, Any], files: dict[str, str]) -> Finding:
     )
 
 
-def judge_policies_with_parliament(plan: dict[str, Any], tools: JudgeTools) -> tuple[str, list[Finding]]:
+def judge_policies_with_parliament(plan: dict[str, Any], tools: JudgeTools) -> tuple[Checked, list[Finding]]:
     """parliament with its community auditors on every permission policy of the plan."""
     policies, unknown = permission_policies(plan)
     findings = [
@@ -59,4 +59,4 @@ def judge_policies_with_parliament(plan: dict[str, Any], tools: JudgeTools) -> t
                 what="parliament",
             )
             findings += parse(out, files)
-    return f"{len(policies)} polic{'y' if len(policies) == 1 else 'ies'}", findings
+    return Checked(f"{len(policies)} polic{'y' if len(policies) == 1 else 'ies'}", len(policies) + len(unknown)), findings

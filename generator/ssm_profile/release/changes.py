@@ -14,6 +14,7 @@ Pure: no disk, no environment.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from .interface import Interface, interface_reasons, region_of
@@ -80,6 +81,12 @@ class Assessment:
     changes: ReleaseChanges
     reasons: tuple[Reason, ...] = ()
     interface_reasons: tuple[Reason, ...] = ()
+    #: Which of the spec's tags changed and how (:func:`describe_tag_change`); empty: none.
+    tag_change: str = ""
+
+    def attribute_text(self, attributes: tuple[str, ...]) -> str:
+        """Changed attributes for a reader: ``policy, tags (Team "a" -> "b")``."""
+        return ", ".join(f"tags ({self.tag_change})" if a == "tags" and self.tag_change else a for a in attributes)
 
     @property
     def level(self) -> Level:
@@ -103,12 +110,14 @@ def assess(
     old_interface: Interface | None,
     interface: Interface,
     old_version: str = "",
+    tag_change: str = "",
 ) -> Assessment:
     """Classify ``changes`` (and the interface change) into reasons with their levels.
 
     ``old_interface`` is None for a release record written before interfaces were recorded
     (format 1): then inputs, outputs and aliases cannot be compared, and the change counts as
-    breaking — a wrong number is worse than a cautious one.
+    breaking — a wrong number is worse than a cautious one. ``tag_change`` says which tags
+    changed and how (:func:`describe_tag_change`), for the resources updated in place.
     """
     if changes.first:
         return Assessment(changes)
@@ -148,13 +157,18 @@ def assess(
         for action, resources in _by_action(pairs).items():
             reasons.append(Reason(Level.MINOR, f"grant added: {name} allows {action} on {', '.join(resources)}"))
     reasons += [Reason(Level.PATCH, f"{source} moved to {target} (a moved block keeps the object)") for source, target, _ in changes.moved]
-    reasons += [
-        Reason(Level.PATCH, f"{address} updated in place ({', '.join(attributes)})")
+    reasons += _in_place(changes, tag_change)
+    reasons.sort(key=lambda reason: -reason.level)
+    return Assessment(changes, tuple(reasons), tuple(on_interface), tag_change)
+
+
+def _in_place(changes: ReleaseChanges, tag_change: str) -> list[Reason]:
+    named = Assessment(changes, tag_change=tag_change)
+    return [
+        Reason(Level.PATCH, f"{address} updated in place ({named.attribute_text(attributes)})")
         for address, attributes, replaced in changes.changed
         if not replaced
     ]
-    reasons.sort(key=lambda reason: -reason.level)
-    return Assessment(changes, tuple(reasons), tuple(on_interface))
 
 
 def _attachment_grant(resource: Resource) -> str:
@@ -189,3 +203,16 @@ def _why_gone(resource: Resource, removed_regions: set[str]) -> str:
     if resource.type == "aws_iam_role_policy_attachment":
         return f"role `{identity.get('role', '')}` loses the permissions of `{identity.get('policy_arn', '')}`"
     return "the spec no longer asks for it"
+
+
+def describe_tag_change(old: dict[str, str] | None, new: dict[str, str]) -> str:
+    """Which of the spec's tags changed and how: ``Team "platform" -> "ops"; Owner = "sre" added;
+    CostCenter removed (was "1234")``; empty when none did. ``old`` None: the last release's
+    record predates tag values, so only the new ones can be named."""
+    if old is None:
+        now = ", ".join(f"{key} = {json.dumps(value)}" for key, value in sorted(new.items())) or "none"
+        return f"now {now} (the last release's record predates tag values)"
+    parts = [f"{key} {json.dumps(old[key])} -> {json.dumps(new[key])}" for key in sorted(old.keys() & new.keys()) if old[key] != new[key]]
+    parts += [f"{key} = {json.dumps(new[key])} added" for key in sorted(new.keys() - old.keys())]
+    parts += [f"{key} removed (was {json.dumps(old[key])})" for key in sorted(old.keys() - new.keys())]
+    return "; ".join(parts)

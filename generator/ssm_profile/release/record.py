@@ -75,6 +75,9 @@ class ReleaseRecord:
     moved: tuple[Move, ...] = ()
     changelog: tuple[ChangelogEntry, ...] = ()
     interface: Interface | None = None  # None: a format 1 record, written before interfaces were kept
+    #: The spec's tags at this release (what the changelog compares tag by tag); None in records
+    #: written before they were kept.
+    tags: dict[str, str] | None = None
 
     def to_json(self) -> str:
         """The record file's text: stable, so regenerating reproduces it byte for byte."""
@@ -88,6 +91,7 @@ class ReleaseRecord:
         data.update(
             inventory={address: self.inventory[address].to_data() for address in sorted(self.inventory)},
             grants={name: list(self.grants[name]) for name in sorted(self.grants)},
+            **({"tags": dict(sorted(self.tags.items()))} if self.tags is not None else {}),
             moved=[{"from": m.source, "to": m.target, "since": m.version} for m in self.moved],
             changelog=[{"version": e.version, "lines": list(e.lines)} for e in self.changelog],
         )
@@ -161,6 +165,7 @@ class _RecordFile(_Schema, kw_only=True):  # type: ignore[misc]  # msgspec: froz
     grants: dict[str, list[str]]
     moved: list[_MoveFile]
     changelog: list[_EntryFile]
+    tags: dict[str, str] | None = None  # the spec's tags at the release (records before 0.2.0: none)
 
 
 #: Names the record holds besides addresses: inputs and outputs (HCL identifiers), provider
@@ -188,6 +193,9 @@ def _record(data: _RecordFile) -> ReleaseRecord:
         for number, line in enumerate(entry.lines):
             if any(c in line for c in "\n\r\x00"):
                 raise ValueError(f"changelog[{index}].lines[{number}]: holds a line break; each entry is one line")
+    for key, value in (data.tags or {}).items():
+        if any(c in key + value for c in "\n\r\x00"):
+            raise ValueError(f"tags[{json.dumps(key)}]: holds a line break; tags are one line")
     if data.format >= 2 and data.interface is None:
         raise ValueError("interface: required in a format 2 record")
     interface = None
@@ -203,6 +211,7 @@ def _record(data: _RecordFile) -> ReleaseRecord:
         moved=tuple(Move(m.source, m.target, m.since) for m in data.moved),
         changelog=tuple(ChangelogEntry(e.version, tuple(e.lines)) for e in data.changelog),
         interface=interface,
+        tags=data.tags,
     )
 
 

@@ -54,6 +54,8 @@ def read_spec_text(path: Path, limits: FileKind = SPEC_FILE) -> tuple[str, str]:
     through the bounded reader with the limits of ``limits``."""
     source = str(path)
     kind = SPEC_SUFFIXES.get(path.suffix.lower())
+    if kind is None and path.is_dir():
+        raise SpecError(source, f"is a folder; give the spec file itself ({', '.join('*' + s for s in SPEC_SUFFIXES)})")
     if kind is None:
         raise SpecError(source, f"unknown {limits.name} type {shown(path.suffix)}; allowed: {', '.join(SPEC_SUFFIXES)}")
     # The path is recorded in the one-line header of every generated file and in the manifest.

@@ -11,12 +11,13 @@ the others. One module gets exactly the root :func:`~.harness.throwaway_root` wr
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from ..errors import SpecError, TerraformError
 from .diagnostics import error_files
 from .harness import MODULE_SUFFIXES, ModuleInfo, module_info, root_config, throwaway_root
 from .inputs import VarFile
+from .module_tests import TestOutcome, borrow_init, has_tests, run_tests
 from .runner import TerraformRunner
 
 PLAN_FILE = "ssm-profile.tfplan"
@@ -53,13 +55,17 @@ class ModuleOutcome:
 
     ``error``: the step that failed for it (None when every step passed); ``plan``: its
     ``show -json`` document with addresses as in a one-module root (when shown); ``changes``:
-    its planned changes read from ``plan -json`` (when planned).
+    its planned changes read from ``plan -json`` (when planned); ``tests``: what its own
+    ``terraform test`` files said (when run and it has some), or ``tests_error`` when
+    Terraform could not run them.
     """
 
     module_dir: Path
     error: TerraformError | None = None
     plan: dict[str, Any] | None = None
     changes: tuple[dict[str, Any], ...] | None = None
+    tests: TestOutcome | None = None
+    tests_error: TerraformError | None = None
 
     @property
     def changes_document(self) -> dict[str, Any] | None:
@@ -202,6 +208,7 @@ def run_modules(
     *,
     plan: bool = True,
     show: bool = True,
+    tests: bool = False,
     offline: bool = True,
     inputs: dict[str, Any] | None = None,
     var_file: VarFile | None = None,
@@ -213,24 +220,53 @@ def run_modules(
     of every module in one root; one outcome per module, in the order given.
 
     ``show``: read the plan document; without it (and when the runner reads planned changes
-    from ``plan -json``) no ``show`` runs. ``after_init`` runs once the root is initialised;
-    ``say`` hears each step, after ``label`` (default: the runner's name).
+    from ``plan -json``) no ``show`` runs. ``tests``: also run each module's own ``terraform
+    test`` files in its folder of the root, on the root's init (:mod:`.module_tests`), beside
+    validate and plan when the runner allows. ``after_init`` runs once the root is
+    initialised; ``say`` hears each step, after ``label`` (default: the runner's name).
     """
     modules = batch_modules(module_dirs)
     say = say or (lambda message: None)
     label = label or runner.name
-    with batch_root(modules, offline, inputs, var_file) as root:
+    with batch_root(modules, offline, inputs, var_file) as root, ThreadPoolExecutor(max_workers=2) as pool:
         run = BatchRun(root, modules, offline)
         say(f"{label}: init")
         run.step("init", runner.init)
         if after_init is not None and run.active:
             after_init()
+        # Tests beside validate and plan when two commands may share the folder, else after them.
+        tested = _start_tests(run, runner, pool, say, label) if tests and runner.concurrent_steps else {}
         changes = run.step("plan", lambda r: _validate_and_plan(runner, r, say, label)) if plan else run.step("validate", runner.validate)
         document = None
         if plan and run.active and (show or changes is None):
             say(f"{label}: show -json")
             document = run.step("show", lambda r: runner.show(r, PLAN_FILE))
-    return [_outcome(module, run, changes if plan else None, document) for module in modules]
+        if tests and not runner.concurrent_steps:
+            tested = _start_tests(run, runner, pool, say, label)
+        outcomes = [_outcome(module, run, changes if plan else None, document) for module in modules]
+        return [_with_tests(outcome, tested.get(outcome.module_dir)) for outcome in outcomes]
+
+
+def _start_tests(run: BatchRun, runner: TerraformRunner, pool: ThreadPoolExecutor, say: Say, label: str) -> dict[Path, Future[TestOutcome]]:
+    """Start the test files of every module still in the run, each in its folder of the root."""
+    started: dict[Path, Future[TestOutcome]] = {}
+    for module in run.active:
+        if not has_tests(module.module_dir):
+            continue
+        target = run.root / module.folder
+        borrow_init(module.module_dir, target, run.root)
+        say(f"{label}: test{'' if len(run.modules) == 1 else ' ' + str(module.module_dir)}")
+        started[module.module_dir] = pool.submit(run_tests, runner, target, run.root / ".terraform")
+    return started
+
+
+def _with_tests(outcome: ModuleOutcome, tested: Future[TestOutcome] | None) -> ModuleOutcome:
+    if tested is None:
+        return outcome
+    try:
+        return dataclasses.replace(outcome, tests=tested.result())
+    except TerraformError as error:
+        return dataclasses.replace(outcome, tests_error=error)
 
 
 def _validate_and_plan(runner: TerraformRunner, root: Path, say: Say, label: str) -> list[dict[str, Any]] | None:

