@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from faultkit import ROOT, cli_command, cli_env, one_line_breach, read_tree
+from conftest import EXAMPLES_DIR
+from faultkit import cli_command, cli_env, one_line_breach, read_tree
 
 SPEC = 'version = 1\nregions = ["us-east-2"]\n'
 OTHER_SPEC = 'version = 1\nregions = ["us-east-2", "eu-west-1"]\n'
@@ -37,7 +38,7 @@ def ssm_profile(*args: str, cwd: Path, env: dict[str, str] | None = None, **kwar
 def repo(tmp_path: Path) -> Path:
     """The example fleet (fleet.toml, ssm-profile.toml) in a repository, plus other.toml."""
     root = tmp_path / "infra"
-    shutil.copytree(ROOT / "examples" / "fleet", root)
+    shutil.copytree(EXAMPLES_DIR / "fleet", root)
     (root / ".git").mkdir()
     (root / "spec.toml").write_text(SPEC)
     (root / "other.toml").write_text(OTHER_SPEC)
@@ -232,7 +233,7 @@ def test_a_fleet_run_killed_at_random_moments_then_a_changed_fleet_leaves_no_lit
     fleet file, run again: LIVE holds exactly the new fleet's files and the user's, nothing else."""
     rng = random.Random(20261206)
     accounts = [{"name": f"acct-{n:03d}", "id": f"{100000000000 + n}", "role_arn": f"arn:aws:iam::{100000000000 + n}:role/deployer"} for n in range(120)]
-    fleet = {"version": 1, "spec": "spec.toml", "module": "modules/shared", "engines": ["matrix"], "backend": "none"}
+    fleet = {"version": 1, "spec": "spec.toml", "module": "modules/shared", "engines": ["matrix"], "backend": {"type": "none"}}
     failures = []
     for case in range(4):
         live = repo / f"live-{case}"

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import invoke
-from faultkit import ROOT, cli_env
+from conftest import PACKAGE, invoke
+from faultkit import cli_env
 
 SEED = 20261206
 EARLY_RUNS = 24
@@ -47,7 +47,7 @@ def ssm_profile(*args: str, env: dict[str, str] | None = None) -> subprocess.Pop
 #: The line of ssm_profile/__init__.py that installs the first handlers: a traceback ending
 #: at or before it comes from Python loading the package, before any handler could exist.
 HANDLERS_LINE = next(
-    number for number, line in enumerate((ROOT / "generator" / "ssm_profile" / "__init__.py").read_text().splitlines(), 1)
+    number for number, line in enumerate((PACKAGE / "__init__.py").read_text().splitlines(), 1)
     if line.strip() == "exit_on_signals()"
 )
 

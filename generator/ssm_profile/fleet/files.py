@@ -91,7 +91,7 @@ def generate_fleet(fleet_path: str | Path, live_dir: str | Path) -> FleetOutput:
     if "hcp-terraform" in fleet.engines:
         workspace_names(fleet, shared.fleet_name)  # each valid and unique before anything is laid out
     others = _other_fleets(repository, live_dir)
-    _check_states_apart(fleet, shared.fleet_name, others)
+    _check_states_apart(fleet, shared.fleet_name, fleet_path, others)
     files = fleet_files(fleet, shared, header_line(shared.fleet_from_live), grants=module.grants)
     files[MANIFEST_FILE] = _live_manifest(files, shared, [a.name for a in fleet.accounts])
     live = GeneratedModule(files=dict(sorted(files.items())), grants=module.grants, document=module.document, format="hcl")
@@ -242,11 +242,19 @@ def _other_fleets(repository: Path, live_dir: Path) -> list[_OtherFleet]:
     return found
 
 
-def _check_states_apart(fleet: Fleet, name: str, others: list[_OtherFleet]) -> None:
-    """No two accounts of the repository's fleets keep their state in one place."""
+def _check_states_apart(fleet: Fleet, name: str, fleet_path: Path, others: list[_OtherFleet]) -> None:
+    """No two accounts of the repository's fleets keep their state in one place.
+
+    A LIVE folder written from this same fleet file is this fleet written elsewhere before (a
+    moved LIVE, or the wrong -o), not a second fleet: its accounts are these accounts, and
+    ``drift`` reports the old folder; the folder checks of the write say what is wrong with -o.
+    """
     ours = {location.lower(): account for account, location in state_locations(fleet, name).items()}
     field = "backend.key" if fleet.backend.type == "s3" else "backend.workspace_name"
+    here = os.path.realpath(fleet_path)
     for other in others:
+        if other.manifest.fleet is not None and os.path.realpath(other.live_dir / other.manifest.fleet) == here:
+            continue
         for account, location in state_locations(other.fleet, other.name).items():
             if location.lower() in ours:
                 raise SpecError(field, f"account {ours[location.lower()]!r} would keep its state at {location}, as account {account!r} of the fleet in {other.live_dir} does")
