@@ -394,7 +394,7 @@ def test_the_emulator_dying_during_read_back_is_one_terraform_error(tmp_path: Pa
     from ssm_profile.errors import TerraformError
     from ssm_profile.terraform.apply.run import apply_module
 
-    write_module(generate(EXAMPLES["basic"], out=tmp_path / "mod"), tmp_path / "mod")
+    write_module(generate(EXAMPLES["basic"], module_dir=tmp_path / "mod"), tmp_path / "mod")
     died = r"^the AWS API emulator at http://127\.0\.0\.1:\d+ exited \(code -9\) \(EndpointConnectionError: "
     with Emulator() as running, pytest.raises(TerraformError, match=died):
         apply_module(tmp_path / "mod", _EmulatorDiesOnApply(running), running)
