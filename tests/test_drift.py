@@ -133,7 +133,7 @@ def test_the_readme_library_example_writes_a_module_drift_finds_up_to_date(tmp_p
 def test_generate_out_still_works_for_one_release_with_a_deprecation_warning(tmp_path: Path) -> None:
     spec = spec_file(tmp_path / "s.toml")
     with pytest.warns(DeprecationWarning, match=r"generate\(out=\.\.\.\) is deprecated .*use module_dir=\.\.\."):
-        old = generate(spec, module_dir=tmp_path / "m")
+        old = generate(spec, out=tmp_path / "m")
     assert old.files == generate(spec, module_dir=tmp_path / "m").files
 
 
