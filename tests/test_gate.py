@@ -164,3 +164,15 @@ def test_a_plan_with_placeholder_inputs_says_so_once_on_stderr(tmp_path: Path) -
     )
     code, _, err = run("plan", str(MODULES / "basic"), runner=PlanOnlyRunner())
     assert code == 0 and "warning" not in err
+
+
+def test_a_modules_test_files_run_apart_and_add_up(tmp_path: Path) -> None:
+    from ssm_profile.terraform.module_tests import merged, module_test_files
+
+    (tmp_path / "tests").mkdir()
+    for name in ("wiring.tftest.hcl", "policies.tftest.hcl", "notes.md"):
+        (tmp_path / "tests" / name).write_text("", encoding="utf-8")
+    assert module_test_files(tmp_path) == ("tests/policies.tftest.hcl", "tests/wiring.tftest.hcl")
+    failure = FailedAssertion("tests/policies.tftest.hcl", "least_privilege", "P has a wildcard Region in an ARN.")
+    both = merged([TestOutcome(0, 1, (failure,), "Failure! 0 passed, 1 failed.", 3.0), TestOutcome(1, 0, (), "Success! 1 passed, 0 failed.", 5.0)])
+    assert both == TestOutcome(1, 1, (failure,), "Failure! 1 passed, 1 failed.", 5.0)

@@ -76,11 +76,11 @@ class FakeRunner:
     def fmt_check(self, workdir: Path) -> list[str]:
         return list(self.unformatted)
 
-    def test(self, workdir: Path, data_dir: Path | None = None) -> str:
+    def test(self, workdir: Path, data_dir: Path | None = None, test_file: str | None = None) -> str:
         self._step("test")
-        # The summary message of `terraform test -json` (Terraform's machine-readable UI).
-        return json.dumps({"type": "test_summary", "@message": "Success! 2 passed, 0 failed.",
-                           "test_summary": {"status": "pass", "passed": 2, "failed": 0, "errored": 0, "skipped": 0}})
+        # The summary message of `terraform test -json` (Terraform's machine-readable UI): one run per file.
+        return json.dumps({"type": "test_summary", "@message": "Success! 1 passed, 0 failed.",
+                           "test_summary": {"status": "pass", "passed": 1, "failed": 0, "errored": 0, "skipped": 0}})
 
     def version(self) -> str:
         return "0.0.0-fake"

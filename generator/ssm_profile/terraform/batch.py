@@ -27,7 +27,7 @@ from ..errors import SpecError, TerraformError
 from .diagnostics import error_files
 from .harness import MODULE_SUFFIXES, ModuleInfo, module_info, root_config, throwaway_root
 from .inputs import VarFile
-from .module_tests import TestOutcome, borrow_init, has_tests, run_tests
+from .module_tests import TestOutcome, borrow_init, merged, module_test_files, run_tests
 from .runner import TerraformRunner
 
 PLAN_FILE = "ssm-profile.tfplan"
@@ -247,24 +247,31 @@ def run_modules(
         return [_with_tests(outcome, tested.get(outcome.module_dir)) for outcome in outcomes]
 
 
-def _start_tests(run: BatchRun, runner: TerraformRunner, pool: ThreadPoolExecutor, say: Say, label: str) -> dict[Path, Future[TestOutcome]]:
-    """Start the test files of every module still in the run, each in its folder of the root."""
-    started: dict[Path, Future[TestOutcome]] = {}
+def _start_tests(
+    run: BatchRun, runner: TerraformRunner, pool: ThreadPoolExecutor, say: Say, label: str
+) -> dict[Path, list[Future[TestOutcome]]]:
+    """Start the test files of every module still in the run, each in its folder of the root.
+
+    Each file runs in a ``terraform test`` of its own (``-filter``): Terraform runs a module's
+    files one after another, and a module's wiring and policy files each plan every Region, so
+    apart they use both cores."""
+    started: dict[Path, list[Future[TestOutcome]]] = {}
     for module in run.active:
-        if not has_tests(module.module_dir):
+        files = module_test_files(module.module_dir)
+        if not files:
             continue
         target = run.root / module.folder
         borrow_init(module.module_dir, target, run.root)
         say(f"{label}: test{'' if len(run.modules) == 1 else ' ' + str(module.module_dir)}")
-        started[module.module_dir] = pool.submit(run_tests, runner, target, run.root / ".terraform")
+        started[module.module_dir] = [pool.submit(run_tests, runner, target, run.root / ".terraform", name) for name in files]
     return started
 
 
-def _with_tests(outcome: ModuleOutcome, tested: Future[TestOutcome] | None) -> ModuleOutcome:
-    if tested is None:
+def _with_tests(outcome: ModuleOutcome, tested: list[Future[TestOutcome]] | None) -> ModuleOutcome:
+    if not tested:
         return outcome
     try:
-        return dataclasses.replace(outcome, tests=tested.result())
+        return dataclasses.replace(outcome, tests=merged([future.result() for future in tested]))
     except TerraformError as error:
         return dataclasses.replace(outcome, tests_error=error)
 

@@ -67,7 +67,20 @@ class TestOutcome:
 
 def has_tests(module_dir: Path) -> bool:
     """Whether ``module_dir`` holds test files (``tests/*.tftest.hcl`` or ``.tftest.json``)."""
-    return any(p.name.endswith(TEST_SUFFIXES) for p in (Path(module_dir) / "tests").glob("*"))
+    return bool(module_test_files(module_dir))
+
+
+def module_test_files(module_dir: Path) -> tuple[str, ...]:
+    """The module's test files, relative to it (``tests/policies.tftest.hcl``), sorted."""
+    return tuple(sorted(f"tests/{p.name}" for p in (Path(module_dir) / "tests").glob("*") if p.name.endswith(TEST_SUFFIXES)))
+
+
+def merged(outcomes: list[TestOutcome]) -> TestOutcome:
+    """One outcome of test files run apart: runs and failures summed, the longest wall time."""
+    passed, failed = sum(o.passed for o in outcomes), sum(o.failed for o in outcomes)
+    summary = f"{'Success' if not failed else 'Failure'}! {passed} passed, {failed} failed."
+    seconds = max((o.seconds for o in outcomes if o.seconds is not None), default=None)
+    return TestOutcome(passed, failed, tuple(f for o in outcomes for f in o.failures), summary, seconds)
 
 
 def read_test_output(output: str) -> tuple[TestOutcome | None, int]:
@@ -91,12 +104,13 @@ def read_test_output(output: str) -> tuple[TestOutcome | None, int]:
     return None, 0
 
 
-def run_tests(runner: TerraformRunner, workdir: Path, data_dir: Path | None = None) -> TestOutcome:
-    """``terraform test`` in ``workdir`` (initialised, or borrowing ``data_dir``): its outcome,
-    failed assertions included; :class:`TerraformError` when Terraform could not run a test."""
+def run_tests(runner: TerraformRunner, workdir: Path, data_dir: Path | None = None, test_file: str | None = None) -> TestOutcome:
+    """``terraform test`` in ``workdir`` (initialised, or borrowing ``data_dir``; only
+    ``test_file`` when given): its outcome, failed assertions included;
+    :class:`TerraformError` when Terraform could not run a test."""
     start = time.perf_counter()
     try:
-        output = runner.test(workdir, data_dir)
+        output = runner.test(workdir, data_dir, test_file) if test_file else runner.test(workdir, data_dir)
     except TerraformError as error:
         outcome, errored = read_test_output(error.output)
         if outcome is None or errored or not outcome.failed:

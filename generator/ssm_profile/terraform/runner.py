@@ -52,7 +52,7 @@ class TerraformRunner(Protocol):
     def plan(self, workdir: Path, plan_file: str) -> list[dict[str, Any]] | None: ...
     def show(self, workdir: Path, plan_file: str) -> dict[str, Any]: ...
     def fmt_check(self, workdir: Path) -> list[str]: ...
-    def test(self, workdir: Path, data_dir: Path | None = None) -> str: ...
+    def test(self, workdir: Path, data_dir: Path | None = None, test_file: str | None = None) -> str: ...
     def apply(self, workdir: Path, plan_file: str) -> None: ...
     def destroy(self, workdir: Path) -> None: ...
     def version(self) -> str: ...
@@ -138,10 +138,11 @@ class BinaryRunner:
     def show(self, workdir: Path, plan_file: str) -> dict[str, Any]:
         return json_output(self._run(workdir, "show", "-json", "-no-color", plan_file, step="show"), "show -json", "format_version")
 
-    def test(self, workdir: Path, data_dir: Path | None = None) -> str:
+    def test(self, workdir: Path, data_dir: Path | None = None, test_file: str | None = None) -> str:
         # -json: each run's status and each failed assertion as data (module_tests reads them).
         # data_dir: an initialised folder's .terraform to use instead of an init here.
-        return self._run(workdir, "test", "-json", "-no-color", step="test", data_dir=data_dir)
+        only = [f"-filter={test_file}"] if test_file else []
+        return self._run(workdir, "test", "-json", "-no-color", *only, step="test", data_dir=data_dir)
 
     def apply(self, workdir: Path, plan_file: str) -> None:
         self._run(workdir, "apply", "-input=false", "-no-color", "-lock=false", plan_file, step="apply")
@@ -210,8 +211,9 @@ class LibraryRunner:
     def show(self, workdir: Path, plan_file: str) -> dict[str, Any]:
         return json_output(self._run(workdir, ["show", "-json", "-no-color", plan_file], "show"), "show -json", "format_version")
 
-    def test(self, workdir: Path, data_dir: Path | None = None) -> str:
-        return self._run(workdir, ["test", "-json", "-no-color"], "test", data_dir=data_dir)
+    def test(self, workdir: Path, data_dir: Path | None = None, test_file: str | None = None) -> str:
+        only = [f"-filter={test_file}"] if test_file else []
+        return self._run(workdir, ["test", "-json", "-no-color", *only], "test", data_dir=data_dir)
 
     def apply(self, workdir: Path, plan_file: str) -> None:
         self._run(workdir, ["apply", "-input=false", "-no-color", "-lock=false", plan_file], "apply")
