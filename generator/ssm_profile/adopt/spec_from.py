@@ -84,7 +84,7 @@ def spec_from_role(details: AccountDetails, role_name: str, regions: list[str], 
     _managed_section(out, details, role, s3)
     if s3 is not None:
         _s3_section(out, s3)
-    _dhmc_section(out, details)
+    _dhmc_section(out, details, role)
     return "\n".join(out.lines) + "\n"
 
 
@@ -187,8 +187,12 @@ def _s3_section(out: _Toml, policy: PolicyDetail) -> None:
         out.set("encrypted", flags["encrypted"])
 
 
-def _dhmc_section(out: _Toml, details: AccountDetails) -> None:
-    """Default Host Management: a role trusted by Systems Manager with AWS's DHMC policy attached."""
+def _dhmc_section(out: _Toml, details: AccountDetails, instance_role: RoleDetail) -> None:
+    """Default Host Management: a role trusted by Systems Manager with AWS's DHMC policy attached.
+
+    ssm-profile attaches the instance role's custom policies to it by default (AWS: the custom
+    S3 policy can be attached to the DHMC role); a role without them is reproduced with
+    ``custom_policies = false``, so adopting it attaches nothing new."""
     arn = f"arn:{details.partition}:iam::aws:policy/{DEFAULT_HOST_MANAGEMENT_POLICY}"
     for role in details.roles:
         if arn in role.attached and role.path == "/service-role/" and any(s.startswith("ssm.") for s in role.trusted_services()):
@@ -197,6 +201,10 @@ def _dhmc_section(out: _Toml, details: AccountDetails) -> None:
             out.comment("aws ssm get-service-setting --setting-id /ssm/managed-instance/default-ec2-instance-management-role")
             out.set("enabled", True)
             out.set("role_name", role.name)
+            customs = {arn for arn in instance_role.attached if details.policy(arn) is not None}
+            if not customs or not customs <= set(role.attached):
+                out.comment(f"{role.name} does not have {instance_role.name}'s custom policies attached; ssm-profile attaches them by default")
+                out.set("custom_policies", False)
             return
 
 
