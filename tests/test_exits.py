@@ -41,3 +41,30 @@ def test_every_failure_is_one_line_and_an_exit_code(raised: BaseException, code:
 
     result = CliRunner().invoke(group, ["fail"])
     assert (result.exit_code, result.stdout, result.stderr) == (code, "", stderr)
+
+
+def test_ctrl_c_while_click_parses_is_ctrl_c_not_aborted() -> None:
+    """Click turns a KeyboardInterrupt in its own parsing into "Aborted!" and exit 1 (found by
+    the early-signal test in a fresh-clone CI run); run_click raises it again for run_console."""
+    import click
+    import pytest
+
+    from ssm_profile.cli.exits import run_click
+
+    def interrupt(ctx: click.Context, param: click.Parameter, value: object) -> object:
+        raise KeyboardInterrupt
+
+    @click.command()
+    @click.option("--x", callback=interrupt, expose_value=False, is_eager=True, default="x")
+    def command() -> None:
+        raise AssertionError("the callback interrupts parsing first")
+
+    with pytest.raises(KeyboardInterrupt):
+        run_click(command, "ssm-profile", [])
+
+    @click.command()
+    @click.argument("n", type=int)
+    def usage(n: int) -> None:
+        raise AssertionError("not reached")
+
+    assert run_click(usage, "ssm-profile", ["not-a-number"]) == 2  # a usage error is click's exit 2, as in standalone mode

@@ -86,6 +86,26 @@ def run_console(command: Callable[[], object]) -> None:
         exit_on_signals()
 
 
+def run_click(command: click.Command, prog_name: str, args: list[str] | None = None) -> int:
+    """``command`` as click's standalone mode runs it, with one difference: a Ctrl-C while click
+    itself parses the arguments (outside :meth:`invoke`) is Ctrl-C, not click's "Aborted!" and
+    exit 1. Click turns KeyboardInterrupt into Abort there; the interruption is raised again for
+    :func:`run_console` (130, one line). ``args``: the command line (default: ``sys.argv``).
+    Returns the exit code."""
+    try:
+        result = command.main(args, prog_name=prog_name, standalone_mode=False)
+    except click.exceptions.Abort as abort:
+        if isinstance(abort.__cause__, KeyboardInterrupt):
+            raise abort.__cause__ from None
+        click.echo("Aborted!", err=True)
+        return 1
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    # Without standalone mode click returns ctx.exit's code, or the command's own return value.
+    return result if isinstance(result, int) else 0
+
+
 def _stop_where_dropped(unraisable: sys.UnraisableHookArgs) -> None:
     """Ctrl-C or SIGTERM raised where Python drops the exception (a weakref callback, a
     ``__del__`` during garbage collection) still stops the run: its children are stopped and

@@ -10,6 +10,7 @@ than click itself.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,7 @@ import click
 
 from .._version import __version__
 from .adopt_commands import imports, spec_from
-from .exits import ErrorGroup, run_console
+from .exits import ErrorGroup, run_click, run_console
 from .options import OUT_DIR, SPEC_ARG, notify, warn
 from .terraform_commands import check, plan, test_command, validate
 
@@ -251,7 +252,7 @@ def schema() -> None:
 
 def main() -> None:
     """Console entry point."""
-    run_console(lambda: cli(prog_name="ssm-profile"))
+    run_console(lambda: sys.exit(run_click(cli, "ssm-profile")))
 
 
 if __name__ == "__main__":
