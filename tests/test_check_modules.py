@@ -53,7 +53,7 @@ class BatchFakeRunner:
         raise AssertionError("generated HCL as written needs no terraform fmt")
 
     def version(self) -> str:
-        return "0.0.0-fake"
+        return "1.11.0-fake"
 
 
 def test_check_modules_reports_each_module_and_blames_the_broken_one() -> None:
@@ -64,7 +64,7 @@ def test_check_modules_reports_each_module_and_blames_the_broken_one() -> None:
     assert [r.ok for r in reports] == [True, False, True]
     (error,) = reports[1].terraform_errors
     assert str(error) == "terraform validate failed: Error: Unsupported argument Made up."
-    assert [(s.name, s.detail) for s in reports[0].steps if s.status != "skipped"] == [("terraform fmt", ""), ("terraform 0.0.0-fake", "1 to add")]
+    assert [(s.name, s.detail) for s in reports[0].steps if s.status != "skipped"] == [("terraform fmt", ""), ("terraform 1.11.0-fake", "1 to add")]
     # One init for all; validate again (and plan) without the module that failed it.
     assert runner.steps == ["init", "validate", "validate", "plan"]
 
@@ -101,7 +101,7 @@ def test_fmt_is_needed_only_when_hcl_differs_from_what_was_generated(tmp_path: P
     edited, extra = tmp_path / "edited", tmp_path / "extra"
     shutil.copytree(MODULES / "basic", edited)
     shutil.copytree(MODULES / "basic", extra)
-    (edited / "tests" / "wiring.tftest.hcl").write_text((edited / "tests" / "wiring.tftest.hcl").read_text() + "\n")
+    (edited / "tests" / "module.tftest.hcl").write_text((edited / "tests" / "module.tftest.hcl").read_text() + "\n")
     (extra / "extra.tf").write_text("locals {\n  x = 1\n}\n")
     assert not hcl_as_generated(edited) and not hcl_as_generated(extra) and not hcl_as_generated(tmp_path)
 

@@ -339,7 +339,7 @@ def test_any_spec_file_name_stays_inside_the_header_comment(repo: Path, name: st
     (repo / name).write_text(SPEC)
     ok(ssm_profile("generate", name, "-o", "odd", cwd=repo))
     ok(ssm_profile("generate", "spec.toml", "-o", "plain", cwd=repo))
-    for file in ("main.tf", "variables.tf", "README.md", "tests/policies.tftest.hcl"):
+    for file in ("main.tf", "variables.tf", "README.md", "tests/module.tftest.hcl"):
         odd, plain = ((repo / folder / file).read_text() for folder in ("odd", "plain"))
         first, _, rest = odd.partition("\n")
         # Everything after the header line is what a plainly named spec generates (but for the

@@ -53,7 +53,7 @@ def wildcard_region(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # The error_message of the generated Region assertion (render/tftest.py writes it for each custom policy).
-WILDCARD_REGION = 'tests/policies.tftest.hcl: run "policies_are_least_privilege": SSMSessionManagerPolicy has a wildcard Region in an ARN.'
+WILDCARD_REGION = 'tests/module.tftest.hcl: run "least_privilege_and_wiring": SSMSessionManagerPolicy has a wildcard Region in an ARN.'
 
 
 @pytest.mark.terraform
@@ -94,7 +94,7 @@ def test_judges_of_a_json_module_check_something_or_say_not_applicable(tmp_path:
     assert judged["basic", "parliament"] == judged["basic", "policy_sentry"] == "not applicable"
     assert judged["sessions", "parliament"] == judged["sessions", "policy_sentry"] == "ok"
     assert not any(re.search(r": ok: 0 (checks|policies|actions)", line) for line in lines), lines
-    assert any(line.startswith("modules/sessions: terraform test: ok: 2 passed, 0 failed (") for line in lines), lines
+    assert any(line.startswith("modules/sessions: terraform test: ok: 1 passed, 0 failed (") for line in lines), lines
     assert any(line.startswith("modules/sessions: drift: ok: matches its spec ../../specs/sessions.toml (") for line in lines), lines
 
 
@@ -109,7 +109,7 @@ def test_skip_takes_only_the_steps_it_names(tmp_path: Path) -> None:
 def test_terraform_test_json_is_read_as_runs_and_failed_assertions() -> None:
     # Messages as terraform 1.11 `test -json` prints them (trimmed), after stderr's text warnings.
     messages = [
-        {"type": "diagnostic", "@testfile": "tests/policies.tftest.hcl", "@testrun": "least_privilege",
+        {"type": "diagnostic", "@testfile": "tests/module.tftest.hcl", "@testrun": "least_privilege_and_wiring",
          "diagnostic": {"severity": "error", "summary": "Test assertion failed", "detail": "P has a wildcard Region in an ARN."}},
         {"type": "test_summary", "@message": "Failure! 1 passed, 1 failed.",
          "test_summary": {"status": "fail", "passed": 1, "failed": 1, "errored": 0, "skipped": 0}},
@@ -117,7 +117,7 @@ def test_terraform_test_json_is_read_as_runs_and_failed_assertions() -> None:
     output = "Warning: Unable to open CLI configuration file\n" + "\n".join(map(json.dumps, messages))
     outcome, errored = read_test_output(output)
     assert errored == 0 and outcome == TestOutcome(
-        1, 1, (FailedAssertion("tests/policies.tftest.hcl", "least_privilege", "P has a wildcard Region in an ARN."),),
+        1, 1, (FailedAssertion("tests/module.tftest.hcl", "least_privilege_and_wiring", "P has a wildcard Region in an ARN."),),
         "Failure! 1 passed, 1 failed.",
     )
     assert read_test_output("Error: Failed to load plugin schemas\n") == (None, 0)
@@ -145,7 +145,7 @@ class PlanOnlyRunner:
         return {"resource_changes": []}
 
     def version(self) -> str:
-        return "0.0.0-fake"
+        return "1.11.0-fake"
 
 
 def test_a_plan_with_placeholder_inputs_says_so_once_on_stderr(tmp_path: Path) -> None:
@@ -170,9 +170,18 @@ def test_a_modules_test_files_run_apart_and_add_up(tmp_path: Path) -> None:
     from ssm_profile.terraform.module_tests import merged, module_test_files
 
     (tmp_path / "tests").mkdir()
+    # Modules of 0.2.0 had two files (wiring and policies); this version writes one.
     for name in ("wiring.tftest.hcl", "policies.tftest.hcl", "notes.md"):
         (tmp_path / "tests" / name).write_text("", encoding="utf-8")
     assert module_test_files(tmp_path) == ("tests/policies.tftest.hcl", "tests/wiring.tftest.hcl")
-    failure = FailedAssertion("tests/policies.tftest.hcl", "least_privilege", "P has a wildcard Region in an ARN.")
+    failure = FailedAssertion("tests/module.tftest.hcl", "least_privilege_and_wiring", "P has a wildcard Region in an ARN.")
     both = merged([TestOutcome(0, 1, (failure,), "Failure! 0 passed, 1 failed.", 3.0), TestOutcome(1, 0, (), "Success! 1 passed, 0 failed.", 5.0)])
     assert both == TestOutcome(1, 1, (failure,), "Failure! 1 passed, 1 failed.", 5.0)
+
+
+@pytest.mark.parametrize(("version", "able"), [("1.11.0", True), ("1.11.4", True), ("1.15.0", True), ("2.0.0", True), ("unknown", True),
+                                               ("1.10.5", False), ("1.7.0", False), ("v1.9.8", False)])
+def test_the_tests_need_terraform_1_11_or_later(version: str, able: bool) -> None:
+    from ssm_profile.terraform.module_tests import unable_to_test
+
+    assert (unable_to_test(version) is None) is able

@@ -53,11 +53,13 @@ class FakeRunner:
     name = "terraform"
     concurrent_steps = False
 
-    def __init__(self, fail: str = "", unformatted: tuple[str, ...] = ()) -> None:
-        self.fail, self.unformatted = fail, unformatted
+    def __init__(self, fail: str = "", unformatted: tuple[str, ...] = (), version: str = "1.11.0-fake") -> None:
+        self.fail, self.unformatted, self._version = fail, unformatted, version
         self.providers = ProviderSources("terraform")
+        self.steps: list[str] = []
 
     def _step(self, step: str) -> None:
+        self.steps.append(step)
         if step == self.fail:
             raise TerraformError(f"terraform {step} failed: Error: made up by the test")
 
@@ -83,7 +85,7 @@ class FakeRunner:
                            "test_summary": {"status": "pass", "passed": 1, "failed": 0, "errored": 0, "skipped": 0}})
 
     def version(self) -> str:
-        return "0.0.0-fake"
+        return self._version
 
 
 @pytest.fixture
@@ -96,10 +98,29 @@ def edited_basic(tmp_path: Path) -> Path:
     return module
 
 
+def test_beside_the_tests_plan_alone_validates() -> None:
+    # terraform plan validates first and terraform test validates the module: no third validate.
+    with_tests, without = FakeRunner(), FakeRunner()
+    assert run("check", str(MODULES / "basic"), "--no-judges", runner=with_tests)[0] == 0
+    assert run("check", str(MODULES / "basic"), "--no-judges", "--skip", "tests", runner=without)[0] == 0
+    assert "validate" not in with_tests.steps and "test" in with_tests.steps
+    assert "validate" in without.steps and "test" not in without.steps
+
+
+def test_a_terraform_too_old_for_the_tests_is_terraform_failing_to_run_them() -> None:
+    older = FakeRunner(version="1.10.5")
+    code, out, err = run("check", str(MODULES / "basic"), "--no-judges", runner=older)
+    needs = "terraform 1.10.5 cannot run the module's tests: they need Terraform >= 1.11.0 (override_during); upgrade Terraform (check --skip tests leaves them out)"
+    assert code == 3, err
+    assert f"{MODULES / 'basic'}: terraform test: FAILED: {needs}\n" in out and err.endswith(f"ssm-profile: error: {needs}\n")
+    assert "test" not in older.steps and "validate" in older.steps
+    assert run("check", str(MODULES / "basic"), "--no-judges", "--skip", "tests", runner=FakeRunner(version="1.10.5"))[0] == 0
+
+
 def test_check_without_judges_passes_on_a_clean_fake_run() -> None:
     code, out, err = run("check", str(MODULES / "basic"), "--no-judges", runner=FakeRunner())
     assert code == 0, err
-    assert "terraform 0.0.0-fake: init, validate, plan, show ok: no changes" in out and "check ok" in out
+    assert "terraform 1.11.0-fake: init, validate, plan, show ok: no changes" in out and "check ok" in out
     assert "checkov" not in out and "init" in err  # progress on stderr
 
 
@@ -204,7 +225,7 @@ def test_every_example_module_passes_check_with_both_terraforms() -> None:
         # A module without a policy of its own gives parliament and policy_sentry nothing to read.
         for judge in ("parliament", "policy_sentry"):
             assert re.search(rf"^{judge}: (ok: [1-9]|not applicable: 0 )", report, re.M), name
-        assert re.search(r"^drift: ok: matches its spec ", report, re.M) and re.search(r"^terraform test: ok: 2 passed, 0 failed", report, re.M), name
+        assert re.search(r"^drift: ok: matches its spec ", report, re.M) and re.search(r"^terraform test: ok: 1 passed, 0 failed", report, re.M), name
         assert "check ok" in report, name
 
 
@@ -234,7 +255,7 @@ def test_check_returns_one_structured_result_per_step(edited_basic: Path) -> Non
     assert report.steps == (
         StepResult("drift", "skipped", note="--skip drift"),
         StepResult("terraform fmt", "FAILED", "not formatted: main.tf"),
-        StepResult("terraform 0.0.0-fake", "FAILED", "terraform plan failed: Error: made up by the test"),
+        StepResult("terraform 1.11.0-fake", "FAILED", "terraform plan failed: Error: made up by the test"),
         StepResult("terraform test", "skipped", note="--skip tests"),
         StepResult("judges", "skipped", note="--skip judges"),
     )
@@ -244,7 +265,7 @@ def test_check_returns_one_structured_result_per_step(edited_basic: Path) -> Non
     assert (fmt.name, fmt.status, fmt.note) == ("terraform fmt", "ok", "HCL as generated")
     assert (terraform.status, terraform.did, terraform.detail) == ("ok", "init, validate, plan, show", "no changes")
     assert terraform.seconds is not None and terraform.note == ProviderSources("terraform").label()
-    assert (tests.name, tests.status, tests.detail, tests.note) == ("terraform test", "ok", "2 passed, 0 failed", "on the shared init")
+    assert (tests.name, tests.status, tests.detail, tests.note) == ("terraform test", "ok", "1 passed, 0 failed", "on the shared init")
     assert (judges.status, judges.note) == ("skipped", "--skip judges")
 
 
@@ -253,6 +274,6 @@ def test_check_prints_each_step_on_one_line(edited_basic: Path) -> None:
     lines = out.splitlines()
     assert code == 1 and lines[0] == f"{edited_basic}: drift: skipped (--skip drift)"
     assert lines[1] == f"{edited_basic}: terraform fmt: FAILED: not formatted: main.tf, variables.tf"
-    assert lines[2].startswith(f"{edited_basic}: terraform 0.0.0-fake: init, validate, plan, show ok: no changes (")
+    assert lines[2].startswith(f"{edited_basic}: terraform 1.11.0-fake: init, validate, plan, show ok: no changes (")
     assert lines[2].endswith(f" s; {ProviderSources('terraform').label()})")
-    assert lines[3].startswith(f"{edited_basic}: terraform test: ok: 2 passed, 0 failed (")
+    assert lines[3].startswith(f"{edited_basic}: terraform test: ok: 1 passed, 0 failed (")

@@ -81,7 +81,7 @@ def test_manifests_under_finds_modules_and_skips_hidden_folders(tmp_path: Path) 
 
 
 def test_unsafe_file_names() -> None:
-    assert [unsafe_file_name(n) for n in ("main.tf", "tests/policies.tftest.hcl")] == ["", ""]
+    assert [unsafe_file_name(n) for n in ("main.tf", "tests/module.tftest.hcl")] == ["", ""]
     assert all(unsafe_file_name(n) for n in ("", ".", "a/../b", "./a", "a//b", "a/", "C:\\x", "/x"))
 
 

@@ -70,8 +70,8 @@ def test_json_and_hcl_come_from_one_document() -> None:
     hcl = generate(EXAMPLES["all-options"], format="hcl")
     tfjson = generate(EXAMPLES["all-options"], format="json")
     assert hcl.document == tfjson.document
-    hcl_tests = {"tests/policies.tftest.hcl", "tests/wiring.tftest.hcl"}
-    json_tests = {"tests/policies.tftest.json", "tests/wiring.tftest.json"}
+    hcl_tests = {"tests/module.tftest.hcl"}
+    json_tests = {"tests/module.tftest.json"}
     assert set(hcl.files) == {".ssm-profile.json", "README.md", "main.tf", "outputs.tf", "variables.tf", "versions.tf"} | hcl_tests
     assert set(tfjson.files) == {".ssm-profile.json", "README.md", "main.tf.json", "outputs.tf.json", "variables.tf.json", "versions.tf.json"} | json_tests
 

@@ -101,7 +101,7 @@ def test_releasing_an_unchanged_spec_again_changes_nothing(name: str) -> None:
     assert changes.first and len(changes.added) == len(first.inventory) > 0
     _, second, again = released(EXAMPLES[name], "0.1.1", first)
     assert again.is_empty and second.moved == ()
-    assert second.changelog[0].lines == ("No change to the generated resources or grants.",)
+    assert second.changelog[0].lines == ("No change to the generated resources, grants or interface (its README or tests may differ).",)
 
 
 # -- Diffing and moved blocks -------------------------------------------------------------------

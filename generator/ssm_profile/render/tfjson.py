@@ -62,7 +62,7 @@ def _place(root: dict[str, Any], block: Block) -> None:
     if block.kind in ("locals", "terraform", "variables"):
         root.setdefault(block.kind, {}).update(body)
         return
-    if block.kind in ("moved", "import"):
+    if block.kind in ("moved", "import", "override_resource"):
         root.setdefault(block.kind, []).append(body)
         return
     if block.kind in _REPEATABLE_LABELLED:

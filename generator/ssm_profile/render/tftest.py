@@ -1,94 +1,80 @@
-"""The module's own ``terraform test`` files, so the module carries its assertions with it.
+"""The module's own ``terraform test`` file, so the module carries its assertions with it.
 
 Scanners let a wildcard Region through (``aws-ssm-*/*`` passes checkov and parliament), so
-every generated module asserts its own policies from the planned JSON:
+every generated module asserts its own policies from the planned JSON. ``tests/module.tftest.hcl``
+(``.tftest.json`` beside a Terraform JSON module) is one ``plan`` with the real provider and mock
+credentials, asserting:
 
-* ``tests/policies.tftest.hcl`` plans with the real provider and mock credentials: no ``*``
-  action, ``*`` resource only for actions AWS defines without a resource type, no wildcard in
-  a bucket ARN, exactly the expected actions and resources, each policy under IAM's size limit,
-  and trust policies naming only their service.
-* ``tests/wiring.tftest.hcl`` applies against mock providers: the instance profile carries the
-  role, every attachment names the right role and policy, the outputs are wired.
+* least privilege: no ``*`` action, ``*`` resource only for actions AWS defines without a
+  resource type, no wildcard in a bucket ARN or a Region, exactly the expected actions and
+  resources, each policy under IAM's size limit, trust policies naming only their service, each
+  VPC endpoint the service AWS publishes for its Region;
+* wiring: the instance profile carries the role, every attachment names the right role and
+  policy, the outputs are wired. A policy's ARN is known only once AWS creates it, so the file
+  overrides each custom policy's planned ARN with a distinct example one (``override_resource``
+  with ``override_during = plan``, Terraform >= 1.11): an attachment naming the wrong policy fails.
+
+One plan, not a plan and an apply against mock providers: Terraform starts the provider once per
+Region in each plan, apply and teardown, so a second run block doubled the tests' cost.
 """
 
 from __future__ import annotations
 
-import json
-
 from ..grants.build import ACCOUNT, MANAGED_POLICY_MAX_CHARS, RESOURCELESS_ACTIONS, CustomPolicy, Grants
 from ..tfmodule.build import provider_alias
-from ..tfmodule.document import Bare, Block, Expr, For, ListExpr, Not, Op, Ref, all_of, call, nested, ref
+from ..tfmodule.document import Bare, Block, Expr, For, ListExpr, Not, Op, Ref, ResourceAddress, all_of, call, nested, ref
 from ..tfmodule.example_values import EXAMPLE_ACCOUNT, OFFLINE_PROVIDER, example_inputs
 
 TEST_ACCOUNT = EXAMPLE_ACCOUNT
+#: The module's test file, without its suffix (``.tftest.hcl`` or ``.tftest.json``).
+TEST_FILE = "tests/module"
+#: The one run block, as failures name it.
+RUN = "least_privilege_and_wiring"
+#: The first Terraform release whose tests can override a computed value during plan.
+TERRAFORM_FOR_TESTS = (1, 11)
 
 
 def render_test_files(grants: Grants, document_variables: list[str], header: str, format: str = "hcl") -> dict[str, str]:
-    """``tests/*.tftest.hcl`` (or ``.tftest.json`` beside a Terraform JSON module) for ``grants``."""
+    """``tests/module.tftest.hcl`` (or ``.tftest.json`` beside a Terraform JSON module) for ``grants``."""
     if format == "hcl":
         from .hcl import render_blocks
     else:
         from .tfjson import render_blocks
 
-    variables = _variables_block(grants, document_variables)
-    policies = [*_providers(grants, mock=False), *variables, _policy_run(grants)]
-    wiring = [*_providers(grants, mock=True), *variables, _wiring_run(grants)]
-    suffix = "hcl" if format == "hcl" else "json"
-    return {
-        f"tests/policies.tftest.{suffix}": render_blocks(policies, header),
-        f"tests/wiring.tftest.{suffix}": render_blocks(wiring, header),
-    }
+    blocks = [*_providers(grants), *_variables_block(grants, document_variables), *_policy_arns(grants), _run(grants)]
+    return {f"{TEST_FILE}.tftest.{'hcl' if format == 'hcl' else 'json'}": render_blocks(blocks, header)}
 
 
 def _aliases(grants: Grants) -> list[tuple[str, str]]:
     return [(s.region, provider_alias(s.region)) for s in grants.regional if not s.is_empty]
 
 
-def _providers(grants: Grants, mock: bool) -> list[Block]:
+def _providers(grants: Grants) -> list[Block]:
     configs: list[tuple[str, str]] = [(grants.regions[0], ""), *_aliases(grants)]
     blocks = []
     for region, alias in configs:
-        if mock:
-            body: dict[str, object] = {"alias": alias} if alias else {}
-            if not alias:
-                body.update(_mock_defaults(grants))
-            blocks.append(
-                Block(
-                    "mock_provider",
-                    ("aws",),
-                    body,
-                    comment=() if alias else ("Mock providers: nothing is planned against AWS; computed values come from the defaults below.",),
-                )
-            )
-        else:
-            body = {"alias": alias} if alias else {}
-            body.update({"region": region, **OFFLINE_PROVIDER})
-            blocks.append(
-                Block(
-                    "provider",
-                    ("aws",),
-                    body,
-                    comment=() if alias else ("The real provider with mock credentials: plans need no AWS call.",),
-                )
-            )
+        body: dict[str, object] = {"alias": alias} if alias else {}
+        body.update({"region": region, **OFFLINE_PROVIDER})
+        comment = () if alias else ("The real provider with mock credentials: plans need no AWS call.",)
+        blocks.append(Block("provider", ("aws",), body, comment=comment))
     return blocks
 
 
-def _mock_defaults(grants: Grants) -> dict[str, object]:
-    account = TEST_ACCOUNT
-    iam = f"arn:{grants.partition.id}:iam::{account}"
-    empty_policy = json.dumps({"Version": "2012-10-17", "Statement": []}, separators=(",", ":"))
-    return {
-        "mock_data": nested(
-            Block("mock_data", ("aws_iam_policy_document",), {"defaults": {"json": empty_policy}}),
-            Block("mock_data", ("aws_partition",), {"defaults": {"partition": grants.partition.id}}),
-        ),
-        "mock_resource": nested(
-            Block("mock_resource", ("aws_iam_role",), {"defaults": {"arn": f"{iam}:role/mock"}}),
-            Block("mock_resource", ("aws_iam_policy",), {"defaults": {"arn": f"{iam}:policy/mock"}}),
-            Block("mock_resource", ("aws_iam_instance_profile",), {"defaults": {"arn": f"{iam}:instance-profile/mock"}}),
-        ),
-    }
+_POLICY_ARNS_COMMENT = ("Each custom policy's ARN, known at plan (AWS assigns it on create): an attachment naming the wrong policy fails.",)
+
+
+def _policy_arns(grants: Grants) -> list[Block]:
+    """A distinct planned ARN per custom policy, for the wiring assertions."""
+    iam = f"arn:{grants.partition.id}:iam::{TEST_ACCOUNT}:policy"
+    blocks = []
+    for number, policy in enumerate(grants.custom_policies):
+        body = {
+            "target": ResourceAddress.parse(f"aws_iam_policy.{policy.key}"),
+            "override_during": Bare("plan"),
+            "values": {"arn": f"{iam}/{policy.name}"},
+        }
+        blocks.append(Block("override_resource", body=body, comment=() if number else _POLICY_ARNS_COMMENT))
+    return blocks
 
 
 def _variables_block(grants: Grants, names: list[str]) -> list[Block]:
@@ -158,7 +144,17 @@ def _trusted_service(address: str) -> Expr:
     return trust.attr("Statement").index(0).attr("Principal", "Service")
 
 
-def _policy_run(grants: Grants) -> Block:
+def _run(grants: Grants) -> Block:
+    asserts = [*_least_privilege_asserts(grants), *_wiring_asserts(grants)]
+    return Block(
+        "run",
+        (RUN,),
+        {"command": Bare("plan"), "assert": nested(*asserts)},
+        comment=("Every grant is checked from the planned policy JSON, not from this module's source; then the wiring.",),
+    )
+
+
+def _least_privilege_asserts(grants: Grants) -> list[Block]:
     asserts: list[Block] = []
     if grants.role.create:
         asserts.append(
@@ -182,12 +178,7 @@ def _policy_run(grants: Grants) -> Block:
         asserts.append(_assert(_same_set(attachments, managed), "The AWS managed policies differ from the spec."))
     asserts += _service_role_policy_asserts(grants)
     asserts += _endpoint_asserts(grants)
-    return Block(
-        "run",
-        ("policies_are_least_privilege",),
-        {"command": Bare("plan"), "assert": nested(*asserts)},
-        comment=("Every grant is checked from the planned policy JSON, not from this module's source.",),
-    )
+    return asserts
 
 
 def _service_role_policy_asserts(grants: Grants) -> list[Block]:
@@ -216,7 +207,7 @@ def _endpoint_asserts(grants: Grants) -> list[Block]:
     return asserts
 
 
-def _wiring_run(grants: Grants) -> Block:
+def _wiring_asserts(grants: Grants) -> list[Block]:
     role: Expr | str = ref("aws_iam_role.this").attr("name") if grants.role.create else grants.role.name
     asserts = [_assert(Op("==", ref("output.role_name"), grants.role.name), "role_name output is not the role's name.")]
     if grants.instance_profile is not None:
@@ -251,9 +242,4 @@ def _wiring_run(grants: Grants) -> Block:
                     f"{names[key]} must be attached to the {service_role.name} role.",
                 )
             )
-    return Block(
-        "run",
-        ("resources_are_wired",),
-        {"command": Bare("apply"), "assert": nested(*asserts)},
-        comment=("Applies against the mock providers above: offline, nothing is created.",),
-    )
+    return asserts

@@ -22,7 +22,7 @@ from ..render.tfjson import json_value
 from ..tfmodule.document import var
 from ..tfmodule.example_values import EXAMPLE_ACCOUNT, OFFLINE_PROVIDER, example_inputs
 from .inputs import VarFile
-from .module_tests import TestOutcome, run_tests
+from .module_tests import TestOutcome, run_tests, unable_to_test
 from .runner import TerraformRunner, default_runner
 
 PLAN_FILE = "ssm-profile.tfplan"
@@ -171,6 +171,9 @@ def run_module_tests(module_dir: Path, runner: TerraformRunner | None = None) ->
     runner = runner or default_runner()
     if not any((module_dir / "tests").glob("*.tftest.*")):
         raise SpecError(str(module_dir), "has no tests/*.tftest.hcl or .tftest.json; regenerate it with this version of ssm-profile")
+    too_old = unable_to_test(runner.version())
+    if too_old is not None:
+        raise too_old
     with tempfile.TemporaryDirectory(prefix="ssm-profile-test-") as tmp:
         root = Path(tmp) / "module"
         shutil.copytree(module_dir, root, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", ".terraform.lock.hcl"))

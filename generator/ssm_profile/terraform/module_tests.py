@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import CheckFailed, TerraformError
+from ..render.tftest import TERRAFORM_FOR_TESTS
 from .runner import TerraformRunner
 
 TEST_SUFFIXES = (".tftest.hcl", ".tftest.json")
@@ -36,7 +38,7 @@ class FailedAssertion:
     message: str
 
     def line(self) -> str:
-        """``tests/policies.tftest.hcl: run "x": <the assertion's error_message>``."""
+        """``tests/module.tftest.hcl: run "x": <the assertion's error_message>``."""
         return f'{self.file}: run "{self.run}": {self.message}'
 
 
@@ -65,13 +67,27 @@ class TestOutcome:
             raise CheckFailed(f"{module_dir}: terraform test: {self.failed} of {self.passed + self.failed} runs failed: {listed}")
 
 
+def unable_to_test(version: str) -> TerraformError | None:
+    """Why Terraform ``version`` cannot run a generated module's tests (they set computed values
+    during plan, ``override_during``, new in 1.11.0), as the error to report; None when it can,
+    or when the version does not read as one."""
+    found = re.match(r"v?(\d+)\.(\d+)\.", version)
+    if found is None or (int(found[1]), int(found[2])) >= TERRAFORM_FOR_TESTS:
+        return None
+    needed = ".".join(map(str, TERRAFORM_FOR_TESTS))
+    return TerraformError(
+        f"terraform {version} cannot run the module's tests: they need Terraform >= {needed}.0 (override_during); "
+        "upgrade Terraform (check --skip tests leaves them out)"
+    )
+
+
 def has_tests(module_dir: Path) -> bool:
     """Whether ``module_dir`` holds test files (``tests/*.tftest.hcl`` or ``.tftest.json``)."""
     return bool(module_test_files(module_dir))
 
 
 def module_test_files(module_dir: Path) -> tuple[str, ...]:
-    """The module's test files, relative to it (``tests/policies.tftest.hcl``), sorted."""
+    """The module's test files, relative to it (``tests/module.tftest.hcl``), sorted."""
     return tuple(sorted(f"tests/{p.name}" for p in (Path(module_dir) / "tests").glob("*") if p.name.endswith(TEST_SUFFIXES)))
 
 

@@ -119,7 +119,8 @@ class Bare(msgspec.Struct, frozen=True):
 
     For what Terraform reads as a keyword or address rather than an expression: a type
     keyword (``string``), a ``provider`` meta-argument (``aws.us_east_2``),
-    ``configuration_aliases`` entries, ``moved`` addresses, a run's ``command``.
+    ``configuration_aliases`` entries, ``moved`` addresses, a run's ``command``, an
+    override's ``override_during``.
     """
 
     text: str
@@ -134,7 +135,8 @@ _RESOURCE_ADDRESS = re.compile(RESOURCE_ADDRESS)
 
 class ResourceAddress(msgspec.Struct, frozen=True):
     """A resource address, written bare in HCL and as a plain string in Terraform JSON: what a
-    ``moved`` block's ``from`` and ``to`` take. Made by :meth:`parse`, so it is never anything else."""
+    ``moved`` block's ``from`` and ``to`` and an ``override_resource`` block's ``target`` take. Made by
+    :meth:`parse`, so it is never anything else."""
 
     text: str
 
