@@ -52,8 +52,25 @@ variables {
   }
 }
 
-# Every grant is checked from the planned policy JSON, not from this module's source.
-run "policies_are_least_privilege" {
+# Each custom policy's ARN, known at plan (AWS assigns it on create): an attachment naming the wrong policy fails.
+override_resource {
+  target          = aws_iam_policy.s3
+  override_during = plan
+  values = {
+    arn = "arn:aws-cn:iam::111122223333:policy/SSMInstanceProfileChinaS3Policy"
+  }
+}
+
+override_resource {
+  target          = aws_iam_policy.session_manager
+  override_during = plan
+  values = {
+    arn = "arn:aws-cn:iam::111122223333:policy/SSMSessionManagerChinaPolicy"
+  }
+}
+
+# Every grant is checked from the planned policy JSON, not from this module's source; then the wiring.
+run "least_privilege_and_wiring" {
   command = plan
 
   assert {
@@ -216,5 +233,30 @@ run "policies_are_least_privilege" {
   assert {
     condition     = aws_vpc_endpoint.logs_cn_northwest_1.service_name == "com.amazonaws.cn-northwest-1.logs" && aws_vpc_endpoint.logs_cn_northwest_1.vpc_endpoint_type == "Interface"
     error_message = "The logs endpoint in cn-northwest-1 must be the Interface endpoint com.amazonaws.cn-northwest-1.logs."
+  }
+
+  assert {
+    condition     = output.role_name == "SSMInstanceProfileChina"
+    error_message = "role_name output is not the role's name."
+  }
+
+  assert {
+    condition     = aws_iam_instance_profile.this.role == aws_iam_role.this.name
+    error_message = "The instance profile must carry the role."
+  }
+
+  assert {
+    condition     = aws_iam_role_policy_attachment.instance_core.role == aws_iam_role.this.name
+    error_message = "AmazonSSMManagedInstanceCore must be attached to the instance role."
+  }
+
+  assert {
+    condition     = aws_iam_role_policy_attachment.s3.policy_arn == aws_iam_policy.s3.arn && aws_iam_role_policy_attachment.s3.role == aws_iam_role.this.name
+    error_message = "SSMInstanceProfileChinaS3Policy must be attached to the instance role."
+  }
+
+  assert {
+    condition     = aws_iam_role_policy_attachment.session_manager.policy_arn == aws_iam_policy.session_manager.arn && aws_iam_role_policy_attachment.session_manager.role == aws_iam_role.this.name
+    error_message = "SSMSessionManagerChinaPolicy must be attached to the instance role."
   }
 }

@@ -11,8 +11,17 @@ provider "aws" {
   skip_region_validation      = true
 }
 
-# Every grant is checked from the planned policy JSON, not from this module's source.
-run "policies_are_least_privilege" {
+# Each custom policy's ARN, known at plan (AWS assigns it on create): an attachment naming the wrong policy fails.
+override_resource {
+  target          = aws_iam_policy.s3
+  override_during = plan
+  values = {
+    arn = "arn:aws:iam::111122223333:policy/SSMInstanceProfileVPCS3Policy"
+  }
+}
+
+# Every grant is checked from the planned policy JSON, not from this module's source; then the wiring.
+run "least_privilege_and_wiring" {
   command = plan
 
   assert {
@@ -96,5 +105,25 @@ run "policies_are_least_privilege" {
       "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
     ])
     error_message = "The AWS managed policies differ from the spec."
+  }
+
+  assert {
+    condition     = output.role_name == "SSMInstanceProfileVPC"
+    error_message = "role_name output is not the role's name."
+  }
+
+  assert {
+    condition     = aws_iam_instance_profile.this.role == aws_iam_role.this.name
+    error_message = "The instance profile must carry the role."
+  }
+
+  assert {
+    condition     = aws_iam_role_policy_attachment.instance_core.role == aws_iam_role.this.name
+    error_message = "AmazonSSMManagedInstanceCore must be attached to the instance role."
+  }
+
+  assert {
+    condition     = aws_iam_role_policy_attachment.s3.policy_arn == aws_iam_policy.s3.arn && aws_iam_role_policy_attachment.s3.role == aws_iam_role.this.name
+    error_message = "SSMInstanceProfileVPCS3Policy must be attached to the instance role."
   }
 }

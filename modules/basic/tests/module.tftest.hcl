@@ -11,8 +11,8 @@ provider "aws" {
   skip_region_validation      = true
 }
 
-# Every grant is checked from the planned policy JSON, not from this module's source.
-run "policies_are_least_privilege" {
+# Every grant is checked from the planned policy JSON, not from this module's source; then the wiring.
+run "least_privilege_and_wiring" {
   command = plan
 
   assert {
@@ -25,5 +25,20 @@ run "policies_are_least_privilege" {
       "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
     ])
     error_message = "The AWS managed policies differ from the spec."
+  }
+
+  assert {
+    condition     = output.role_name == "SSMInstanceProfile"
+    error_message = "role_name output is not the role's name."
+  }
+
+  assert {
+    condition     = aws_iam_instance_profile.this.role == aws_iam_role.this.name
+    error_message = "The instance profile must carry the role."
+  }
+
+  assert {
+    condition     = aws_iam_role_policy_attachment.instance_core.role == aws_iam_role.this.name
+    error_message = "AmazonSSMManagedInstanceCore must be attached to the instance role."
   }
 }
