@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import shutil
 from pathlib import Path
@@ -130,11 +131,14 @@ def test_the_readme_library_example_writes_a_module_drift_finds_up_to_date(tmp_p
     require_module_current(generate("specs/prod.toml"), out)  # the same module, however it was generated
 
 
-def test_generate_out_still_works_for_one_release_with_a_deprecation_warning(tmp_path: Path) -> None:
+def test_generate_out_is_gone_in_0_3_0_module_dir_names_the_folder(tmp_path: Path) -> None:
+    # generate(out=...) wrote nothing yet read as if it did (issue 25): deprecated in 0.2.0, removed
+    # in 0.3.0, as the CHANGELOG promised. module_dir= is the one name.
     spec = spec_file(tmp_path / "s.toml")
-    with pytest.warns(DeprecationWarning, match=r"generate\(out=\.\.\.\) is deprecated .*use module_dir=\.\.\."):
-        old = generate(spec, out=tmp_path / "m")
-    assert old.files == generate(spec, module_dir=tmp_path / "m").files
+    assert "out" not in inspect.signature(generate).parameters
+    with pytest.raises(TypeError, match="out"):
+        generate(spec, out=tmp_path / "m")  # type: ignore[call-arg]
+    assert json.loads(generate(spec, module_dir=tmp_path / "m").files[MANIFEST_FILE])["spec"] == "../s.toml"
 
 
 def test_drift_with_no_argument_is_drift_of_the_current_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

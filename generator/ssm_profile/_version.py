@@ -3,4 +3,4 @@
 pyproject.toml reads it from here (``[tool.setuptools.dynamic]``), so it is written once.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

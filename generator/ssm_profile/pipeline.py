@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,7 +71,6 @@ def generate(
     release: ReleaseRecord | None = None,
     module_source: str = "",
     module_dir: str | Path | None = None,
-    out: str | Path | None = None,
 ) -> GeneratedModule:
     """Generate the module for ``spec`` (a :class:`ValidatedSpec` or :class:`Spec`, plain spec data, or a spec file path).
 
@@ -84,7 +82,6 @@ def generate(
     ``release``, ``drift`` and ``fleet`` all do; and a module released there keeps its release
     (the record in ``module_dir`` is read unless ``release`` is given). Without
     ``module_dir``, :func:`write_module` regenerates the module for the folder it writes.
-    ``out`` is the old name of ``module_dir`` (deprecated: it wrote nothing, yet read as if).
     ``source`` names the spec in each file's header (default: the path, or ``spec``).
     ``engine`` is ``native`` (HCL by default, or Terraform JSON) or ``cdk``: the same document
     synthesised through CDK for Terraform, always Terraform JSON (needs the ``cdk`` extra).
@@ -93,7 +90,6 @@ def generate(
     ``module_source`` is the module's ``source`` in the README's usage snippet (the CLI passes
     the output folder relative to the spec's folder); empty: :data:`MODULE_SOURCE_PLACEHOLDER`.
     """
-    module_dir = _module_dir_of(module_dir, out)
     format = _format_of(format if format or module_dir is None or engine != "native" else _format_in(Path(module_dir)), engine)
     origin = Origin(str(spec), None if module_dir is None else str(module_dir), release) if _labelled_by_path(spec, source, module_source) else None
     if module_dir is not None and release is None:
@@ -129,18 +125,6 @@ def generate(
     return GeneratedModule(
         files=dict(sorted(files.items())), grants=grants, document=document, format=format, engine=engine, origin=origin
     )
-
-
-def _module_dir_of(module_dir: str | Path | None, out: str | Path | None) -> str | Path | None:
-    """``module_dir``, else ``out`` (its old name) with a DeprecationWarning."""
-    if out is None:
-        return module_dir
-    warnings.warn(
-        "generate(out=...) is deprecated and will be removed in 0.3.0: use module_dir=... (generate writes nothing)",
-        DeprecationWarning,
-        stacklevel=3,
-    )
-    return out if module_dir is None else module_dir
 
 
 def _labelled_by_path(spec: object, source: str, module_source: str) -> bool:
