@@ -10,8 +10,9 @@ DEMO_OUT ?= out/basic
 
 install: $(VENV)/.installed
 
-# Re-runs when pyproject.toml changes; pip reaches PyPI only for what is missing.
-$(VENV)/.installed: pyproject.toml
+# Re-runs when pyproject.toml or the version changes (an editable install's metadata holds the
+# version pip read then); pip reaches PyPI only for what is missing.
+$(VENV)/.installed: pyproject.toml generator/ssm_profile/_version.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
