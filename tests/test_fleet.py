@@ -132,6 +132,14 @@ def test_output_is_byte_identical_and_the_check_gate_holds(repo: Path) -> None:
     assert code == 1 and "dev/main.tf" in err
 
 
+def test_one_account_is_one_account_root(repo: Path) -> None:
+    data = fleet_data()
+    data["accounts"] = data["accounts"][:1]
+    code, out, err = run("fleet", str(write_fleet(repo, data)), "-o", str(repo / "live"))
+    assert (code, err) == (0, ""), err
+    assert f"{repo / 'live'}: wrote 1 account root (engines: atlantis, matrix, terragrunt; backend: s3)\n" in out
+
+
 def test_user_files_are_kept_and_hand_edits_refused(repo: Path) -> None:
     fleet = write_fleet(repo, fleet_data())
     assert run("fleet", str(fleet), "-o", str(repo / "live"))[0] == 0

@@ -107,7 +107,9 @@ def fleet(fleet_file: Path, live: Path, drift_only: bool, force: bool) -> None:
     write_fleet(output, force=force)
     engines = ", ".join(output.fleet.engines) or "none"
     click.echo(f"{output.module_dir}: wrote the shared module ({len(output.module.files)} files)")
-    click.echo(f"{live}: wrote {len(output.fleet.accounts)} account roots (engines: {engines}; backend: {output.fleet.backend.type})")
+    count = len(output.fleet.accounts)
+    roots = f"{count} account root" if count == 1 else f"{count} account roots"
+    click.echo(f"{live}: wrote {roots} (engines: {engines}; backend: {output.fleet.backend.type})")
     if output.atlantis is not None:
         click.echo(f"{output.atlantis_path}: holds the Atlantis projects of every fleet in the repository")
 
