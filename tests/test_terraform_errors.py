@@ -57,3 +57,19 @@ def test_real_validate_failure_is_one_line_from_the_json_diagnostics(tmp_path: P
     message = str(raised.value)
     assert message.startswith("terraform validate failed: Error: Reference to undeclared input variable An input variable")
     assert '"z"' in message and "\n" not in message
+
+
+def test_a_binary_is_asked_its_version_once(tmp_path: Path) -> None:
+    # check labels its lines with the version, then asks whether it can run the module's tests:
+    # one `terraform version -json` child, not one per question. A failed answer is not kept.
+    calls = tmp_path / "calls"
+    script = tmp_path / "terraform"
+    script.write_text(f'#!/bin/sh\necho "$1" >> "{calls}"\n[ -f "{tmp_path}/broken" ] && exit 1\necho \'{{"terraform_version": "1.11.0"}}\'\n')
+    script.chmod(0o755)
+    runner = BinaryRunner(script, providers="terraform")
+    (tmp_path / "broken").touch()
+    with pytest.raises(TerraformError, match="terraform version failed"):
+        runner.version()
+    (tmp_path / "broken").unlink()
+    assert [runner.version(), runner.version()] == ["1.11.0", "1.11.0"]
+    assert calls.read_text().splitlines() == ["version", "version"]

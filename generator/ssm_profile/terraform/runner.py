@@ -90,6 +90,7 @@ class BinaryRunner:
         self.progress = progress or SilentProgress()
         self.providers = ProviderSources(providers, announce=self.progress.note)
         self._envs: dict[str, dict[str, str]] = {}
+        self._version = ""
 
     def _env(self, source: str | None = None) -> dict[str, str]:
         source = source or self.providers.current()
@@ -160,6 +161,13 @@ class BinaryRunner:
         return [line for line in result.stdout.splitlines() if line.strip()]
 
     def version(self) -> str:
+        # One binary, one version: asked once (check labels its lines with it, then asks
+        # whether it can run the module's tests).
+        if not self._version:
+            self._version = self._ask_version()
+        return self._version
+
+    def _ask_version(self) -> str:
         result = run_child([str(self.binary), "version", "-json"], env=self._env("terraform"), stdin=subprocess.DEVNULL)
         if result.returncode != 0:
             raise TerraformError(f"terraform version failed: {_first_error(result.stderr or result.stdout)}", result.stderr)
